@@ -1,0 +1,165 @@
+"""Watching an experiment without changing it: SQL via engine events, state via inspect().
+
+Nothing here performs IO on the objects it looks at; a snapshot that loaded an expired
+attribute would hide the very error the lab is there to show.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import event, inspect
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import MissingGreenlet, SQLAlchemyError
+
+from .results import ExceptionInfo, ExceptionLink, SqlStatement, StateSnapshot
+
+MAX_PARAMETER_CHARS = 200
+
+
+def format_parameters(parameters: Any) -> str:
+    """Render bound parameters compactly, cut to a readable length."""
+    if parameters is None or parameters == () or parameters == {}:
+        return ""
+    text = repr(parameters)
+    if len(text) > MAX_PARAMETER_CHARS:
+        text = text[: MAX_PARAMETER_CHARS - 1] + "…"
+    return text
+
+
+class SqlRecorder:
+    """Collects the statements an engine runs while a recording is open.
+
+    It listens to Core engine events (``before_cursor_execute``, ``commit``,
+    ``rollback``), the same hooks ``echo=True`` uses, so what it shows is what the
+    driver was really handed.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._statements: list[SqlStatement] | None = None
+        self.step = ""
+        self._listeners = (
+            ("begin", self._on_begin),
+            ("before_cursor_execute", self._on_execute),
+            ("commit", self._on_commit),
+            ("rollback", self._on_rollback),
+        )
+        for name, listener in self._listeners:
+            event.listen(engine, name, listener)
+
+    def start(self) -> None:
+        self._statements = []
+        self.step = ""
+
+    def stop(self) -> tuple[SqlStatement, ...]:
+        statements = tuple(self._statements or ())
+        self._statements = None
+        return statements
+
+    def add(self, statement: SqlStatement) -> None:
+        if self._statements is not None:
+            self._statements.append(statement)
+
+    def _on_execute(
+        self,
+        conn: Any,
+        cursor: Any,
+        statement: str,
+        parameters: Any,
+        context: Any,
+        executemany: bool,
+    ) -> None:
+        self.add(SqlStatement(self.step, statement.strip(), format_parameters(parameters)))
+
+    def _on_begin(self, conn: Any) -> None:
+        self.add(SqlStatement(self.step, "BEGIN (implicit)"))
+
+    def _on_commit(self, conn: Any) -> None:
+        self.add(SqlStatement(self.step, "COMMIT"))
+
+    def _on_rollback(self, conn: Any) -> None:
+        self.add(SqlStatement(self.step, "ROLLBACK"))
+
+    def close(self) -> None:
+        for name, listener in self._listeners:
+            event.remove(self._engine, name, listener)
+
+
+def state_of(obj: object) -> str:
+    """Name the ORM lifecycle state of ``obj`` (transient, pending, persistent, …)."""
+    insp = inspect(obj)
+    for name in ("transient", "pending", "persistent", "deleted", "detached"):
+        if getattr(insp, name):
+            return name
+    return "unknown"
+
+
+def snapshot(step: str, obj: object) -> StateSnapshot:
+    """Record ``obj``'s state, loaded values and expired attributes, without IO."""
+    insp = inspect(obj)
+    loaded = tuple(
+        (key, repr(insp.dict[key]))
+        for key in insp.mapper.column_attrs.keys()
+        if key in insp.dict
+    )
+    identity = "" if insp.identity is None else ", ".join(map(repr, insp.identity))
+    return StateSnapshot(
+        step=step,
+        state=state_of(obj),
+        identity=identity,
+        loaded=loaded,
+        expired=tuple(sorted(insp.expired_attributes)),
+    )
+
+
+def _chain(exc: BaseException) -> Iterator[tuple[BaseException, str]]:
+    relation = "raised"
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current, relation
+        if current.__cause__ is not None:
+            current, relation = current.__cause__, "caused by"
+        elif current.__context__ is not None and not current.__suppress_context__:
+            current, relation = current.__context__, "while handling"
+        else:
+            current = None
+
+
+def describe_exception(exc: BaseException) -> ExceptionInfo:
+    """Turn a live exception into plain data: its chain, traceback and SQLAlchemy extras."""
+    chain = tuple(
+        ExceptionLink(
+            type_name=f"{type(link).__module__}.{type(link).__qualname__}",
+            message=_message(link),
+            relation=relation,
+            is_missing_greenlet=isinstance(link, MissingGreenlet),
+        )
+        for link, relation in _chain(exc)
+    )
+    statement = getattr(exc, "statement", None)
+    params = getattr(exc, "params", None)
+    code = exc.code if isinstance(exc, SQLAlchemyError) else None
+    return ExceptionInfo(
+        chain=chain,
+        traceback="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+        code=code,
+        statement=statement.strip() if isinstance(statement, str) else None,
+        parameters=format_parameters(params) if statement else None,
+    )
+
+
+def _message(exc: BaseException) -> str:
+    """The exception's message without SQLAlchemy's appended background link."""
+    text = str(exc)
+    marker = "\n(Background on this error at:"
+    if marker in text:
+        text = text.split(marker, 1)[0]
+    marker = " (Background on this error at:"
+    if marker in text:
+        text = text.split(marker, 1)[0]
+    return text.strip()

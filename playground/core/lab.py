@@ -1,0 +1,252 @@
+"""The lab: one engine, one long-lived AsyncSession, and experiments run one at a time.
+
+All work happens on the caller's asyncio loop. A lock serializes every use of the
+session, because an ``AsyncSession`` must never serve two operations at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import warnings
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy
+from sqlalchemy import func, select
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import StaticPool
+
+from .capture import SqlRecorder, describe_exception, snapshot
+from .database import DatabaseProblem, explain_connect_error, is_memory, is_sqlite, parse_url
+from .models import Model, User
+from .results import ExperimentResult, Outcome, SqlStatement, StateSnapshot
+from .scenarios import Scenario
+
+# After a MissingGreenlet, SQLAlchemy drops a driver coroutine it could not await; Python
+# then warns on stderr, which would scribble over a full-screen app. The lab explains it.
+warnings.filterwarnings(
+    "ignore", message="coroutine 'Connection.cursor' was never awaited", category=RuntimeWarning
+)
+
+
+def mark_attempted(
+    statements: tuple[SqlStatement, ...], attempt: tuple[str, str | None, str | None] | None
+) -> tuple[SqlStatement, ...]:
+    """Flag the SQL that a failed greenlet bridge never delivered to the database.
+
+    On SQLAlchemy 2.0 the engine event fires before the driver call fails, so the SELECT
+    is already recorded; on 2.1 only the ``StatementError`` carries it.
+    """
+    if attempt is None:
+        return statements
+    step, statement, parameters = attempt
+    marked = tuple(
+        SqlStatement(s.step, s.sql, s.parameters, attempted=True) if s.step == step else s
+        for s in statements
+    )
+    if statement and not any(s.step == step for s in statements):
+        marked += (SqlStatement(step, statement, parameters or "", attempted=True),)
+    return marked
+
+
+class LabClosed(Exception):
+    """The lab was closed (the app is quitting) before this work could start."""
+
+
+class Run:
+    """The live context of one experiment: its session, settings, steps and observations."""
+
+    def __init__(self, lab: Lab, settings: Mapping[str, bool], user_input: str) -> None:
+        self.lab = lab
+        self.session = lab.session
+        self.settings = dict(settings)
+        self.user_input = user_input
+        self.steps: list[str] = []
+        self.states: list[StateSnapshot] = []
+        self.committed: list[tuple[int, str]] = []
+        self.tracked: object | None = None
+        self.reading = False
+
+    def step(self, label: str) -> None:
+        """Announce the code about to run, so SQL and states are filed under it."""
+        self.steps.append(label)
+        self.lab.recorder.step = label
+
+    def track(self, obj: object) -> None:
+        """Name the object whose state the timeline follows."""
+        self.tracked = obj
+
+    def observe(self, label: str | None = None) -> None:
+        """Snapshot the tracked object's state, without IO."""
+        if self.tracked is not None:
+            self.states.append(snapshot(label or self.steps[-1], self.tracked))
+
+    def record_commit(self, user: User, name: str) -> None:
+        """Note a row the database now holds; the key comes from the identity, not a load."""
+        identity = sqlalchemy.inspect(user).identity
+        if identity is not None:
+            self.committed.append((int(identity[0]), name))
+
+
+class Lab:
+    """Owns the engine and the session; runs scenarios and reads the users table."""
+
+    def __init__(self, url: str) -> None:
+        self.url: URL = parse_url(url)
+        self.engine: AsyncEngine | None = None
+        self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        self._session: AsyncSession | None = None
+        self._recorder: SqlRecorder | None = None
+        self.lock = asyncio.Lock()
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise LabClosed("the lab is not open")
+        return self._session
+
+    @property
+    def recorder(self) -> SqlRecorder:
+        assert self._recorder is not None, "Lab.open() first"
+        return self._recorder
+
+    @property
+    def backend(self) -> str:
+        return self.url.get_backend_name()
+
+    async def open(self) -> None:
+        """Create the engine, make the tables if missing, and start the session."""
+        kwargs: dict[str, Any] = {}
+        if is_memory(self.url):
+            # One connection for the whole app, or each checkout would see an empty database.
+            kwargs["poolclass"] = StaticPool
+        elif not is_sqlite(self.url):
+            kwargs["pool_pre_ping"] = True
+        engine = create_async_engine(self.url, **kwargs)
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(Model.metadata.create_all)
+        except Exception as exc:
+            await engine.dispose()
+            raise DatabaseProblem(explain_connect_error(self.url, exc)) from exc
+        self.engine = engine
+        self._recorder = SqlRecorder(engine.sync_engine)
+        self._sessionmaker = async_sessionmaker(engine, expire_on_commit=True)
+        self._session = self._sessionmaker()
+
+    async def close(self) -> None:
+        """Wait for the running experiment, then close the session and the engine."""
+        async with self.lock:
+            if self._session is not None:
+                await self._session.close()
+                self._session = None
+            if self._recorder is not None:
+                self._recorder.close()
+                self._recorder = None
+            if self.engine is not None:
+                await self.engine.dispose()
+                self.engine = None
+
+    async def _configure(self, expire_on_commit: bool) -> None:
+        """Give the session the asked-for ``expire_on_commit``, as the sessionmaker would."""
+        assert self._sessionmaker is not None
+        if self._sessionmaker.kw.get("expire_on_commit") == expire_on_commit:
+            return
+        self._sessionmaker.configure(expire_on_commit=expire_on_commit)
+        if self._session is not None:
+            await self._session.close()
+        self._session = self._sessionmaker()
+
+    async def run(
+        self,
+        scenario: Scenario,
+        user_input: str,
+        settings: Mapping[str, bool] | None = None,
+        seq: int = 0,
+    ) -> ExperimentResult:
+        """Run one experiment of ``scenario`` and return everything it did, error or not."""
+        chosen = scenario.settings(settings)
+        async with self.lock:
+            if self._session is None:
+                raise LabClosed("the lab is not open")
+            await self._configure(chosen.get("expire_on_commit", True))
+            run = Run(self, chosen, user_input)
+            started_at = datetime.now()
+            t0 = time.perf_counter()
+            self.recorder.start()
+            value: object = None
+            error = None
+            attempt: tuple[str, str | None, str | None] | None = None
+            try:
+                value = await scenario.run(run)
+            except Exception as exc:
+                error = describe_exception(exc)
+                failed_step = run.steps[-1] if run.steps else ""
+                run.observe(f"after the error in {failed_step}")
+                if not run.reading:
+                    await self._recover(run)
+                if error.involves_missing_greenlet:
+                    attempt = (failed_step, error.statement, error.parameters)
+            finally:
+                statements = self.recorder.stop()
+            return ExperimentResult(
+                seq=seq,
+                scenario=scenario.name,
+                started_at=started_at,
+                settings=tuple(chosen.items()),
+                user_input=user_input,
+                steps=tuple(run.steps),
+                outcome=Outcome(
+                    expression=scenario.read_expression,
+                    value=None if error else repr(value),
+                    error=error,
+                ),
+                committed=tuple(run.committed),
+                sql=mark_attempted(statements, attempt),
+                states=tuple(run.states),
+                duration_ms=(time.perf_counter() - t0) * 1000,
+                sqlalchemy_version=sqlalchemy.__version__,
+                backend=self.backend,
+            )
+
+    async def _recover(self, run: Run) -> None:
+        """Roll back after a failed write so the session is usable for the next commit."""
+        run.step("await session.rollback()")
+        try:
+            await self.session.rollback()
+        except Exception:
+            # A dead connection can fail the rollback too; a fresh session starts clean.
+            await self.session.close()
+
+    async def count_users(self) -> int:
+        async with self.lock:
+            if self.engine is None:
+                raise LabClosed("the lab is not open")
+            async with self.engine.connect() as conn:
+                total = await conn.execute(select(func.count()).select_from(User))
+                return int(total.scalar_one())
+
+    async def fetch_users(self, after_uid: int = 0, limit: int = 500) -> list[tuple[int, str]]:
+        """Read rows straight from the table, newest last, without touching the session.
+
+        A Core query on its own connection leaves the session's objects (and their
+        expired state) exactly as the experiment left them.
+        """
+        async with self.lock:
+            if self.engine is None:
+                raise LabClosed("the lab is not open")
+            query = select(User.uid, User.name).where(User.uid > after_uid)
+            async with self.engine.connect() as conn:
+                if after_uid == 0:
+                    rows = await conn.execute(query.order_by(User.uid.desc()).limit(limit))
+                    return [(r.uid, r.name) for r in reversed(rows.all())]
+                rows = await conn.execute(query.order_by(User.uid).limit(limit))
+                return [(r.uid, r.name) for r in rows.all()]

@@ -1,0 +1,33 @@
+"""Messages that carry database results from workers back to the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from ..core.results import ExperimentResult
+
+
+@dataclass
+class ExperimentDone(Message):
+    """One experiment finished (either way), with the table rows that are new since."""
+
+    result: ExperimentResult
+    new_rows: list[tuple[int, str]]
+
+
+@dataclass
+class RowsLoaded(Message):
+    """The users table as read from the database, with the total row count."""
+
+    rows: list[tuple[int, str]]
+    total: int
+    replace: bool = False
+
+
+@dataclass
+class LabProblem(Message):
+    """Work on the database failed outside an experiment (e.g. reading the table)."""
+
+    text: str

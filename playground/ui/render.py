@@ -1,0 +1,151 @@
+"""Turn the core's plain results into Rich ``Text``, never parsing markup.
+
+Every string that came from a user, a database or an exception goes through
+``visible()`` into ``Text`` objects, so brackets stay brackets and escape sequences
+are shown as escapes instead of reaching the terminal.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.syntax import Syntax
+from rich.text import Text
+
+from ..core.names import visible
+from ..core.results import ExperimentResult, Explanation, Script
+
+OK = "bold green"
+FAIL = "bold red"
+DIM = "dim"
+NAME_PREVIEW = 24
+
+
+def settings_text(result: ExperimentResult) -> str:
+    return "  ".join(f"{key}={'on' if value else 'off'}" for key, value in result.settings)
+
+
+def preview(name: str, limit: int = NAME_PREVIEW) -> str:
+    shown = visible(name)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def outcome_line(result: ExperimentResult) -> Text:
+    """The one line that says how the read ended."""
+    outcome = result.outcome
+    if outcome.error is None:
+        return Text.assemble(("✓ ", OK), (f"{outcome.expression} = {outcome.value}", OK))
+    error = outcome.error
+    line = Text("✗ ", FAIL)
+    if error.involves_missing_greenlet:
+        line.append("MissingGreenlet", FAIL)
+        if error.wrapped_missing_greenlet:
+            line.append(f" (raised as {error.outer.type_name.rsplit('.', 1)[-1]})", "red")
+    else:
+        line.append(error.outer.type_name.rsplit(".", 1)[-1], FAIL)
+        message = visible(error.outer.message.splitlines()[0]) if error.outer.message else ""
+        line.append(f": {message[:120]}", "red")
+    return line
+
+
+def log_entry(result: ExperimentResult, explanation: Explanation) -> Text:
+    """A compact entry for the live log: a few lines, the newest at the bottom."""
+    text = Text.assemble(
+        (f"#{result.seq}", "bold"),
+        (f"  {result.started_at:%H:%M:%S}  ", DIM),
+        (settings_text(result), "cyan"),
+    )
+    steps = " → ".join(_short_step(step, result) for step in result.steps)
+    text.append("\n  ")
+    text.append(steps, DIM)
+    text.append("\n  ")
+    text.append_text(outcome_line(result))
+    if explanation.short:
+        text.append("\n  ")
+        text.append(explanation.short, "italic")
+    if result.committed and not result.outcome.ok:
+        uids = ", ".join(str(uid) for uid, _ in result.committed)
+        text.append(f"\n  row committed anyway: uid {uids}", "yellow")
+    if explanation.fixes:
+        text.append("\n  fix: ", DIM)
+        text.append(" | ".join(fix.code.split("  #")[0] for fix in explanation.fixes), "green")
+    return text
+
+
+def _short_step(step: str, result: ExperimentResult) -> str:
+    if "(name=...)" in step:
+        return step.split("=", 1)[-1].strip().replace("...", repr(preview(result.user_input)))
+    return step.replace("await session.", "").replace("session.", "")
+
+
+def details(result: ExperimentResult, explanation: Explanation) -> RenderableType:
+    """Everything about one run: why, the fixes, SQL, object states, the exception chain."""
+    parts: list[RenderableType] = []
+    head = Text.assemble(
+        (f"#{result.seq} ", "bold"),
+        (f"{result.scenario}  {result.started_at:%H:%M:%S}  {result.duration_ms:.1f} ms  ", DIM),
+        (f"SQLAlchemy {result.sqlalchemy_version} on {result.backend}", DIM),
+    )
+    parts += [head, Text(settings_text(result), "cyan")]
+    parts.append(Text(f"name: {visible(result.user_input)}"))
+    parts.append(Text(""))
+    parts.append(Text(explanation.headline, OK if result.outcome.ok else FAIL))
+    parts += [Text(f"  {visible(line)}") for line in explanation.why]
+    if explanation.fixes:
+        parts.append(_heading("Fixes"))
+        for fix in explanation.fixes:
+            parts.append(Text.assemble(("  " + fix.label + ": ", DIM), (fix.code, "green")))
+    parts += [Text(note, DIM) for note in explanation.notes]
+    parts.append(_heading("SQL, in order"))
+    if not result.sql:
+        parts.append(Text("  (none)", DIM))
+    for statement in result.sql:
+        line = Text(f"  [{statement.step}] ", DIM)
+        line.append(visible(statement.sql.replace("\n", " ")), "red" if statement.attempted else "")
+        if statement.parameters:
+            line.append(f"  {visible(statement.parameters)}", DIM)
+        if statement.attempted:
+            line.append("  ← attempted; never reached the database", "bold red")
+        parts.append(line)
+    parts.append(_heading("Object state (inspect(), no IO)"))
+    for snap in result.states:
+        line = Text(f"  {snap.step:<28} ", DIM)
+        line.append(f"{snap.state:<10}", "bold")
+        if snap.expired:
+            line.append(f" expired: {', '.join(snap.expired)}", "yellow")
+        if snap.loaded:
+            loaded = ", ".join(f"{key}={visible(value)}" for key, value in snap.loaded)
+            line.append(f" loaded: {loaded}")
+        parts.append(line)
+    error = result.outcome.error
+    if error is not None:
+        parts.append(_heading("Exception chain (outermost first)"))
+        for link in error.chain:
+            line = Text(f"  {link.relation}: ", DIM)
+            line.append(link.type_name, FAIL if link.is_missing_greenlet else "bold")
+            parts.append(line)
+            message = link.message.splitlines()[0] if link.message else ""
+            parts.append(Text("    " + visible(message)))
+        parts.append(_heading("Traceback"))
+        parts.append(Text(visible_lines(error.traceback.rstrip()), DIM))
+    return Group(*parts)
+
+
+def visible_lines(text: str) -> str:
+    """Like ``visible()``, but keeps the line breaks of a multi-line text."""
+    return "\n".join(visible(line) for line in text.splitlines())
+
+
+def _heading(title: str) -> Text:
+    return Text(f"\n{title}", "bold underline")
+
+
+def script_view(script: Script) -> Syntax:
+    """The exported script, with the lines a setting changes highlighted."""
+    return Syntax(
+        script.text,
+        "python",
+        line_numbers=True,
+        highlight_lines=set(script.marked),
+        word_wrap=False,
+        theme="monokai",
+    )

@@ -1,0 +1,110 @@
+"""The app's widgets: the name field, the settings switches, the log, table and panes."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Input, OptionList, Static, Switch
+from textual.widgets.option_list import Option as ListOption
+
+from ..core.names import name_problem, visible
+from ..core.results import ExperimentResult, Explanation
+from ..core.scenarios import Option
+from .render import details, log_entry
+
+
+class NameInput(Input):
+    """The name field; it clears itself on Enter, in the order the keys arrived.
+
+    Clearing in the app's ``Input.Submitted`` handler would run after keys typed right
+    after Enter had already reached the field, and would eat them.
+    """
+
+    async def action_submit(self) -> None:
+        value = self.value
+        if name_problem(value) is None:
+            self.value = ""
+        self.post_message(self.Submitted(self, value))
+
+
+class OptionSwitch(Vertical):
+    """One scenario option: a switch, its label with the key that flips it, and a hint."""
+
+    def __init__(self, option: Option, value: bool, key_hint: str) -> None:
+        super().__init__(classes="option", id=f"option-{option.key}")
+        self.option = option
+        self._value = value
+        self._key_hint = key_hint
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="option-row"):
+            yield Switch(self._value, id=f"switch-{self.option.key}", tooltip=self.option.hint)
+            yield Static(
+                Text.assemble((self.option.label, "bold"), (f"  {self._key_hint}", "dim")),
+                classes="option-label",
+            )
+        yield Static(Text(self.option.hint), classes="option-hint")
+
+    @property
+    def switch(self) -> Switch:
+        return self.query_one(Switch)
+
+
+class CommitLog(OptionList):
+    """The live log: one compact entry per experiment; Enter or a click opens its details."""
+
+    MAX_ENTRIES = 1000
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.entries: dict[str, tuple[ExperimentResult, Explanation]] = {}
+        self.dropped = 0
+
+    def add_entry(self, result: ExperimentResult, explanation: Explanation) -> None:
+        entry_id = f"entry-{result.seq}"
+        self.entries[entry_id] = (result, explanation)
+        self.add_option(ListOption(log_entry(result, explanation), id=entry_id))
+        while self.option_count > self.MAX_ENTRIES:
+            first = self.get_option_at_index(0)
+            self.remove_option_at_index(0)
+            self.entries.pop(first.id or "", None)
+            self.dropped += 1
+        self.highlighted = self.option_count - 1
+        self.scroll_end(animate=False)
+
+    def selected_entry(self) -> tuple[ExperimentResult, Explanation] | None:
+        option = self.highlighted_option
+        return None if option is None else self.entries.get(option.id or "")
+
+
+class UsersTable(DataTable[Text]):
+    """The rows as the database holds them; names shown literally, never as markup."""
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.add_column(Text("uid"), key="uid")
+        self.add_column(Text("name"), key="name")
+
+    def add_users(self, rows: list[tuple[int, str]]) -> None:
+        for uid, name in rows:
+            key = str(uid)
+            if key in self.rows:
+                continue
+            self.add_row(Text(str(uid), justify="right"), Text(visible(name)), key=key)
+        if rows:
+            self.move_cursor(row=self.row_count - 1, animate=False)
+
+
+class DetailsPane(VerticalScroll):
+    """The full story of one log entry."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            Text("Nothing yet: add a user, then pick an entry in the log.", "dim"),
+            id="details-body",
+        )
+
+    def show(self, result: ExperimentResult, explanation: Explanation) -> None:
+        self.query_one("#details-body", Static).update(details(result, explanation))
+        self.scroll_home(animate=False)
