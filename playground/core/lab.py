@@ -52,7 +52,7 @@ def mark_attempted(
         SqlStatement(s.step, s.sql, s.parameters, attempted=True) if s.step == step else s
         for s in statements
     )
-    if statement and not any(s.step == step for s in statements):
+    if statement and not any(s.step == step and s.sql == statement for s in statements):
         marked += (SqlStatement(step, statement, parameters or "", attempted=True),)
     return marked
 

@@ -74,6 +74,7 @@ class PlaygroundApp(App[None]):
         self.last_name = "Foo"
         self._seq = 0
         self._seen_uid = 0
+        self._total_rows = 0
         self._tail: asyncio.Future[None] | None = None
         self._closing = False
 
@@ -195,20 +196,24 @@ class PlaygroundApp(App[None]):
         result = message.result
         explanation = self.scenario.explain(result)
         self.query_one(CommitLog).add_entry(result, explanation)
-        self.query_one(UsersTable).add_users(message.new_rows)
+        self._show_rows(message.new_rows, self._total_rows + len(message.new_rows))
         self._say(f"#{result.seq} done: {explanation.headline}", error=not result.outcome.ok)
         if self.query_one(TabbedContent).active == "tab-details":
             self.query_one(DetailsPane).show(result, explanation)
 
     @on(RowsLoaded)
     def _rows_loaded(self, message: RowsLoaded) -> None:
-        table = self.query_one(UsersTable)
         if message.replace:
-            table.clear()
-        table.add_users(message.rows)
+            self.query_one(UsersTable).clear()
+        self._show_rows(message.rows, message.total)
+
+    def _show_rows(self, rows: list[tuple[int, str]], total: int) -> None:
+        table = self.query_one(UsersTable)
+        table.add_users(rows)
+        self._total_rows = total
         shown = table.row_count
-        table.border_subtitle = f"{message.total:,} rows" + (
-            f", last {shown:,} shown" if message.total > shown else ""
+        table.border_subtitle = f"{total:,} rows" + (
+            f", last {shown:,} shown" if total > shown else ""
         )
 
     @on(LabProblem)

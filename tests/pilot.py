@@ -1,0 +1,51 @@
+"""Helpers for driving the real app: wait on conditions, read what the screen shows."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from textual.pilot import Pilot
+
+from playground.ui.app import PlaygroundApp
+from playground.ui.widgets import CommitLog, UsersTable
+
+
+async def settle(pilot: Pilot[None], until: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Let workers and messages run until ``until()`` holds; fail after ``timeout`` seconds."""
+    app = pilot.app
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not until():
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def entries(app: PlaygroundApp) -> list:
+    """The results in the log, oldest first."""
+    return [result for result, _ in app.query_one(CommitLog).entries.values()]
+
+
+def log_text(app: PlaygroundApp) -> str:
+    """The plain text of every log entry, as rendered for the screen."""
+    log = app.query_one(CommitLog)
+    return "\n".join(str(log.get_option_at_index(i).prompt) for i in range(log.option_count))
+
+
+def table_rows(app: PlaygroundApp) -> list[tuple[str, str]]:
+    table = app.query_one(UsersTable)
+    return [
+        (str(table.get_cell_at((row, 0))), str(table.get_cell_at((row, 1))))
+        for row in range(table.row_count)
+    ]
+
+
+async def add(pilot: Pilot[None], name: str) -> None:
+    """Type a name and press Enter, then wait for its log entry."""
+    app = pilot.app
+    before = len(entries(app))  # type: ignore[arg-type]
+    await pilot.press(*name) if name else None
+    await pilot.press("enter")
+    await settle(pilot, lambda: len(entries(app)) > before)  # type: ignore[arg-type]

@@ -1,0 +1,133 @@
+"""The core without Textual: every setting combination against a real SQLite file."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+import sqlalchemy
+from sqlalchemy.engine import make_url
+
+from playground.core.lab import Lab
+from playground.core.scenarios import SCENARIOS
+
+AFTER_COMMIT = SCENARIOS["after-commit"]
+
+
+def rows_in(db_url: str) -> list[tuple[int, str]]:
+    """Read the table with the stdlib driver: a second opinion, independent of the lab."""
+    path = make_url(db_url).database
+    with sqlite3.connect(str(path)) as conn:
+        return conn.execute("SELECT uid, name FROM playground_users ORDER BY uid").fetchall()
+
+
+@pytest.fixture
+async def lab(db_url: str):
+    lab = Lab(db_url)
+    await lab.open()
+    yield lab
+    await lab.close()
+
+
+@pytest.mark.parametrize("expire", [True, False])
+@pytest.mark.parametrize("refresh", [True, False])
+async def test_each_combination_really_runs(lab: Lab, db_url: str, expire: bool, refresh: bool):
+    settings = {"expire_on_commit": expire, "auto_refresh": refresh}
+    result = await lab.run(AFTER_COMMIT, "Foo", settings, seq=1)
+
+    assert dict(result.settings) == settings
+    assert rows_in(db_url) == [(1, "Foo")], "the commit reaches the database in every case"
+    assert result.committed == ((1, "Foo"),)
+    broken = expire and not refresh
+    if broken:
+        error = result.outcome.error
+        assert error is not None and result.outcome.value is None
+        assert error.involves_missing_greenlet
+        outer_is_mg = error.outer.type_name == "sqlalchemy.exc.MissingGreenlet"
+        assert error.wrapped_missing_greenlet is not outer_is_mg
+        assert "user.uid" in error.traceback, "the traceback points at the read"
+    else:
+        assert result.outcome.error is None
+        assert result.outcome.value == "1"
+
+
+async def test_the_error_follows_the_installed_version(lab: Lab):
+    """2.1 with aiosqlite wraps MissingGreenlet in StatementError; 2.0 raises it bare."""
+    result = await lab.run(AFTER_COMMIT, "Foo", {"expire_on_commit": True}, seq=1)
+    error = result.outcome.error
+    assert error is not None
+    names = [link.type_name for link in error.chain]
+    if sqlalchemy.__version__.startswith("2.0"):
+        assert names == ["sqlalchemy.exc.MissingGreenlet"]
+    else:
+        assert names == ["sqlalchemy.exc.StatementError", "sqlalchemy.exc.MissingGreenlet"]
+        assert error.chain[1].relation == "caused by"
+    explanation = AFTER_COMMIT.explain(result)
+    series = "".join(sqlalchemy.__version__.split(".")[:2])
+    assert f"https://sqlalche.me/e/{series}/xd2s" in " ".join(explanation.notes)
+    catches = " ".join(explanation.why)
+    assert ("would NOT catch" in catches) is error.wrapped_missing_greenlet
+
+
+async def test_sql_and_states_are_what_happened(lab: Lab):
+    result = await lab.run(AFTER_COMMIT, "Foo", {"expire_on_commit": True}, seq=1)
+    commit_sql = [s.sql for s in result.sql if s.step == "await session.commit()"]
+    assert any(sql.startswith("INSERT INTO playground_users") for sql in commit_sql)
+    assert commit_sql[-1] == "COMMIT"
+    attempted = [s for s in result.sql if s.attempted]
+    assert attempted and any("SELECT" in s.sql for s in attempted)
+    assert all(s.step == "user.uid" for s in attempted)
+    after_commit = next(s for s in result.states if s.step == "await session.commit()")
+    assert after_commit.state == "persistent"
+    assert set(after_commit.expired) == {"uid", "name"}
+    assert [s.state for s in result.states[:2]] == ["transient", "pending"]
+
+    refreshed = await lab.run(AFTER_COMMIT, "Bar", {"auto_refresh": True}, seq=2)
+    refresh_sql = [s for s in refreshed.sql if s.step == "await session.refresh(user)"]
+    assert any(s.sql.startswith("SELECT") and not s.attempted for s in refresh_sql)
+    after_refresh = next(s for s in refreshed.states if s.step == "await session.refresh(user)")
+    assert after_refresh.expired == () and dict(after_refresh.loaded)["uid"] == "2"
+
+
+async def test_session_stays_usable_after_missing_greenlet(lab: Lab, db_url: str):
+    first = await lab.run(AFTER_COMMIT, "one", {"expire_on_commit": True}, seq=1)
+    second = await lab.run(AFTER_COMMIT, "two", {"expire_on_commit": False}, seq=2)
+    third = await lab.run(AFTER_COMMIT, "three", {"expire_on_commit": True}, seq=3)
+    assert first.outcome.error and third.outcome.error
+    assert second.outcome.value == "2"
+    assert rows_in(db_url) == [(1, "one"), (2, "two"), (3, "three")]
+
+
+async def test_fetch_users_does_not_touch_the_session(lab: Lab):
+    await lab.run(AFTER_COMMIT, "Foo", {"expire_on_commit": False}, seq=1)
+    assert await lab.fetch_users() == [(1, "Foo")]
+    assert await lab.fetch_users(after_uid=1) == []
+    assert await lab.count_users() == 1
+
+
+async def test_data_survives_a_new_lab(db_url: str):
+    for name in ("a", "b"):
+        lab = Lab(db_url)
+        await lab.open()
+        await lab.run(AFTER_COMMIT, name, {"expire_on_commit": False})
+        await lab.close()
+    lab = Lab(db_url)
+    await lab.open()
+    assert await lab.fetch_users() == [(1, "a"), (2, "b")]
+    await lab.close()
+
+
+async def test_memory_database_keeps_its_tables():
+    lab = Lab("sqlite+aiosqlite://")
+    await lab.open()
+    result = await lab.run(AFTER_COMMIT, "Foo", {"expire_on_commit": False})
+    assert result.outcome.value == "1"
+    assert await lab.fetch_users() == [(1, "Foo")]
+    await lab.close()
+
+
+def test_default_database_lives_in_the_data_dir(private_data_dir: Path):
+    from playground.core.database import default_database_path
+
+    assert default_database_path().is_relative_to(private_data_dir)
