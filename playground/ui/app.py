@@ -16,7 +16,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, ScrollableContainer, Vertical
 from textual.widgets import (
     Button,
     Footer,
@@ -104,7 +104,8 @@ class PlaygroundApp(App[None]):
                 with TabPane("Details", id="tab-details"):
                     yield DetailsPane(id="details")
                 with TabPane("Script", id="tab-script"):
-                    yield Static(id="script")
+                    with ScrollableContainer(id="script-pane"):
+                        yield Static(id="script")
         yield Footer()
 
     def _status_text(self) -> Text:
@@ -212,7 +213,7 @@ class PlaygroundApp(App[None]):
         table.add_users(rows)
         self._total_rows = total
         shown = table.row_count
-        table.border_subtitle = f"{total:,} rows" + (
+        table.border_subtitle = f"{total:,} row{'' if total == 1 else 's'}" + (
             f", last {shown:,} shown" if total > shown else ""
         )
 

@@ -65,9 +65,9 @@ def log_entry(result: ExperimentResult, explanation: Explanation) -> Text:
     if result.committed and not result.outcome.ok:
         uids = ", ".join(str(uid) for uid, _ in result.committed)
         text.append(f"\n  row committed anyway: uid {uids}", "yellow")
-    if explanation.fixes:
-        text.append("\n  fix: ", DIM)
-        text.append(" | ".join(fix.code.split("  #")[0] for fix in explanation.fixes), "green")
+    for number, fix in enumerate(explanation.fixes, start=1):
+        text.append(f"\n  fix {number}: ", DIM)
+        text.append(fix.code.split("  #")[0], "green")
     return text
 
 
@@ -141,7 +141,7 @@ def _heading(title: str) -> Text:
 
 def script_view(script: Script) -> Syntax:
     """The exported script, with the lines a setting changes highlighted."""
-    return Syntax(
+    syntax = Syntax(
         script.text,
         "python",
         line_numbers=True,
@@ -149,3 +149,6 @@ def script_view(script: Script) -> Syntax:
         word_wrap=False,
         theme="monokai",
     )
+    for line in script.marked:
+        syntax.stylize_range("on #4a3f00", (line, 0), (line + 1, 0))
+    return syntax

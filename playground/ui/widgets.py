@@ -40,15 +40,18 @@ class OptionSwitch(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(classes="option-row"):
             yield Switch(self._value, id=f"switch-{self.option.key}", tooltip=self.option.hint)
-            yield Static(
-                Text.assemble((self.option.label, "bold"), (f"  {self._key_hint}", "dim")),
-                classes="option-label",
-            )
+            yield Static(self._label(self._value), classes="option-label")
         yield Static(Text(self.option.hint), classes="option-hint")
 
-    @property
-    def switch(self) -> Switch:
-        return self.query_one(Switch)
+    def _label(self, value: bool) -> Text:
+        return Text.assemble(
+            ("ON " if value else "OFF", "bold green" if value else "bold red"),
+            (f" {self.option.label}", "bold"),
+            (f"  {self._key_hint}", "dim"),
+        )
+
+    def on_switch_changed(self, event: Switch.Changed) -> None:
+        self.query_one(".option-label", Static).update(self._label(event.value))
 
 
 class CommitLog(OptionList):

@@ -107,13 +107,13 @@ class AfterCommit(Scenario):
         chosen = self.settings(settings)
         expire, refresh = chosen[EXPIRE], chosen[REFRESH]
         refresh_line = (
-            "    await session.refresh(user)  # <- auto refresh: reload inside the greenlet"
+            "        await session.refresh(user)  # <- auto refresh"
             if refresh
-            else "    # no refresh here: with expire_on_commit=True, uid and name are now expired"
+            else "        # <- no refresh (auto refresh is off)"
         )
         body = f'''
 engine = create_async_engine(DATABASE_URL)
-Session = async_sessionmaker(engine, expire_on_commit={expire})  # <- expire_on_commit
+Session = async_sessionmaker(engine, expire_on_commit={expire})  # <-
 session = Session()
 
 

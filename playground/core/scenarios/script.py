@@ -34,8 +34,8 @@ def render_script(
     text = f'''"""{title}
 
 Settings: {shown}.
-Exported by playground. Run it with `python <this file>`; set {ENV_VAR} to use another
-database URL (for PostgreSQL, put the password in PGPASSWORD).
+Exported by playground; run it with python. {ENV_VAR} picks
+another database URL (PostgreSQL: password in PGPASSWORD).
 """
 
 import asyncio

@@ -1,0 +1,104 @@
+"""Regenerate the README's screenshots from the real app, on a throwaway database.
+
+Usage: python scripts/screenshots.py   (writes screenshots/*.svg, and *.png where
+rsvg-convert is installed: apt-get install librsvg2-bin fonts-symbola)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from playground.ui.app import make_app  # noqa: E402
+from tests.pilot import add, settle  # noqa: E402
+
+OUT = ROOT / "screenshots"
+Steps = Callable[[Pilot[None]], Awaitable[None]]
+
+
+async def nothing(pilot: Pilot[None]) -> None:
+    await settle(pilot, lambda: pilot.app.lab.engine is not None)  # type: ignore[attr-defined]
+
+
+async def missing_greenlet(pilot: Pilot[None]) -> None:
+    await add(pilot, "Foo")
+
+
+async def fix_expire(pilot: Pilot[None]) -> None:
+    await add(pilot, "Foo")
+    await pilot.press("f2")
+    await add(pilot, "Bar")
+
+
+async def fix_refresh(pilot: Pilot[None]) -> None:
+    await add(pilot, "Foo")
+    await pilot.press("f3")
+    await add(pilot, "Baz")
+
+
+async def details(pilot: Pilot[None]) -> None:
+    await add(pilot, "Foo")
+    await pilot.press("f4")
+    await pilot.pause()
+
+
+async def script(pilot: Pilot[None]) -> None:
+    await pilot.press("f2", "f5")
+    await pilot.pause()
+
+
+SHOTS: list[tuple[str, tuple[int, int], Steps]] = [
+    ("fresh-start", (100, 32), nothing),
+    ("missing-greenlet", (100, 32), missing_greenlet),
+    ("fix-expire-on-commit-off", (100, 32), fix_expire),
+    ("fix-refresh", (100, 32), fix_refresh),
+    ("details", (100, 40), details),
+    ("script", (100, 40), script),
+    ("missing-greenlet-80x24", (80, 24), missing_greenlet),
+]
+
+
+async def shoot(name: str, size: tuple[int, int], steps: Steps, workdir: Path) -> Path:
+    # In memory, so the pictures show no path of the machine that made them.
+    app = make_app("sqlite+aiosqlite://", exports_dir=workdir)
+    async with app.run_test(size=size) as pilot:
+        await steps(pilot)
+        await settle(pilot, lambda: True)
+        path = Path(app.save_screenshot(filename=f"{name}.svg", path=str(OUT)))
+    return path
+
+
+def to_png(svg: Path) -> None:
+    """Convert with rsvg-convert, keeping the spaces Textual's SVG relies on."""
+    text = svg.read_text(encoding="utf-8").replace(
+        '<svg class="rich-terminal"', '<svg xml:space="preserve" class="rich-terminal"', 1
+    )
+    subprocess.run(
+        ["rsvg-convert", "-f", "png", "-o", str(svg.with_suffix(".png"))],
+        input=text.encode(),
+        check=True,
+    )
+
+
+async def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, size, steps in SHOTS:
+            svg = await shoot(name, size, steps, Path(tmp))
+            if shutil.which("rsvg-convert"):
+                to_png(svg)
+            print(svg.relative_to(ROOT))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,89 @@
+"""Pilot tests for the insight views: details, the live script pane, copy, save, export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Static, TabbedContent
+
+from playground.ui.widgets import DetailsPane
+
+from .pilot import add, settle
+
+SIZE = (100, 40)
+
+
+def static_text(app, selector: str) -> str:
+    widget = app.query_one(selector, Static)
+    renderable = widget.renderable if hasattr(widget, "renderable") else widget.content
+    if hasattr(renderable, "renderables"):
+        return "\n".join(str(part) for part in renderable.renderables)
+    if hasattr(renderable, "code"):
+        return renderable.code
+    return str(renderable)
+
+
+async def test_details_of_a_missing_greenlet_entry(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await add(pilot, "Foo")
+        await pilot.press("f4")
+        await pilot.pause()
+        assert app.query_one(TabbedContent).active == "tab-details"
+        text = static_text(app, "#details-body")
+        assert "MissingGreenlet" in text
+        assert "Exception chain" in text and "Traceback" in text
+        assert "attempted; never reached the database" in text
+        assert "expired: name, uid" in text
+        assert app.query_one(DetailsPane).is_mounted
+
+
+async def test_selecting_an_entry_opens_its_details(app_factory):
+    app = app_factory(settings={"expire_on_commit": False})
+    async with app.run_test(size=SIZE) as pilot:
+        await add(pilot, "Foo")
+        await pilot.click("#log", offset=(5, 1))
+        await pilot.pause()
+        assert app.query_one(TabbedContent).active == "tab-details"
+        assert "user.uid = 1" in static_text(app, "#details-body")
+
+
+async def test_script_pane_follows_the_switches(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f5")
+        assert app.query_one(TabbedContent).active == "tab-script"
+        assert "expire_on_commit=True)" in static_text(app, "#script")
+        await pilot.press("f2", "f3")
+        await pilot.pause()
+        text = static_text(app, "#script")
+        assert "expire_on_commit=False)" in text and "await session.refresh(user)" in text
+
+
+async def test_copy_and_save_the_script(app_factory, tmp_path: Path):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2", "f6")
+        assert "expire_on_commit=False)" in app.clipboard
+        await pilot.press("f7")
+        await pilot.pause()
+        saved = tmp_path / "playground_after_commit.py"
+        assert saved.read_text() == app.clipboard
+        assert str(saved) in str(app.query_one("#message", Static).render())
+
+
+async def test_export_the_log_as_markdown(app_factory, tmp_path: Path):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await add(pilot, "Foo")
+        await pilot.press("f2")
+        await add(pilot, "[b]Bar[/b]")
+        await pilot.press("f8")
+        await pilot.pause()
+        (export,) = tmp_path.glob("playground-log-*.md")
+        text = export.read_text()
+        assert "## #1 after-commit" in text and "## #2 after-commit" in text
+        assert "MissingGreenlet" in text and "Traceback" in text
+        assert "INSERT INTO playground_users" in text
+        assert "'[b]Bar[/b]'" in text
+        assert "user.uid = 2" in text

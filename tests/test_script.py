@@ -1,0 +1,63 @@
+"""The exported script is honest: run for real, it ends as the lab's own run did."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from playground.core.lab import Lab
+from playground.core.scenarios import SCENARIOS
+
+
+def combinations():
+    for scenario in SCENARIOS.values():
+        keys = [option.key for option in scenario.options]
+        for values in itertools.product([True, False], repeat=len(keys)):
+            settings = dict(zip(keys, values))
+            label = ",".join(f"{k}={'on' if v else 'off'}" for k, v in settings.items())
+            yield pytest.param(scenario.name, settings, id=f"{scenario.name}:{label}")
+
+
+def flags(settings: dict[str, bool]) -> list[str]:
+    return [f"--{'' if on else 'no-'}{key.replace('_', '-')}" for key, on in settings.items()]
+
+
+@pytest.mark.parametrize(("scenario_name", "settings"), list(combinations()))
+async def test_printed_script_reproduces_the_lab(
+    tmp_path: Path, scenario_name: str, settings: dict[str, bool]
+):
+    scenario = SCENARIOS[scenario_name]
+    lab = Lab(f"sqlite+aiosqlite:///{tmp_path / 'lab.db'}")
+    await lab.open()
+    result = await lab.run(scenario, "Foo", settings)
+    await lab.close()
+
+    printed = subprocess.run(
+        [sys.executable, "-m", "playground", "--print-script", "--scenario", scenario_name,
+         *flags(settings)],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout
+    script = tmp_path / "script.py"
+    script.write_text(printed)
+    env = {**os.environ, "PLAYGROUND_DB": f"sqlite+aiosqlite:///{tmp_path / 'script.db'}"}
+    ran = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60,
+        cwd=tmp_path,
+    )
+
+    error = result.outcome.error
+    if error is None:
+        assert ran.returncode == 0, ran.stderr
+        assert ran.stdout.strip().splitlines()[-1] == result.outcome.value
+    else:
+        assert ran.returncode != 0
+        assert "Traceback (most recent call last)" in ran.stderr
+        raised = re.findall(r"^([\w.]+(?:Error|Greenlet|Exception)): ", ran.stderr, re.M)
+        assert raised and raised[-1] == error.outer.type_name, ran.stderr
+        assert ran.stdout.strip() == ""
