@@ -8,7 +8,7 @@ from textual.widgets import Static, TabbedContent
 
 from playground.ui.widgets import DetailsPane
 
-from .pilot import add, settle
+from .pilot import add
 
 SIZE = (100, 40)
 

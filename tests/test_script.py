@@ -19,7 +19,7 @@ def combinations():
     for scenario in SCENARIOS.values():
         keys = [option.key for option in scenario.options]
         for values in itertools.product([True, False], repeat=len(keys)):
-            settings = dict(zip(keys, values))
+            settings = dict(zip(keys, values, strict=True))
             label = ",".join(f"{k}={'on' if v else 'off'}" for k, v in settings.items())
             yield pytest.param(scenario.name, settings, id=f"{scenario.name}:{label}")
 

@@ -47,7 +47,7 @@ class OptionSwitch(Vertical):
         return Text.assemble(
             ("ON " if value else "OFF", "bold green" if value else "bold red"),
             (f" {self.option.label}", "bold"),
-            (f"  {self._key_hint}", "dim"),
+            (f" {self._key_hint}", "dim"),
         )
 
     def on_switch_changed(self, event: Switch.Changed) -> None:

@@ -33,8 +33,8 @@ class AfterCommit(Scenario):
     summary = "session.add(user); await session.commit(); then read user.uid"
     read_expression = "user.uid"
     options = (
-        Option(EXPIRE, "expire_on_commit", "commit expires every loaded attribute", True),
-        Option(REFRESH, "auto refresh after commit", "await session.refresh(user) after it", False),
+        Option(EXPIRE, "expire_on_commit", "commit expires loaded values", True),
+        Option(REFRESH, "auto refresh after commit", "await session.refresh(user)", False),
     )
 
     async def run(self, run: Run) -> object:
