@@ -100,19 +100,23 @@ def state_of(obj: object) -> str:
 def snapshot(step: str, obj: object) -> StateSnapshot:
     """Record ``obj``'s state, loaded values and expired attributes, without IO."""
     insp = inspect(obj)
-    loaded = tuple(
-        (key, repr(insp.dict[key]))
-        for key in insp.mapper.column_attrs.keys()
-        if key in insp.dict
-    )
+    keys = [*insp.mapper.column_attrs.keys(), *insp.mapper.relationships.keys()]
+    loaded = tuple((key, _short_repr(insp.dict[key])) for key in keys if key in insp.dict)
+    expired = insp.expired_attributes
     identity = "" if insp.identity is None else ", ".join(map(repr, insp.identity))
     return StateSnapshot(
         step=step,
         state=state_of(obj),
         identity=identity,
         loaded=loaded,
-        expired=tuple(sorted(insp.expired_attributes)),
+        expired=tuple(sorted(expired)),
+        unloaded=tuple(sorted(key for key in insp.unloaded if key not in expired)),
     )
+
+
+def _short_repr(value: object, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _chain(exc: BaseException) -> Iterator[tuple[BaseException, str]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy
 
-from .results import ExceptionInfo, ExperimentResult
+from .results import ExceptionInfo, ExperimentResult, Explanation
 
 
 def sqlalchemy_series() -> str:
@@ -55,3 +55,27 @@ def committed_rows(result: ExperimentResult) -> str:
 
 def first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def success(result: ExperimentResult, short: str, why: str) -> Explanation:
+    """The words for a read that worked."""
+    return Explanation(f"{result.outcome.expression} = {result.outcome.value}", short, (why,))
+
+
+def failure(result: ExperimentResult, extra: tuple[str, ...] = ()) -> Explanation:
+    """The words for an error the scenario did not set out to show (locked file, lost server)."""
+    error = result.outcome.error
+    assert error is not None
+    outer = short_type(error.outer.type_name)
+    step = result.steps[-1] if result.steps else "?"
+    return Explanation(
+        f"{outer}: {first_line(error.outer.message)}",
+        f"failed at {step}",
+        (
+            f"It failed at `{step}`; the session was rolled back where needed, and the next "
+            "commit starts clean.",
+            committed_rows(result),
+            *extra,
+        ),
+        notes=reference(error),
+    )

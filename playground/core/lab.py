@@ -74,6 +74,20 @@ class Run:
         self.committed: list[tuple[int, str]] = []
         self.tracked: object | None = None
         self.reading = False
+        self.notes: list[str] = []
+
+    @property
+    def engine(self) -> AsyncEngine:
+        assert self.lab.engine is not None
+        return self.lab.engine
+
+    def sessionmaker(self, **options: Any) -> async_sessionmaker[AsyncSession]:
+        """A new ``async_sessionmaker`` on the lab's engine, for per-request sessions."""
+        return async_sessionmaker(self.engine, **options)
+
+    def note(self, text: str) -> None:
+        """Keep a remark for the result, such as an error the scenario expected."""
+        self.notes.append(text)
 
     def step(self, label: str) -> None:
         """Announce the code about to run, so SQL and states are filed under it."""
@@ -89,9 +103,9 @@ class Run:
         if self.tracked is not None:
             self.states.append(snapshot(label or self.steps[-1], self.tracked))
 
-    def record_commit(self, user: User, name: str) -> None:
+    def record_commit(self, obj: object, name: str) -> None:
         """Note a row the database now holds; the key comes from the identity, not a load."""
-        identity = sqlalchemy.inspect(user).identity
+        identity = sqlalchemy.inspect(obj).identity
         if identity is not None:
             self.committed.append((int(identity[0]), name))
 
@@ -177,7 +191,8 @@ class Lab:
         async with self.lock:
             if self._session is None:
                 raise LabClosed("the lab is not open")
-            await self._configure(chosen.get("expire_on_commit", True))
+            if scenario.uses_lab_session:
+                await self._configure(chosen.get("expire_on_commit", True))
             run = Run(self, chosen, user_input)
             started_at = datetime.now()
             t0 = time.perf_counter()
@@ -208,6 +223,7 @@ class Lab:
                     expression=scenario.read_expression,
                     value=None if error else repr(value),
                     error=error,
+                    printed=None if error else str(value),
                 ),
                 committed=tuple(run.committed),
                 sql=mark_attempted(statements, attempt),
@@ -215,6 +231,7 @@ class Lab:
                 duration_ms=(time.perf_counter() - t0) * 1000,
                 sqlalchemy_version=sqlalchemy.__version__,
                 backend=self.backend,
+                notes=tuple(run.notes),
             )
 
     async def _recover(self, run: Run) -> None:

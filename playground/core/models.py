@@ -1,17 +1,30 @@
 """The mapped classes the experiments commit.
 
 Every table carries the ``playground_`` prefix, so the lab can live in a database that
-holds other tables and never touch them.
+holds other tables and never touch them. Some scenarios need the same tables mapped
+with another setting (``lazy="raise"``, ``eager_defaults=True``); those mappings live in
+registries of their own over the very same ``Table`` objects, so what runs is exactly
+the configuration the exported script shows.
 """
 
 from __future__ import annotations
 
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, func
+from sqlalchemy.ext.asyncio import AsyncAttrs
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 TABLE_PREFIX = "playground_"
 
 
-class Model(DeclarativeBase):
+def _peek(obj: object, *keys: str) -> str:
+    """A repr built from ``__dict__`` only, so printing an object never loads anything."""
+    shown = ", ".join(f"{key}={obj.__dict__.get(key, '<expired>')!r}" for key in keys)
+    return f"{type(obj).__name__}({shown})"
+
+
+class Model(AsyncAttrs, DeclarativeBase):
     """Declarative base whose metadata holds only the playground's own tables."""
 
 
@@ -22,9 +35,66 @@ class User(Model):
 
     uid: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str]
+    posts: Mapped[list[Post]] = relationship(back_populates="user")
 
     def __repr__(self) -> str:
-        # Read from __dict__ so that repr() never triggers a lazy load.
-        uid = self.__dict__.get("uid", "<expired>")
-        name = self.__dict__.get("name", "<expired>")
-        return f"User(uid={uid!r}, name={name!r})"
+        return _peek(self, "uid", "name")
+
+
+class Post(Model):
+    """A post of a user: the "many" side of the lazy-loading scenario."""
+
+    __tablename__ = f"{TABLE_PREFIX}posts"
+
+    pid: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str]
+    user_id: Mapped[int] = mapped_column(ForeignKey(User.uid))
+    user: Mapped[User] = relationship(back_populates="posts")
+
+    def __repr__(self) -> str:
+        return _peek(self, "pid", "title")
+
+
+class Stamped(Model):
+    """A row whose timestamps the database writes: server default and on-update value."""
+
+    __tablename__ = f"{TABLE_PREFIX}stamped"
+
+    sid: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+    def __repr__(self) -> str:
+        return _peek(self, "sid", "name", "created_at", "updated_at")
+
+
+class RaiseModel(AsyncAttrs, DeclarativeBase):
+    """A second registry: users and posts again, with ``posts`` as ``lazy="raise"``.
+
+    Its relationships are view-only (the lab writes posts through ``User``), which keeps
+    SQLAlchemy from warning that two mappings write the same foreign key.
+    """
+
+
+class RaisingUser(RaiseModel):
+    __table__ = User.__table__
+
+    posts: Mapped[list[RaisingPost]] = relationship(
+        back_populates="user", lazy="raise", viewonly=True
+    )
+
+
+class RaisingPost(RaiseModel):
+    __table__ = Post.__table__
+
+    user: Mapped[RaisingUser] = relationship(back_populates="posts", viewonly=True)
+
+
+class EagerModel(DeclarativeBase):
+    """A third registry: the stamped table with ``eager_defaults=True``."""
+
+
+class EagerStamped(EagerModel):
+    __table__ = Stamped.__table__
+    __mapper_args__ = {"eager_defaults": True}

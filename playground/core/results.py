@@ -29,6 +29,7 @@ class StateSnapshot:
     identity: str
     loaded: tuple[tuple[str, str], ...]
     expired: tuple[str, ...]
+    unloaded: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class Outcome:
     expression: str
     value: str | None = None
     error: ExceptionInfo | None = None
+    printed: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -9,11 +9,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from ..explain import committed_rows, first_line, how_raised, reference, short_type
+from ..explain import committed_rows, failure, how_raised, reference, success
 from ..models import User
 from ..results import ExperimentResult, Explanation, Fix, Script
 from .base import Option, Scenario
-from .script import render_script
+from .script import (
+    BASE_IMPORTS,
+    CREATE_TABLES,
+    USER_MODEL,
+    lines,
+    marked,
+    render_script,
+    sessionmaker_line,
+)
 
 if TYPE_CHECKING:
     from ..lab import Run
@@ -33,8 +41,10 @@ class AfterCommit(Scenario):
     summary = "session.add(user); await session.commit(); then read user.uid"
     read_expression = "user.uid"
     options = (
-        Option(EXPIRE, "expire_on_commit", "commit expires loaded values", True),
-        Option(REFRESH, "auto refresh after commit", "await session.refresh(user)", False),
+        Option(EXPIRE, "expire_on_commit", "commit expires loaded values", True, "expire"),
+        Option(
+            REFRESH, "auto refresh after commit", "await session.refresh(user)", False, "refresh"
+        ),
     )
 
     async def run(self, run: Run) -> object:
@@ -69,13 +79,10 @@ class AfterCommit(Scenario):
                 why += "greenlet, so reading them needed no IO."
                 if not expire:
                     why += " (Nothing was expired anyway: expire_on_commit is off.)"
-            else:
-                why = "expire_on_commit=False kept the values the INSERT left on the object, "
-                why += "so reading uid needed no IO."
-            short = "refresh reloaded it in the greenlet" if refresh else "nothing was expired"
-            return Explanation(
-                f"{result.outcome.expression} = {result.outcome.value}", short, (why,)
-            )
+                return success(result, "refresh reloaded it inside the greenlet", why)
+            why = "expire_on_commit=False kept the values the INSERT left on the object, "
+            why += "so reading uid needed no IO."
+            return success(result, "nothing was expired", why)
         if error.involves_missing_greenlet:
             return Explanation(
                 "MissingGreenlet: reading user.uid needed a query",
@@ -91,67 +98,37 @@ class AfterCommit(Scenario):
                 (FIX_NO_EXPIRE, FIX_REFRESH),
                 reference(error),
             )
-        outer = short_type(error.outer.type_name)
-        return Explanation(
-            f"{outer}: {first_line(error.outer.message)}",
-            f"failed at {result.steps[-1] if result.steps else '?'}",
-            (
-                f"It failed at `{result.steps[-1] if result.steps else '?'}`; the session "
-                "was rolled back where needed, and the next commit starts clean.",
-                committed_rows(result),
-            ),
-            notes=reference(error),
-        )
+        return failure(result)
 
     def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
         chosen = self.settings(settings)
-        expire, refresh = chosen[EXPIRE], chosen[REFRESH]
-        refresh_line = (
-            "        await session.refresh(user)  # <- auto refresh"
-            if refresh
-            else "        # <- no refresh (auto refresh is off)"
+        refresh = (
+            "await session.refresh(user)"
+            if chosen[REFRESH]
+            else "# await session.refresh(user)  (auto refresh is off)"
         )
-        body = f'''
+        steps = lines(
+            f"        user = User(name={name!r})",
+            "        session.add(user)",
+            "        await session.commit()",
+            marked(f"        {refresh}"),
+            "        print(user.uid)",
+        )
+        session_line = sessionmaker_line(chosen[EXPIRE])
+        body = f"""
 engine = create_async_engine(DATABASE_URL)
-Session = async_sessionmaker(engine, expire_on_commit={expire})  # <-
+{session_line}
 session = Session()
 
-
-class Model(DeclarativeBase):
-    pass
-
-
-class User(Model):
-    __tablename__ = "playground_users"
-
-    uid: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str]
-
-
-async def create_tables() -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(Model.metadata.create_all)
-
+{USER_MODEL}
+{CREATE_TABLES}
 
 async def main() -> None:
     await create_tables()
     try:
-        user = User(name={name!r})
-        session.add(user)
-        await session.commit()
-{refresh_line}
-        print(user.uid)
+{steps}
     finally:
         await session.close()
         await engine.dispose()
-'''
-        return render_script(
-            title=f"{self.title}: {self.summary}",
-            settings=chosen,
-            url=url,
-            imports=(
-                "from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine",
-                "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column",
-            ),
-            body=body,
-        )
+"""
+        return render_script(f"{self.title}: {self.summary}", chosen, url, BASE_IMPORTS, body)

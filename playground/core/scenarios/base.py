@@ -21,6 +21,7 @@ class Option:
     label: str
     hint: str
     default: bool
+    short: str = ""
 
 
 class Scenario(ABC):
@@ -31,6 +32,10 @@ class Scenario(ABC):
     summary: str
     options: tuple[Option, ...]
     read_expression: str
+    uses_lab_session = True
+    """True when it runs on the lab's long-lived session (configured per run)."""
+    deterministic_value = True
+    """False when the value read differs run to run (a timestamp), so only its kind counts."""
 
     def settings(self, given: Mapping[str, bool] | None = None) -> dict[str, bool]:
         """The scenario's settings: its defaults, overridden by ``given`` (unknown keys dropped)."""

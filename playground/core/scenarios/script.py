@@ -5,7 +5,7 @@ A line that ends in ``# <-`` is one a setting changes; the app highlights those.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy.engine import make_url
 
@@ -13,6 +13,43 @@ from ..results import Script
 
 MARK = "# <-"
 ENV_VAR = "PLAYGROUND_DB"
+
+BASE_IMPORTS = (
+    "from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine",
+    "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column",
+)
+
+USER_MODEL = '''
+class Model(DeclarativeBase):
+    pass
+
+
+class User(Model):
+    __tablename__ = "playground_users"
+
+    uid: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+'''
+
+CREATE_TABLES = '''
+async def create_tables() -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(Model.metadata.create_all)
+'''
+
+
+def marked(line: str, when: bool = True) -> str:
+    """Tag a line as one that a setting changes."""
+    return f"{line}  {MARK}" if when else line
+
+
+def sessionmaker_line(expire_on_commit: bool) -> str:
+    return marked(f"Session = async_sessionmaker(engine, expire_on_commit={expire_on_commit})")
+
+
+def lines(*parts: str | None) -> str:
+    """Join the lines that are not None, so optional steps simply vanish."""
+    return "\n".join(part for part in parts if part is not None)
 
 
 def script_url(url: str) -> str:
@@ -28,7 +65,11 @@ def script_url(url: str) -> str:
 
 
 def render_script(
-    title: str, settings: Mapping[str, bool], url: str, imports: tuple[str, ...], body: str
+    title: str,
+    settings: Mapping[str, bool],
+    url: str,
+    imports: Iterable[str],
+    body: str,
 ) -> Script:
     shown = ", ".join(f"{key}={value}" for key, value in settings.items())
     text = f'''"""{title}
@@ -44,10 +85,11 @@ import os
 {chr(10).join(imports)}
 
 DATABASE_URL = os.environ.get({ENV_VAR!r}, {script_url(url)!r})
-{body}
+{body.rstrip()}
+
 
 if __name__ == "__main__":
     asyncio.run(main())
 '''
-    marked = frozenset(i for i, line in enumerate(text.splitlines(), start=1) if MARK in line)
-    return Script(text, marked)
+    numbered = enumerate(text.splitlines(), start=1)
+    return Script(text, frozenset(i for i, line in numbered if MARK in line))

@@ -1,0 +1,144 @@
+"""Session closed before reading: the per-request ``async with Session()`` pattern.
+
+The object outlives its session. Expired and detached, it has nobody to reload it, so
+SQLAlchemy raises ``DetachedInstanceError`` before any IO is tried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from ..explain import committed_rows, failure, how_raised, reference, success
+from ..models import User
+from ..results import ExperimentResult, Explanation, Fix, Script
+from .base import Option, Scenario
+from .script import (
+    BASE_IMPORTS,
+    CREATE_TABLES,
+    USER_MODEL,
+    lines,
+    marked,
+    render_script,
+    sessionmaker_line,
+)
+
+if TYPE_CHECKING:
+    from ..lab import Run
+
+EXPIRE = "expire_on_commit"
+REFRESH = "refresh_in_block"
+
+
+class ClosedSession(Scenario):
+    """Commit inside ``async with Session()``, read after the block has closed it."""
+
+    name = "closed-session"
+    title = "Session closed before reading"
+    summary = "async with Session() as session: add, commit; read user.uid after the block"
+    read_expression = "user.uid"
+    uses_lab_session = False
+    options = (
+        Option(EXPIRE, "expire_on_commit", "commit expires loaded values", True, "expire"),
+        Option(
+            REFRESH, "refresh inside the block", "await session.refresh(user)", False, "refresh"
+        ),
+    )
+
+    async def run(self, run: Run) -> object:
+        run.step("Session = async_sessionmaker(engine, expire_on_commit=...)")
+        session_factory = run.sessionmaker(expire_on_commit=run.settings[EXPIRE])
+        run.step("async with Session() as session:")
+        async with session_factory() as session:
+            run.step("user = User(name=...)")
+            user = User(name=run.user_input)
+            run.track(user)
+            run.observe()
+            run.step("session.add(user)")
+            session.add(user)
+            run.step("await session.commit()")
+            await session.commit()
+            run.record_commit(user, run.user_input)
+            run.observe()
+            if run.settings[REFRESH]:
+                run.step("await session.refresh(user)")
+                await session.refresh(user)
+                run.observe()
+            run.step("end of block: session.close()")
+        run.observe()
+        run.step("user.uid")
+        run.reading = True
+        uid = user.uid
+        run.observe()
+        return uid
+
+    def explain(self, result: ExperimentResult) -> Explanation:
+        error = result.outcome.error
+        if error is None:
+            why = (
+                "refresh() loaded the values before the block closed the session; a detached "
+                "object keeps what it has loaded."
+                if result.setting(REFRESH)
+                else "With expire_on_commit=False the commit left the values in place, and the "
+                "detached object still holds them."
+            )
+            return success(result, "the values were loaded before the session closed", why)
+        if error.outer.type_name.endswith("DetachedInstanceError"):
+            return Explanation(
+                "DetachedInstanceError: user has no session to reload from",
+                "the commit expired uid and the block closed the session: nothing can reload it",
+                (
+                    "The commit expired every attribute of user; then the end of the "
+                    "`async with` block closed the session and detached the object.",
+                    "Reading uid needs a reload, and a detached object has no session to load "
+                    "through, so SQLAlchemy stops at once, before any SQL or IO.",
+                    "Compare MissingGreenlet (the 'After commit' scenario): there the session "
+                    "is alive and a SELECT is attempted, but outside the greenlet. Here there "
+                    "is no session at all. `except MissingGreenlet:` would not catch this.",
+                    committed_rows(result),
+                ),
+                (
+                    Fix("keep values", "async_sessionmaker(engine, expire_on_commit=False)"),
+                    Fix("load before leaving", "await session.refresh(user)  # inside the block"),
+                    Fix("return data, not the object", "return {'uid': user.uid, ...}"),
+                ),
+                reference(error),
+            )
+        return failure(result, how_raised(error))
+
+    def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
+        chosen = self.settings(settings)
+        refresh = (
+            "await session.refresh(user)"
+            if chosen[REFRESH]
+            else "# await session.refresh(user)  (refresh inside the block is off)"
+        )
+        steps = lines(
+            "        user = User(name=name)",
+            "        session.add(user)",
+            "        await session.commit()",
+            marked(f"        {refresh}"),
+        )
+        session_line = sessionmaker_line(chosen[EXPIRE])
+        body = f"""
+engine = create_async_engine(DATABASE_URL)
+{session_line}
+
+{USER_MODEL}
+{CREATE_TABLES}
+
+async def add_user(name: str) -> User:
+    async with Session() as session:
+{steps}
+    return user  # the block has closed the session: user is detached
+
+
+async def main() -> None:
+    await create_tables()
+    try:
+        user = await add_user({name!r})
+        print(user.uid)
+    finally:
+        await engine.dispose()
+"""
+        return render_script(f"{self.title}: {self.summary}", chosen, url, BASE_IMPORTS, body)

@@ -1,0 +1,214 @@
+"""Lazy relationship: ``user.posts`` loads on first touch, which async code cannot do.
+
+Four fixes, as switches: eager ``selectinload``, ``lazy="raise"`` (fail loudly where
+the bug is), ``AsyncAttrs.awaitable_attrs``, and ``session.refresh(user, ["posts"])``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..explain import committed_rows, failure, how_raised, reference, success
+from ..models import Post, RaisingUser, User
+from ..results import ExperimentResult, Explanation, Fix, Script
+from .base import Option, Scenario
+from .script import CREATE_TABLES, lines, marked, render_script
+
+if TYPE_CHECKING:
+    from ..lab import Run
+
+SELECTIN = "selectinload"
+RAISE = "lazy_raise"
+AWAITABLE = "awaitable_attrs"
+REFRESH = "refresh_posts"
+
+FIXES = (
+    Fix("load eagerly", "select(User).options(selectinload(User.posts))"),
+    Fix("fail loudly at the read", 'relationship(back_populates="user", lazy="raise")'),
+    Fix("await the load", "posts = await user.awaitable_attrs.posts  # AsyncAttrs mixin"),
+    Fix("load that attribute", 'await session.refresh(user, ["posts"])'),
+)
+
+
+class LazyRelationship(Scenario):
+    """Load a user with ``select()`` in a new session, then read ``user.posts``."""
+
+    name = "lazy-relationship"
+    title = "Lazy relationship"
+    summary = "load a user with select(), then read len(user.posts)"
+    read_expression = "len(user.posts)"
+    uses_lab_session = False
+    options = (
+        Option(SELECTIN, "selectinload(User.posts)", "load posts with the user", False, "selectin"),
+        Option(RAISE, 'lazy="raise"', "refuse lazy loads loudly", False, "raise"),
+        Option(AWAITABLE, "awaitable_attrs", "await user.awaitable_attrs.posts", False, "await"),
+        Option(REFRESH, 'refresh(user, ["posts"])', "load just that attribute", False, "refresh"),
+    )
+
+    async def run(self, run: Run) -> object:
+        settings = run.settings
+        session_factory = run.sessionmaker()
+        run.step("async with Session() as session:  # write a user with two posts")
+        async with session_factory() as session:
+            run.step("user = User(name=..., posts=[Post(...), Post(...)])")
+            new_user = User(name=run.user_input, posts=[Post(title="first"), Post(title="second")])
+            run.track(new_user)
+            run.observe()
+            session.add(new_user)
+            run.step("await session.flush(); uid = user.uid")
+            await session.flush()
+            uid = new_user.uid
+            run.step("await session.commit()")
+            await session.commit()
+            run.record_commit(new_user, run.user_input)
+            run.observe()
+        # Two mappings of one table; Any keeps mypy from demanding they share a base.
+        cls: Any = RaisingUser if settings[RAISE] else User
+        query = select(cls).where(cls.uid == uid)
+        if settings[SELECTIN]:
+            query = query.options(selectinload(cls.posts))
+        run.step("async with Session() as session:  # a new request reads it back")
+        async with session_factory() as session:
+            run.step("user = (await session.execute(select(User)...)).scalar_one()")
+            user: Any = (await session.execute(query)).scalar_one()
+            run.track(user)
+            run.observe()
+            if settings[REFRESH]:
+                run.step('await session.refresh(user, ["posts"])')
+                await session.refresh(user, ["posts"])
+                run.observe()
+            if settings[AWAITABLE]:
+                run.step("await user.awaitable_attrs.posts")
+                run.reading = True
+                await user.awaitable_attrs.posts
+                run.observe()
+            run.step("len(user.posts)")
+            run.reading = True
+            count = len(user.posts)
+            run.observe()
+        return count
+
+    def explain(self, result: ExperimentResult) -> Explanation:
+        error = result.outcome.error
+        if error is None:
+            chosen = zip(FIXES, self.options, strict=True)
+            fixed = [fix.code for fix, option in chosen if result.setting(option.key)]
+            return success(
+                result,
+                "posts were loaded inside the greenlet",
+                "The posts were already loaded when plain code touched them: "
+                + "; ".join(fixed)
+                + ".",
+            )
+        if error.involves_missing_greenlet:
+            return Explanation(
+                "MissingGreenlet: user.posts was never loaded",
+                "posts is lazy: its first read runs a SELECT, outside the greenlet",
+                (
+                    "select(User) loads the user's columns only; posts is a lazy relationship, "
+                    "so the first time plain code reads it, the ORM tries to run a SELECT.",
+                    "Plain async code is not inside the greenlet that lets SQLAlchemy await "
+                    "the driver, so the load is refused.",
+                    committed_rows(result),
+                    *how_raised(error),
+                ),
+                FIXES,
+                reference(error),
+            )
+        if "lazy='raise'" in error.outer.message:
+            return Explanation(
+                "InvalidRequestError: lazy=\"raise\" refused the load, as asked",
+                "lazy=\"raise\" turns the hidden IO into an error at the exact read",
+                (
+                    'lazy="raise" forbids the lazy load outright, so the bug surfaces here, at '
+                    "the line that reads posts, with a message naming the relationship, "
+                    "instead of as a greenlet error from deep inside the driver.",
+                    "It still needs a real fix: load posts up front with selectinload, or "
+                    'refresh(user, ["posts"]). awaitable_attrs does not get past lazy="raise".',
+                ),
+                (FIXES[0], FIXES[3]),
+            )
+        return failure(result, how_raised(error))
+
+    def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
+        chosen = self.settings(settings)
+        awaitable, lazy_raise, selectin = chosen[AWAITABLE], chosen[RAISE], chosen[SELECTIN]
+        asyncio_import = lines(
+            marked("from sqlalchemy.ext.asyncio import AsyncAttrs") if awaitable else None,
+            "from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine",
+        )
+        orm_names = "DeclarativeBase, Mapped, mapped_column, relationship"
+        orm_import = (
+            marked(f"from sqlalchemy.orm import {orm_names}, selectinload")
+            if selectin
+            else f"from sqlalchemy.orm import {orm_names}"
+        )
+        base_line = (
+            marked("class Model(AsyncAttrs, DeclarativeBase):")
+            if awaitable
+            else "class Model(DeclarativeBase):"
+        )
+        lazy = ', lazy="raise"' if lazy_raise else ""
+        posts_line = marked(
+            f'    posts: Mapped[list["Post"]] = relationship(back_populates="user"{lazy})',
+            lazy_raise,
+        )
+        query = "select(User).where(User.uid == uid)"
+        reads = lines(
+            marked(f"            query = {query}.options(selectinload(User.posts))")
+            if selectin
+            else f"            query = {query}",
+            "            user = (await session.execute(query)).scalar_one()",
+            marked('            await session.refresh(user, ["posts"])')
+            if chosen[REFRESH]
+            else None,
+            marked("            await user.awaitable_attrs.posts") if awaitable else None,
+            "            print(len(user.posts))",
+        )
+        body = f"""
+engine = create_async_engine(DATABASE_URL)
+Session = async_sessionmaker(engine)
+
+
+{base_line}
+    pass
+
+
+class User(Model):
+    __tablename__ = "playground_users"
+
+    uid: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+{posts_line}
+
+
+class Post(Model):
+    __tablename__ = "playground_posts"
+
+    pid: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str]
+    user_id: Mapped[int] = mapped_column(ForeignKey("playground_users.uid"))
+    user: Mapped[User] = relationship(back_populates="posts")
+
+{CREATE_TABLES}
+
+async def main() -> None:
+    await create_tables()
+    try:
+        async with Session() as session:
+            user = User(name={name!r}, posts=[Post(title="first"), Post(title="second")])
+            session.add(user)
+            await session.flush()
+            uid = user.uid
+            await session.commit()
+        async with Session() as session:
+{reads}
+    finally:
+        await engine.dispose()
+"""
+        imports = ("from sqlalchemy import ForeignKey, select", asyncio_import, orm_import)
+        return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)

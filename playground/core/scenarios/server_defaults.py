@@ -1,0 +1,173 @@
+"""Server-generated columns: values the database writes are unknown to the object.
+
+Even with ``expire_on_commit=False``, a column whose value the database computes is
+expired after the flush that made it, unless SQLAlchemy fetched it with RETURNING.
+The mapper's default ``eager_defaults="auto"`` fetches on INSERT where the backend
+has RETURNING, but not on UPDATE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..explain import committed_rows, failure, how_raised, reference, success
+from ..models import EagerStamped, Stamped
+from ..results import ExperimentResult, Explanation, Fix, Script
+from .base import Option, Scenario
+from .script import CREATE_TABLES, lines, marked, render_script
+
+if TYPE_CHECKING:
+    from ..lab import Run
+
+EAGER = "eager_defaults"
+REFRESH = "refresh_after_update"
+
+
+class ServerDefaults(Scenario):
+    """Insert a row, update it, then read the ``updated_at`` the database wrote."""
+
+    name = "server-defaults"
+    title = "Server-generated columns"
+    summary = "expire_on_commit=False; insert, update, then read row.updated_at"
+    read_expression = "row.updated_at"
+    uses_lab_session = False
+    deterministic_value = False
+    options = (
+        Option(EAGER, "eager_defaults=True", 'mapper default is "auto"', False, "eager"),
+        Option(REFRESH, "refresh after update", "await session.refresh(row)", False, "refresh"),
+    )
+
+    async def run(self, run: Run) -> object:
+        dialect = run.engine.dialect
+        run.note(
+            f"This backend ({dialect.name}) has RETURNING for INSERT: "
+            f"{'yes' if dialect.insert_returning else 'no'}; for UPDATE: "
+            f"{'yes' if dialect.update_returning else 'no'}."
+        )
+        # Two mappings of one table; Any keeps mypy from demanding they share a base.
+        cls: Any = EagerStamped if run.settings[EAGER] else Stamped
+        session_factory = run.sessionmaker(expire_on_commit=False)
+        async with session_factory() as session:
+            run.step("row = Stamped(name=...)")
+            row = cls(name=run.user_input)
+            run.track(row)
+            run.observe()
+            session.add(row)
+            run.step("await session.commit()  # INSERT")
+            await session.commit()
+            run.record_commit(row, run.user_input)
+            run.observe()
+            run.step("row.created_at")
+            run.reading = True
+            _ = row.created_at
+            run.reading = False
+            run.step("row.name = ... + ' (edited)'")
+            row.name = run.user_input + " (edited)"
+            run.step("await session.commit()  # UPDATE")
+            await session.commit()
+            run.observe()
+            if run.settings[REFRESH]:
+                run.step("await session.refresh(row)")
+                await session.refresh(row)
+                run.observe()
+            run.step("row.updated_at")
+            run.reading = True
+            updated_at = row.updated_at
+            run.observe()
+        return updated_at
+
+    def explain(self, result: ExperimentResult) -> Explanation:
+        error = result.outcome.error
+        eager = result.setting(EAGER)
+        if error is None:
+            why = (
+                "eager_defaults=True made the UPDATE fetch updated_at with RETURNING, so the "
+                "object holds the database's value."
+                if eager
+                else "session.refresh(row) re-read the row inside the greenlet after the UPDATE."
+            )
+            return success(result, "updated_at was fetched inside the greenlet", why)
+        if error.involves_missing_greenlet:
+            where = result.steps[-1] if result.steps else "?"
+            insert_failed = where == "row.created_at"
+            return Explanation(
+                f"MissingGreenlet: {where} was expired though expire_on_commit=False",
+                "the database wrote that value; the object only knows it is stale",
+                (
+                    f"`{where}` is computed by the database "
+                    + ("(server_default on INSERT)." if insert_failed else "(onupdate=func.now()).")
+                    + " After the flush, SQLAlchemy marks it expired rather than guess, unless "
+                    "it fetched the new value with RETURNING.",
+                    'With the mapper default eager_defaults="auto", the INSERT fetches server '
+                    "defaults with RETURNING where the backend supports it, but the UPDATE does "
+                    "not fetch onupdate values: the SQL list shows both statements.",
+                    "On a backend without RETURNING, even created_at would be expired after "
+                    "the INSERT.",
+                    committed_rows(result),
+                    *how_raised(error),
+                ),
+                (
+                    Fix("fetch on every flush", '__mapper_args__ = {"eager_defaults": True}'),
+                    Fix("re-read after the write", "await session.refresh(row)"),
+                ),
+                reference(error),
+            )
+        return failure(result, how_raised(error))
+
+    def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
+        chosen = self.settings(settings)
+        mapper_args = (
+            marked('    __mapper_args__ = {"eager_defaults": True}')
+            if chosen[EAGER]
+            else marked('    # __mapper_args__ = {"eager_defaults": True}  (default is "auto")')
+        )
+        refresh = (
+            marked("            await session.refresh(row)") if chosen[REFRESH] else None
+        )
+        steps = lines(
+            f"            row = Stamped(name={name!r})",
+            "            session.add(row)",
+            "            await session.commit()  # INSERT",
+            "            row.created_at",
+            f"            row.name = {name + ' (edited)'!r}",
+            "            await session.commit()  # UPDATE",
+            refresh,
+            "            print(row.updated_at)",
+        )
+        body = f"""
+engine = create_async_engine(DATABASE_URL)
+Session = async_sessionmaker(engine, expire_on_commit=False)
+
+
+class Model(DeclarativeBase):
+    pass
+
+
+class Stamped(Model):
+    __tablename__ = "playground_stamped"
+{mapper_args}
+
+    sid: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+{CREATE_TABLES}
+
+async def main() -> None:
+    await create_tables()
+    try:
+        async with Session() as session:
+{steps}
+    finally:
+        await engine.dispose()
+"""
+        imports = (
+            "from datetime import datetime",
+            "",
+            "from sqlalchemy import func",
+            "from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine",
+            "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column",
+        )
+        return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)
