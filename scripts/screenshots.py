@@ -48,12 +48,12 @@ async def fix_refresh(pilot: Pilot[None]) -> None:
 
 async def details(pilot: Pilot[None]) -> None:
     await add(pilot, "Foo")
-    await pilot.press("f4")
+    await pilot.press("f6")
     await pilot.pause()
 
 
 async def script(pilot: Pilot[None]) -> None:
-    await pilot.press("f2", "f5")
+    await pilot.press("f2", "f7")
     await pilot.pause()
 
 

@@ -27,7 +27,7 @@ async def test_details_of_a_missing_greenlet_entry(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
         await add(pilot, "Foo")
-        await pilot.press("f4")
+        await pilot.press("f6")
         await pilot.pause()
         assert app.query_one(TabbedContent).active == "tab-details"
         text = static_text(app, "#details-body")
@@ -51,7 +51,7 @@ async def test_selecting_an_entry_opens_its_details(app_factory):
 async def test_script_pane_follows_the_switches(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f5")
+        await pilot.press("f7")
         assert app.query_one(TabbedContent).active == "tab-script"
         assert "expire_on_commit=True)" in static_text(app, "#script")
         await pilot.press("f2", "f3")
@@ -63,9 +63,9 @@ async def test_script_pane_follows_the_switches(app_factory):
 async def test_copy_and_save_the_script(app_factory, tmp_path: Path):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f2", "f6")
+        await pilot.press("f2", "f8")
         assert "expire_on_commit=False)" in app.clipboard
-        await pilot.press("f7")
+        await pilot.press("f9")
         await pilot.pause()
         saved = tmp_path / "playground_after_commit.py"
         assert saved.read_text() == app.clipboard
@@ -78,7 +78,7 @@ async def test_export_the_log_as_markdown(app_factory, tmp_path: Path):
         await add(pilot, "Foo")
         await pilot.press("f2")
         await add(pilot, "[b]Bar[/b]")
-        await pilot.press("f8")
+        await pilot.press("f10")
         await pilot.pause()
         (export,) = tmp_path.glob("playground-log-*.md")
         text = export.read_text()

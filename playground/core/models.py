@@ -24,32 +24,30 @@ def _peek(obj: object, *keys: str) -> str:
     return f"{type(obj).__name__}({shown})"
 
 
-class Model(AsyncAttrs, DeclarativeBase):
+class Model(DeclarativeBase):
     """Declarative base whose metadata holds only the playground's own tables."""
 
 
 class User(Model):
-    """A user, mapped as in the article: an integer primary key and a name."""
+    """A user, mapped as in the article: an integer primary key and a name, nothing more."""
 
     __tablename__ = f"{TABLE_PREFIX}users"
 
     uid: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str]
-    posts: Mapped[list[Post]] = relationship(back_populates="user")
 
     def __repr__(self) -> str:
         return _peek(self, "uid", "name")
 
 
 class Post(Model):
-    """A post of a user: the "many" side of the lazy-loading scenario."""
+    """A post of a user; its relationships are mapped in the registries below."""
 
     __tablename__ = f"{TABLE_PREFIX}posts"
 
     pid: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str]
     user_id: Mapped[int] = mapped_column(ForeignKey(User.uid))
-    user: Mapped[User] = relationship(back_populates="posts")
 
     def __repr__(self) -> str:
         return _peek(self, "pid", "title")
@@ -69,11 +67,33 @@ class Stamped(Model):
         return _peek(self, "sid", "name", "created_at", "updated_at")
 
 
-class RaiseModel(AsyncAttrs, DeclarativeBase):
-    """A second registry: users and posts again, with ``posts`` as ``lazy="raise"``.
+class PostsModel(AsyncAttrs, DeclarativeBase):
+    """A second registry: users with their posts, lazy-loaded as by default."""
 
-    Its relationships are view-only (the lab writes posts through ``User``), which keeps
-    SQLAlchemy from warning that two mappings write the same foreign key.
+
+class UserWithPosts(PostsModel):
+    __table__ = User.__table__
+
+    posts: Mapped[list[PostOfUser]] = relationship(back_populates="user")
+
+    def __repr__(self) -> str:
+        return _peek(self, "uid", "name")
+
+
+class PostOfUser(PostsModel):
+    __table__ = Post.__table__
+
+    user: Mapped[UserWithPosts] = relationship(back_populates="posts")
+
+    def __repr__(self) -> str:
+        return _peek(self, "pid", "title")
+
+
+class RaiseModel(AsyncAttrs, DeclarativeBase):
+    """A third registry: users and posts again, with ``posts`` as ``lazy="raise"``.
+
+    Its relationships are view-only (the lab writes posts through ``UserWithPosts``),
+    which keeps SQLAlchemy from warning that two mappings write the same foreign key.
     """
 
 
@@ -84,6 +104,9 @@ class RaisingUser(RaiseModel):
         back_populates="user", lazy="raise", viewonly=True
     )
 
+    def __repr__(self) -> str:
+        return _peek(self, "uid", "name")
+
 
 class RaisingPost(RaiseModel):
     __table__ = Post.__table__
@@ -92,9 +115,12 @@ class RaisingPost(RaiseModel):
 
 
 class EagerModel(DeclarativeBase):
-    """A third registry: the stamped table with ``eager_defaults=True``."""
+    """A fourth registry: the stamped table with ``eager_defaults=True``."""
 
 
 class EagerStamped(EagerModel):
     __table__ = Stamped.__table__
     __mapper_args__ = {"eager_defaults": True}
+
+    def __repr__(self) -> str:
+        return _peek(self, "sid", "name", "created_at", "updated_at")

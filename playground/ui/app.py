@@ -1,19 +1,20 @@
 """The Textual app: settings, the add-user form, the users table, the live log and panes.
 
-It never touches SQLAlchemy objects itself: it queues intent to the lab, one job after
-another on its own asyncio loop, and renders the plain results that come back.
+It never touches SQLAlchemy objects itself: it queues intent to the lab through a
+``JobChain`` (one job after another on the app's own loop) and renders the plain
+results that come back as messages.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+import dataclasses
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy
 from rich.text import Text
-from textual import on, work
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, ScrollableContainer, Vertical
@@ -28,17 +29,19 @@ from textual.widgets import (
     TabPane,
 )
 
-from ..core.database import DatabaseProblem, describe
+from ..core.database import DatabaseProblem, default_url, describe
 from ..core.export import log_markdown
 from ..core.lab import Lab, LabClosed
 from ..core.names import name_problem
 from ..core.scenarios import DEFAULT_SCENARIO, SCENARIOS, Scenario
+from .jobs import JobChain
 from .messages import ExperimentDone, LabProblem, RowsLoaded
 from .render import preview, script_view
+from .screens import ScenarioPicker
 from .widgets import CommitLog, DetailsPane, NameInput, OptionSwitch, UsersTable
 
-Job = Callable[[], Awaitable[None]]
-OPTION_KEYS = ("f2", "f3")
+OPTION_KEYS = ("f2", "f3", "f4", "f5")
+SHORT_SCREEN = 30
 
 
 class PlaygroundApp(App[None]):
@@ -47,13 +50,17 @@ class PlaygroundApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "playground"
     BINDINGS = [
-        Binding("f2", "toggle_option(0)", "expire", id="toggle-option-1", priority=True),
-        Binding("f3", "toggle_option(1)", "refresh", id="toggle-option-2", priority=True),
-        Binding("f4", "show_details", "details", id="show-details", priority=True),
-        Binding("f5", "show_script", "script", id="show-script", priority=True),
-        Binding("f6", "copy_script", "copy", id="copy-script", priority=True),
-        Binding("f7", "save_script", "save", id="save-script", priority=True),
-        Binding("f8", "export_log", "export", id="export-log", priority=True),
+        Binding("f1", "pick_scenario", "scenario", id="pick-scenario", priority=True),
+        *(
+            Binding(key, f"toggle_option({i})", f"switch {i + 1}", id=f"toggle-option-{i + 1}",
+                    priority=True)
+            for i, key in enumerate(OPTION_KEYS)
+        ),
+        Binding("f6", "show_details", "details", id="show-details", priority=True),
+        Binding("f7", "show_script", "script", id="show-script", priority=True),
+        Binding("f8", "copy_script", "copy", id="copy-script", priority=True),
+        Binding("f9", "save_script", "save", id="save-script", priority=True),
+        Binding("f10", "export_log", "export", id="export-log", priority=True),
         Binding("escape", "show_log", "log", id="show-log", show=False),
         Binding("ctrl+q", "quit", "quit", id="quit", priority=True),
         Binding("q", "quit", "quit", id="quit-q", show=False),
@@ -72,11 +79,10 @@ class PlaygroundApp(App[None]):
         self.settings = scenario.settings(settings)
         self.exports_dir = exports_dir or Path.cwd()
         self.last_name = "Foo"
+        self.jobs = JobChain(self)
         self._seq = 0
         self._seen_uid = 0
         self._total_rows = 0
-        self._tail: asyncio.Future[None] | None = None
-        self._closing = False
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -85,15 +91,13 @@ class PlaygroundApp(App[None]):
         with Horizontal(id="top"):
             with Vertical(id="settings") as settings:
                 settings.border_title = "Settings"
-                for index, option in enumerate(self.scenario.options):
-                    key = OPTION_KEYS[index].upper() if index < len(OPTION_KEYS) else ""
-                    yield OptionSwitch(option, self.settings[option.key], key)
+                yield from self._option_switches()
             with Vertical(id="form") as form:
                 form.border_title = "Add user"
                 with Horizontal(id="form-row"):
                     yield NameInput(placeholder="name, then Enter", id="name")
                     yield Button("Add", id="add", variant="primary")
-                yield Static(Text("Enter commits; F2/F3 flip the switches.", "dim"), id="message")
+                yield Static(Text("Enter commits; F-keys flip the switches.", "dim"), id="message")
         with Horizontal(id="main"):
             table = UsersTable(id="users")
             table.border_title = "Users"
@@ -108,6 +112,12 @@ class PlaygroundApp(App[None]):
                         yield Static(id="script")
         yield Footer()
 
+    def _option_switches(self) -> list[OptionSwitch]:
+        return [
+            OptionSwitch(option, self.settings[option.key], OPTION_KEYS[i].upper())
+            for i, option in enumerate(self.scenario.options[: len(OPTION_KEYS)])
+        ]
+
     def _status_text(self) -> Text:
         return Text.assemble(
             ("DB ", "bold"),
@@ -116,10 +126,12 @@ class PlaygroundApp(App[None]):
         )
 
     async def on_mount(self) -> None:
-        self.sub_title = self.scenario.title
         self.query_one(NameInput).focus()
-        self._refresh_script()
-        self._enqueue(self._open_lab)
+        self._scenario_changed()
+        self.jobs.add(self._open_lab, "open the lab")
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.screen.set_class(event.size.height < SHORT_SCREEN, "-short")
 
     async def _open_lab(self) -> None:
         try:
@@ -133,30 +145,40 @@ class PlaygroundApp(App[None]):
         self._seen_uid = max((uid for uid, _ in rows), default=0)
         self.post_message(RowsLoaded(rows, total, replace=True))
 
-    # ------------------------------------------------------------ job queue
-    def _enqueue(self, job: Job) -> None:
-        """Run ``job`` after every job queued before it, so the session sees one at a time."""
-        previous = self._tail
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._tail = done
-        self._run_job(job, previous, done)
+    # -------------------------------------------------------------- scenario
+    def action_pick_scenario(self) -> None:
+        self.push_screen(ScenarioPicker(self.scenario.name), self.switch_scenario)
 
-    @work(group="lab", exit_on_error=False)
-    async def _run_job(
-        self, job: Job, previous: asyncio.Future[None] | None, done: asyncio.Future[None]
-    ) -> None:
-        try:
-            if previous is not None:
-                await asyncio.shield(previous)
-            if not self._closing:
-                await job()
-        except LabClosed:
-            pass
-        finally:
-            if previous is not None and not previous.done():
-                previous.add_done_callback(lambda _: done.done() or done.set_result(None))
-            elif not done.done():
-                done.set_result(None)
+    async def switch_scenario(self, name: str | None) -> None:
+        """Make ``name`` the current scenario, its switches at their defaults."""
+        if name is None or name == self.scenario.name:
+            return
+        self.scenario = SCENARIOS[name]
+        self.settings = self.scenario.settings()
+        panel = self.query_one("#settings")
+        await panel.remove_children()
+        await panel.mount_all(self._option_switches())
+        self._scenario_changed()
+        self._say(f"Scenario: {self.scenario.title}. {self.scenario.summary}")
+        self.query_one(NameInput).focus()
+
+    def _scenario_changed(self) -> None:
+        self.sub_title = self.scenario.title
+        for bindings in self._bindings.key_to_bindings.values():
+            for i, binding in enumerate(bindings):
+                if binding.action.startswith("toggle_option("):
+                    index = int(binding.action.removeprefix("toggle_option(").rstrip(")"))
+                    options = self.scenario.options
+                    label = options[index].short if index < len(options) else ""
+                    bindings[i] = dataclasses.replace(binding, description=label)
+        self.refresh_bindings()
+        self._refresh_script()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_option":
+            index = parameters[0]
+            return isinstance(index, int) and index < len(self.scenario.options)
+        return True
 
     # --------------------------------------------------------------- adding
     @on(Button.Pressed, "#add")
@@ -171,17 +193,19 @@ class PlaygroundApp(App[None]):
             self._say(problem, error=True)
             return
         self._seq += 1
-        seq, settings = self._seq, dict(self.settings)
+        seq, scenario, settings = self._seq, self.scenario, dict(self.settings)
         self.last_name = name
         self._say(f"#{seq} queued: {preview(name)}")
 
         async def experiment() -> None:
-            await self._experiment(seq, name, settings)
+            await self._experiment(seq, scenario, name, settings)
 
-        self._enqueue(experiment)
+        self.jobs.add(experiment, f"experiment #{seq}")
 
-    async def _experiment(self, seq: int, name: str, settings: dict[str, bool]) -> None:
-        result = await self.lab.run(self.scenario, name, settings, seq=seq)
+    async def _experiment(
+        self, seq: int, scenario: Scenario, name: str, settings: dict[str, bool]
+    ) -> None:
+        result = await self.lab.run(scenario, name, settings, seq=seq)
         rows: list[tuple[int, str]] = []
         try:
             rows = await self.lab.fetch_users(after_uid=self._seen_uid)
@@ -195,7 +219,7 @@ class PlaygroundApp(App[None]):
     @on(ExperimentDone)
     def _experiment_done(self, message: ExperimentDone) -> None:
         result = message.result
-        explanation = self.scenario.explain(result)
+        explanation = SCENARIOS[result.scenario].explain(result)
         self.query_one(CommitLog).add_entry(result, explanation)
         self._show_rows(message.new_rows, self._total_rows + len(message.new_rows))
         self._say(f"#{result.seq} done: {explanation.headline}", error=not result.outcome.ok)
@@ -240,6 +264,9 @@ class PlaygroundApp(App[None]):
             self._refresh_script()
 
     # ---------------------------------------------------------------- panes
+    def _script_text(self) -> str:
+        return self.scenario.script(self.settings, str(self.lab.url), self.last_name).text
+
     def _refresh_script(self) -> None:
         script = self.scenario.script(self.settings, str(self.lab.url), self.last_name)
         self.query_one("#script", Static).update(script_view(script))
@@ -269,14 +296,11 @@ class PlaygroundApp(App[None]):
             self.query_one(DetailsPane).show(*entry)
 
     # -------------------------------------------------------------- exports
-    def _script_text(self) -> str:
-        return self.scenario.script(self.settings, str(self.lab.url), self.last_name).text
-
     def action_copy_script(self) -> None:
         self.copy_to_clipboard(self._script_text())
         self.notify(
             "Script sent to the clipboard (OSC 52: some terminals ignore it). "
-            "F7 saves it to a file.",
+            "F9 saves it to a file.",
             title="Copied",
             markup=False,
         )
@@ -298,19 +322,18 @@ class PlaygroundApp(App[None]):
         except OSError as exc:
             self._say(f"{what} not saved: {exc}", error=True)
             return
-        self.last_export = path
         self._say(f"{what} saved to {path}")
         self.notify(str(path), title=f"{what} saved", markup=False)
 
     # ----------------------------------------------------------------- exit
     async def action_quit(self) -> None:
-        """Let the running commit finish, close the session and engine, then exit."""
-        self._closing = True
+        """Let the running job finish, close the session and engine, then exit."""
+        self.jobs.closing = True
         await self.lab.close()
         self.exit()
 
     async def on_unmount(self) -> None:
-        self._closing = True
+        self.jobs.closing = True
         await self.lab.close()
 
 
@@ -322,8 +345,6 @@ def make_app(
     exports_dir: Path | None = None,
 ) -> PlaygroundApp:
     """Build the app exactly as the command line does; tests call this too."""
-    from ..core.database import default_url
-
     return PlaygroundApp(
         Lab(db or default_url()), SCENARIOS[scenario], settings, exports_dir=exports_dir
     )

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..explain import committed_rows, failure, how_raised, reference, success
-from ..models import Post, RaisingUser, User
+from ..models import PostOfUser, RaisingUser, UserWithPosts
 from ..results import ExperimentResult, Explanation, Fix, Script
 from .base import Option, Scenario
 from .script import CREATE_TABLES, lines, marked, render_script
@@ -55,7 +55,8 @@ class LazyRelationship(Scenario):
         run.step("async with Session() as session:  # write a user with two posts")
         async with session_factory() as session:
             run.step("user = User(name=..., posts=[Post(...), Post(...)])")
-            new_user = User(name=run.user_input, posts=[Post(title="first"), Post(title="second")])
+            posts = [PostOfUser(title="first"), PostOfUser(title="second")]
+            new_user: Any = UserWithPosts(name=run.user_input, posts=posts)
             run.track(new_user)
             run.observe()
             session.add(new_user)
@@ -67,7 +68,7 @@ class LazyRelationship(Scenario):
             run.record_commit(new_user, run.user_input)
             run.observe()
         # Two mappings of one table; Any keeps mypy from demanding they share a base.
-        cls: Any = RaisingUser if settings[RAISE] else User
+        cls: Any = RaisingUser if settings[RAISE] else UserWithPosts
         query = select(cls).where(cls.uid == uid)
         if settings[SELECTIN]:
             query = query.options(selectinload(cls.posts))

@@ -1,0 +1,60 @@
+"""Database jobs run one after another, in the order they were asked for.
+
+Each job is an async Textual worker on the app's own loop; a chain of futures makes
+the next one wait for the one before, because one ``AsyncSession`` must never serve
+two operations at once, and because ten quick Enters must give ten entries in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from textual.app import App
+from textual.worker import Worker
+
+from ..core.lab import LabClosed
+
+Job = Callable[[], Awaitable[None]]
+
+
+class JobChain:
+    """Queue async jobs for a Textual app; they run strictly one after another."""
+
+    def __init__(self, app: App[object]) -> None:
+        self._app = app
+        self._tail: asyncio.Future[None] | None = None
+        self.closing = False
+
+    def add(self, job: Job, name: str = "lab job") -> Worker[None]:
+        previous = self._tail
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._tail = done
+        return self._app.run_worker(
+            self._run(job, previous, done), name=name, group="lab", exit_on_error=False
+        )
+
+    async def _run(
+        self, job: Job, previous: asyncio.Future[None] | None, done: asyncio.Future[None]
+    ) -> None:
+        try:
+            if previous is not None:
+                await asyncio.shield(previous)
+            if not self.closing:
+                await job()
+        except LabClosed:
+            pass
+        finally:
+            self._release(previous, done)
+
+    @staticmethod
+    def _release(previous: asyncio.Future[None] | None, done: asyncio.Future[None]) -> None:
+        """Mark this job finished, but never before the one it waited for."""
+        if previous is not None and not previous.done():
+            previous.add_done_callback(lambda _: done.done() or done.set_result(None))
+        elif not done.done():
+            done.set_result(None)
+
+    @property
+    def idle(self) -> bool:
+        return self._tail is None or self._tail.done()
