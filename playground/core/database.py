@@ -6,6 +6,8 @@ line can exit cleanly instead of printing a traceback.
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from platformdirs import user_data_path
@@ -95,3 +97,21 @@ def explain_connect_error(url: URL, exc: BaseException) -> str:
     if url.password:
         first = first.replace(str(url.password), "***")
     return f"cannot open {describe(url)}: {first}"
+
+
+def check_sqlite_file(url: URL) -> None:
+    """Open a SQLite file with the standard library first, to fail fast and cleanly.
+
+    A failed connect through aiosqlite can leave its worker thread reporting to a loop
+    that is already closed; the stdlib check finds missing folders, unreadable files
+    and files that are not databases without that noise, and changes nothing on disk
+    beyond creating a missing database file, as the lab would anyway.
+    """
+    path = sqlite_path(url)
+    if path is None:
+        return
+    try:
+        with closing(sqlite3.connect(path)) as conn:
+            conn.execute("PRAGMA schema_version")
+    except sqlite3.Error as exc:
+        raise DatabaseProblem(f"cannot open {describe(url)}: {exc}") from None

@@ -25,7 +25,14 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import StaticPool
 
 from .capture import SqlRecorder, describe_exception, snapshot
-from .database import DatabaseProblem, explain_connect_error, is_memory, is_sqlite, parse_url
+from .database import (
+    DatabaseProblem,
+    check_sqlite_file,
+    explain_connect_error,
+    is_memory,
+    is_sqlite,
+    parse_url,
+)
 from .models import Model, User
 from .results import ExperimentResult, Outcome, SqlStatement, StateSnapshot
 from .scenarios import Scenario
@@ -138,6 +145,7 @@ class Lab:
 
     async def open(self) -> None:
         """Create the engine, make the tables if missing, and start the session."""
+        check_sqlite_file(self.url)
         kwargs: dict[str, Any] = {}
         if is_memory(self.url):
             # One connection for the whole app, or each checkout would see an empty database.
@@ -150,6 +158,8 @@ class Lab:
                 await conn.run_sync(Model.metadata.create_all)
         except Exception as exc:
             await engine.dispose()
+            # Let the driver's worker finish closing before anyone closes the loop.
+            await asyncio.sleep(0.05)
             raise DatabaseProblem(explain_connect_error(self.url, exc)) from exc
         self.engine = engine
         self._recorder = SqlRecorder(engine.sync_engine)

@@ -18,10 +18,21 @@ OK = "bold green"
 FAIL = "bold red"
 DIM = "dim"
 NAME_PREVIEW = 24
+LOG_STEPS = 4
 
 
 def settings_text(result: ExperimentResult) -> str:
     return "  ".join(f"{key}={'on' if value else 'off'}" for key, value in result.settings)
+
+
+def settings_brief(result: ExperimentResult) -> str:
+    """The switches that were on, which is what tells two entries apart."""
+    on = [key for key, value in result.settings if value]
+    if not on:
+        return "all switches off"
+    if len(on) == len(result.settings):
+        return "all switches on"
+    return " ".join(on) + " on, others off"
 
 
 def preview(name: str, limit: int = NAME_PREVIEW) -> str:
@@ -52,9 +63,12 @@ def log_entry(result: ExperimentResult, explanation: Explanation) -> Text:
     text = Text.assemble(
         (f"#{result.seq}", "bold"),
         (f"  {result.started_at:%H:%M:%S}  ", DIM),
-        (settings_text(result), "cyan"),
+        (settings_brief(result), "cyan"),
     )
-    steps = " → ".join(_short_step(step, result) for step in result.steps)
+    shown = result.steps[-LOG_STEPS:]
+    steps = " → ".join(_short_step(step, result) for step in shown)
+    if len(result.steps) > LOG_STEPS:
+        steps = "… → " + steps
     text.append("\n  ")
     text.append(steps, DIM)
     text.append("\n  ")
@@ -65,16 +79,24 @@ def log_entry(result: ExperimentResult, explanation: Explanation) -> Text:
     if result.committed and not result.outcome.ok:
         uids = ", ".join(str(uid) for uid, _ in result.committed)
         text.append(f"\n  row committed anyway: uid {uids}", "yellow")
-    for number, fix in enumerate(explanation.fixes, start=1):
-        text.append(f"\n  fix {number}: ", DIM)
-        text.append(fix.code.split("  #")[0], "green")
+    if len(explanation.fixes) <= 2:
+        for number, fix in enumerate(explanation.fixes, start=1):
+            text.append(f"\n  fix {number}: ", DIM)
+            text.append(fix.code.split("  #")[0], "green")
+    else:
+        text.append("\n  fixes: ", DIM)
+        text.append(", ".join(fix.label for fix in explanation.fixes), "green")
+        text.append(" (F6 shows the code)", DIM)
     return text
 
 
 def _short_step(step: str, result: ExperimentResult) -> str:
+    """A step label short enough for the log line: no comments, no ``await session.``."""
+    step = step.split("  #", 1)[0].strip()
     if "(name=...)" in step:
-        return step.split("=", 1)[-1].strip().replace("...", repr(preview(result.user_input)))
-    return step.replace("await session.", "").replace("session.", "")
+        step = step.split("=", 1)[-1].strip().replace("...", repr(preview(result.user_input)))
+    step = step.replace("await ", "").replace("session.", "").replace(" as session:", "")
+    return step if len(step) <= 32 else step[:31] + "…"
 
 
 def details(result: ExperimentResult, explanation: Explanation) -> RenderableType:
