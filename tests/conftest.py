@@ -1,13 +1,24 @@
-"""Shared fixtures: a throwaway database per test and a user data directory of its own."""
+"""Shared fixtures: a throwaway database per test, on SQLite and on PostgreSQL.
+
+Tests that take ``db_url`` run once per backend. PostgreSQL needs a server: set
+``PLAYGROUND_TEST_PG_URL`` (see the README). Without it the PostgreSQL cases are
+skipped with that reason, except under CI (``CI`` set), where a missing server fails.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from playground.core.models import Model
 from playground.ui.app import PlaygroundApp, make_app
+
+PG_URL_VAR = "PLAYGROUND_TEST_PG_URL"
 
 
 @pytest.fixture(autouse=True)
@@ -19,10 +30,39 @@ def private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     yield data
 
 
+def postgres_url() -> str:
+    """The test server's URL, or a skip (a failure under CI) when there is none."""
+    url = os.environ.get(PG_URL_VAR)
+    if url:
+        return url
+    if os.environ.get("CI"):
+        pytest.fail(f"CI runs the PostgreSQL tests, but {PG_URL_VAR} is not set")
+    pytest.skip(f"no PostgreSQL server: set {PG_URL_VAR} to run these (see README)")
+
+
+async def drop_playground_tables(url: str) -> None:
+    """Start from empty tables: drop only the playground's own, as its reset does."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(Model.metadata.drop_all)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    """A fresh SQLite file for this test."""
-    return f"sqlite+aiosqlite:///{tmp_path / 'lab.db'}"
+def db_url(backend: str, tmp_path: Path) -> str:
+    """A fresh database for this test, on the backend this run is for."""
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'lab.db'}"
+    url = postgres_url()
+    asyncio.run(drop_playground_tables(url))
+    return url
 
 
 @pytest.fixture

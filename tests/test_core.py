@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 import sqlalchemy
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from playground.core.lab import Lab
 from playground.core.scenarios import SCENARIOS
@@ -15,11 +15,15 @@ from playground.core.scenarios import SCENARIOS
 AFTER_COMMIT = SCENARIOS["after-commit"]
 
 
-def rows_in(db_url: str) -> list[tuple[int, str]]:
-    """Read the table with the stdlib driver: a second opinion, independent of the lab."""
-    path = make_url(db_url).database
-    with sqlite3.connect(str(path)) as conn:
-        return conn.execute("SELECT uid, name FROM playground_users ORDER BY uid").fetchall()
+async def rows_in(db_url: str) -> list[tuple[int, str]]:
+    """Read the table through an engine of its own: a second opinion, apart from the lab."""
+    engine = create_async_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(text("SELECT uid, name FROM playground_users ORDER BY uid"))
+            return [(uid, name) for uid, name in rows]
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture
@@ -37,7 +41,7 @@ async def test_each_combination_really_runs(lab: Lab, db_url: str, expire: bool,
     result = await lab.run(AFTER_COMMIT, "Foo", settings, seq=1)
 
     assert dict(result.settings) == settings
-    assert rows_in(db_url) == [(1, "Foo")], "the commit reaches the database in every case"
+    assert await rows_in(db_url) == [(1, "Foo")], "the commit reaches the database in every case"
     assert result.committed == ((1, "Foo"),)
     broken = expire and not refresh
     if broken:
@@ -53,16 +57,17 @@ async def test_each_combination_really_runs(lab: Lab, db_url: str, expire: bool,
 
 
 async def test_the_error_follows_the_installed_version(lab: Lab):
-    """2.1 with aiosqlite wraps MissingGreenlet in StatementError; 2.0 raises it bare."""
+    """2.1 with aiosqlite wraps MissingGreenlet in a StatementError; asyncpg and 2.0 do not."""
     result = await lab.run(AFTER_COMMIT, "Foo", {"expire_on_commit": True}, seq=1)
     error = result.outcome.error
     assert error is not None
     names = [link.type_name for link in error.chain]
-    if sqlalchemy.__version__.startswith("2.0"):
-        assert names == ["sqlalchemy.exc.MissingGreenlet"]
-    else:
+    wrapped = not sqlalchemy.__version__.startswith("2.0") and lab.backend == "sqlite"
+    if wrapped:
         assert names == ["sqlalchemy.exc.StatementError", "sqlalchemy.exc.MissingGreenlet"]
         assert error.chain[1].relation == "caused by"
+    else:
+        assert names == ["sqlalchemy.exc.MissingGreenlet"]
     explanation = AFTER_COMMIT.explain(result)
     series = "".join(sqlalchemy.__version__.split(".")[:2])
     assert f"https://sqlalche.me/e/{series}/xd2s" in " ".join(explanation.notes)
@@ -96,7 +101,7 @@ async def test_session_stays_usable_after_missing_greenlet(lab: Lab, db_url: str
     third = await lab.run(AFTER_COMMIT, "three", {"expire_on_commit": True}, seq=3)
     assert first.outcome.error and third.outcome.error
     assert second.outcome.value == "2"
-    assert rows_in(db_url) == [(1, "one"), (2, "two"), (3, "three")]
+    assert await rows_in(db_url) == [(1, "one"), (2, "two"), (3, "three")]
 
 
 async def test_fetch_users_does_not_touch_the_session(lab: Lab):

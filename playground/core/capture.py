@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import MissingGreenlet, SQLAlchemyError
+from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql import ClauseElement
 
 from .results import ExceptionInfo, ExceptionLink, SqlStatement, StateSnapshot
 
@@ -41,6 +43,7 @@ class SqlRecorder:
         self._engine = engine
         self._statements: list[SqlStatement] | None = None
         self.step = ""
+        self.orm_statements: list[SqlStatement] = []
         self._listeners = (
             ("begin", self._on_begin),
             ("before_cursor_execute", self._on_execute),
@@ -49,9 +52,11 @@ class SqlRecorder:
         )
         for name, listener in self._listeners:
             event.listen(engine, name, listener)
+        event.listen(Session, "do_orm_execute", self._on_orm_execute)
 
     def start(self) -> None:
         self._statements = []
+        self.orm_statements = []
         self.step = ""
 
     def stop(self) -> tuple[SqlStatement, ...]:
@@ -74,6 +79,20 @@ class SqlRecorder:
     ) -> None:
         self.add(SqlStatement(self.step, statement.strip(), format_parameters(parameters)))
 
+    def _on_orm_execute(self, state: ORMExecuteState) -> None:
+        """Note each ORM statement before a connection is sought.
+
+        When the greenlet bridge fails while checking out a connection (a pool
+        pre-ping, say), this is the only trace of the SELECT that was about to run.
+        """
+        if self._statements is None or state.session.bind is not self._engine:
+            return
+        statement = cast(ClauseElement, state.statement)
+        compiled = statement.compile(dialect=self._engine.dialect)
+        self.orm_statements.append(
+            SqlStatement(self.step, str(compiled).strip(), format_parameters(compiled.params))
+        )
+
     def _on_begin(self, conn: Any) -> None:
         self.add(SqlStatement(self.step, "BEGIN (implicit)"))
 
@@ -86,6 +105,7 @@ class SqlRecorder:
     def close(self) -> None:
         for name, listener in self._listeners:
             event.remove(self._engine, name, listener)
+        event.remove(Session, "do_orm_execute", self._on_orm_execute)
 
 
 def state_of(obj: object) -> str:

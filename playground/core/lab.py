@@ -34,34 +34,51 @@ from .database import (
     parse_url,
 )
 from .models import Model, User
-from .results import ExperimentResult, Outcome, SqlStatement, StateSnapshot
+from .results import ExceptionInfo, ExperimentResult, Outcome, SqlStatement, StateSnapshot
 from .scenarios import Scenario
 
 # After a MissingGreenlet, SQLAlchemy drops a driver coroutine it could not await; Python
 # then warns on stderr, which would scribble over a full-screen app. The lab explains it.
 warnings.filterwarnings(
-    "ignore", message="coroutine 'Connection.cursor' was never awaited", category=RuntimeWarning
+    "ignore",
+    message="coroutine '(Connection.cursor|connect)' was never awaited",
+    category=RuntimeWarning,
 )
 
 
+TRANSACTION_MARKERS = ("BEGIN (implicit)", "COMMIT", "ROLLBACK")
+
+
 def mark_attempted(
-    statements: tuple[SqlStatement, ...], attempt: tuple[str, str | None, str | None] | None
+    statements: tuple[SqlStatement, ...],
+    failed_step: str,
+    candidates: list[SqlStatement],
 ) -> tuple[SqlStatement, ...]:
     """Flag the SQL that a failed greenlet bridge never delivered to the database.
 
-    On SQLAlchemy 2.0 the engine event fires before the driver call fails, so the SELECT
-    is already recorded; on 2.1 only the ``StatementError`` carries it.
+    Where the failure struck decides what was recorded: on SQLAlchemy 2.0 with aiosqlite,
+    and with asyncpg, the cursor event fires before the driver call fails, so the SELECT
+    is already in ``statements``; on 2.1 with aiosqlite only the ``StatementError``
+    carries it; when the failure comes while checking out a connection (a pool
+    pre-ping), only the ORM statement noted before execution is left. ``candidates``
+    holds those last two, best first; one is added when the step shows no SELECT.
     """
-    if attempt is None:
-        return statements
-    step, statement, parameters = attempt
+    def tried(s: SqlStatement) -> bool:
+        return s.step == failed_step and s.sql not in TRANSACTION_MARKERS
+
     marked = tuple(
-        SqlStatement(s.step, s.sql, s.parameters, attempted=True) if s.step == step else s
+        SqlStatement(s.step, s.sql, s.parameters, attempted=True) if tried(s) else s
         for s in statements
     )
-    if statement and not any(s.step == step and s.sql == statement for s in statements):
-        marked += (SqlStatement(step, statement, parameters or "", attempted=True),)
+    if any(tried(s) for s in statements):
+        return marked
+    for candidate in candidates:
+        if candidate.step == failed_step:
+            return (*marked, SqlStatement(failed_step, candidate.sql, candidate.parameters, True))
     return marked
+
+
+CONNECT_TIMEOUT = 10
 
 
 class LabClosed(Exception):
@@ -151,7 +168,11 @@ class Lab:
             # One connection for the whole app, or each checkout would see an empty database.
             kwargs["poolclass"] = StaticPool
         elif not is_sqlite(self.url):
+            # A server restarted under an idle pool is noticed before the next commit, and
+            # an unreachable one fails in seconds instead of asyncpg's default minute.
             kwargs["pool_pre_ping"] = True
+            if self.url.get_driver_name() == "asyncpg":
+                kwargs["connect_args"] = {"timeout": CONNECT_TIMEOUT}
         engine = create_async_engine(self.url, **kwargs)
         try:
             async with engine.begin() as conn:
@@ -208,8 +229,8 @@ class Lab:
             t0 = time.perf_counter()
             self.recorder.start()
             value: object = None
-            error = None
-            attempt: tuple[str, str | None, str | None] | None = None
+            error: ExceptionInfo | None = None
+            statements: tuple[SqlStatement, ...] = ()
             try:
                 value = await scenario.run(run)
             except Exception as exc:
@@ -218,9 +239,12 @@ class Lab:
                 run.observe(f"after the error in {failed_step}")
                 if not run.reading:
                     await self._recover(run)
+                statements = self.recorder.stop()
                 if error.involves_missing_greenlet:
-                    attempt = (failed_step, error.statement, error.parameters)
-            finally:
+                    statements = mark_attempted(
+                        statements, failed_step, self._attempt_candidates(error, failed_step)
+                    )
+            else:
                 statements = self.recorder.stop()
             return ExperimentResult(
                 seq=seq,
@@ -236,13 +260,20 @@ class Lab:
                     printed=None if error else str(value),
                 ),
                 committed=tuple(run.committed),
-                sql=mark_attempted(statements, attempt),
+                sql=statements,
                 states=tuple(run.states),
                 duration_ms=(time.perf_counter() - t0) * 1000,
                 sqlalchemy_version=sqlalchemy.__version__,
                 backend=self.backend,
                 notes=tuple(run.notes),
             )
+
+    def _attempt_candidates(self, error: ExceptionInfo, step: str) -> list[SqlStatement]:
+        """What SQLAlchemy exposes of the statement it could not run, best first."""
+        stated = []
+        if error.statement:
+            stated.append(SqlStatement(step, error.statement, error.parameters or ""))
+        return [*stated, *reversed(self.recorder.orm_statements)]
 
     async def _recover(self, run: Run) -> None:
         """Roll back after a failed write so the session is usable for the next commit."""
@@ -252,6 +283,16 @@ class Lab:
         except Exception:
             # A dead connection can fail the rollback too; a fresh session starts clean.
             await self.session.close()
+
+    async def reset(self) -> None:
+        """Drop the playground's own tables (and nothing else), then create them afresh."""
+        async with self.lock:
+            if self.engine is None or self._session is None:
+                raise LabClosed("the lab is not open")
+            await self._session.close()
+            async with self.engine.begin() as conn:
+                await conn.run_sync(Model.metadata.drop_all)
+                await conn.run_sync(Model.metadata.create_all)
 
     async def count_users(self) -> int:
         async with self.lock:

@@ -32,12 +32,13 @@ from textual.widgets import (
 from ..core.database import DatabaseProblem, default_url, describe
 from ..core.export import log_markdown
 from ..core.lab import Lab, LabClosed
+from ..core.models import Model
 from ..core.names import name_problem
 from ..core.scenarios import DEFAULT_SCENARIO, SCENARIOS, Scenario
 from .jobs import JobChain
 from .messages import ExperimentDone, LabProblem, RowsLoaded
 from .render import preview, script_view
-from .screens import ScenarioPicker
+from .screens import ConfirmReset, ScenarioPicker
 from .widgets import CommitLog, DetailsPane, NameInput, OptionSwitch, UsersTable
 
 OPTION_KEYS = ("f2", "f3", "f4", "f5")
@@ -61,6 +62,7 @@ class PlaygroundApp(App[None]):
         Binding("f8", "copy_script", "copy", id="copy-script", priority=True),
         Binding("f9", "save_script", "save", id="save-script", priority=True),
         Binding("f10", "export_log", "export", id="export-log", priority=True),
+        Binding("ctrl+r", "reset_tables", "reset", id="reset-tables", show=False),
         Binding("escape", "show_log", "log", id="show-log", show=False),
         Binding("ctrl+q", "quit", "quit", id="quit", priority=True),
         Binding("q", "quit", "quit", id="quit-q", show=False),
@@ -231,6 +233,8 @@ class PlaygroundApp(App[None]):
         if message.replace:
             self.query_one(UsersTable).clear()
         self._show_rows(message.rows, message.total)
+        if message.note:
+            self._say(message.note)
 
     def _show_rows(self, rows: list[tuple[int, str]], total: int) -> None:
         table = self.query_one(UsersTable)
@@ -324,6 +328,30 @@ class PlaygroundApp(App[None]):
             return
         self._say(f"{what} saved to {path}")
         self.notify(str(path), title=f"{what} saved", markup=False)
+
+    # ---------------------------------------------------------------- reset
+    def action_reset_tables(self) -> None:
+        tables = sorted(Model.metadata.tables)
+        self.push_screen(ConfirmReset(tables, describe(self.lab.url)), self._reset_answered)
+
+    def _reset_answered(self, agreed: bool | None) -> None:
+        if not agreed:
+            self._say("Reset cancelled: nothing was dropped.")
+            return
+        self._say("Dropping the playground's tables…")
+        self.jobs.add(self._reset, "reset tables")
+
+    async def _reset(self) -> None:
+        try:
+            await self.lab.reset()
+        except LabClosed:
+            raise
+        except Exception as exc:
+            self.post_message(LabProblem(f"reset failed: {exc}"))
+            return
+        self._seen_uid = 0
+        note = "Tables dropped and re-created: the users table is empty."
+        self.post_message(RowsLoaded([], 0, replace=True, note=note))
 
     # ----------------------------------------------------------------- exit
     async def action_quit(self) -> None:

@@ -24,6 +24,7 @@ class RowsLoaded(Message):
     rows: list[tuple[int, str]]
     total: int
     replace: bool = False
+    note: str = ""
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Modal screens: the scenario picker."""
+"""Modal screens: the scenario picker and the reset confirmation."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import OptionList, Static
+from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..core.scenarios import SCENARIOS
@@ -47,3 +47,37 @@ class ScenarioPicker(ModalScreen[str | None]):
     @on(OptionList.OptionSelected)
     def _picked(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
+
+
+class ConfirmReset(ModalScreen[bool]):
+    """Ask before dropping the playground's tables; only y, Enter on Yes, or a click agrees."""
+
+    BINDINGS = [
+        Binding("escape,n", "dismiss(False)", "keep", id="reset-keep"),
+        Binding("y", "dismiss(True)", "drop", id="reset-drop"),
+    ]
+
+    def __init__(self, tables: list[str], where: str) -> None:
+        super().__init__()
+        self._tables = tables
+        self._where = where
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm"):
+            yield Static(
+                Text.assemble(
+                    ("Drop and re-create the playground's own tables?\n\n", "bold"),
+                    ("  " + "\n  ".join(self._tables) + "\n\n", ""),
+                    (f"in {self._where}. Every row in them is lost; nothing else is touched.", ""),
+                )
+            )
+            with Horizontal(id="confirm-buttons"):
+                yield Button("Yes, drop them (y)", id="yes", variant="error")
+                yield Button("No (n / Escape)", id="no", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    @on(Button.Pressed)
+    def _answered(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from ..results import Script
 
@@ -61,7 +61,15 @@ def script_url(url: str) -> str:
             return "sqlite+aiosqlite://"
         return "sqlite+aiosqlite:///playground_demo.db"
     # asyncpg reads PGPASSWORD from the environment, so the password never needs writing.
-    return parsed.set(password=None).render_as_string(hide_password=False)
+    return without_password(parsed)
+
+
+def without_password(url: URL) -> str:
+    """The URL as text with no password at all (``URL.set(password=None)`` keeps it)."""
+    bare = URL.create(
+        url.drivername, url.username, None, url.host, url.port, url.database, url.query
+    )
+    return bare.render_as_string(hide_password=False)
 
 
 def render_script(
