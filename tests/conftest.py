@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -72,5 +72,17 @@ def app_factory(db_url: str, tmp_path: Path) -> Callable[..., PlaygroundApp]:
     def build(**kwargs: object) -> PlaygroundApp:
         kwargs.setdefault("exports_dir", tmp_path)
         return make_app(db_url, **kwargs)  # type: ignore[arg-type]
+
+    return build
+
+
+@pytest.fixture
+def app_factory_pg(tmp_path: Path) -> Callable[..., Awaitable[PlaygroundApp]]:
+    """Build the app on the PostgreSQL test server, its tables emptied first."""
+
+    async def build(url: str, **kwargs: object) -> PlaygroundApp:
+        await drop_playground_tables(url)
+        kwargs.setdefault("exports_dir", tmp_path)
+        return make_app(url, **kwargs)  # type: ignore[arg-type]
 
     return build
