@@ -19,6 +19,7 @@ from textual.pilot import Pilot
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from playground.core.scenarios import DEFAULT_SCENARIO, SCENARIOS  # noqa: E402
 from playground.ui.app import make_app  # noqa: E402
 from tests.pilot import add, settle  # noqa: E402
 
@@ -57,20 +58,27 @@ async def script(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
-SHOTS: list[tuple[str, tuple[int, int], Steps]] = [
-    ("fresh-start", (100, 32), nothing),
-    ("missing-greenlet", (100, 32), missing_greenlet),
-    ("fix-expire-on-commit-off", (100, 32), fix_expire),
-    ("fix-refresh", (100, 32), fix_refresh),
-    ("details", (100, 40), details),
-    ("script", (100, 40), script),
-    ("missing-greenlet-80x24", (80, 24), missing_greenlet),
+async def one_run(pilot: Pilot[None]) -> None:
+    await add(pilot, "Foo")
+
+
+SHOTS: list[tuple[str, tuple[int, int], Steps, str]] = [
+    ("fresh-start", (100, 32), nothing, DEFAULT_SCENARIO),
+    ("missing-greenlet", (100, 32), missing_greenlet, DEFAULT_SCENARIO),
+    ("fix-expire-on-commit-off", (100, 32), fix_expire, DEFAULT_SCENARIO),
+    ("fix-refresh", (100, 32), fix_refresh, DEFAULT_SCENARIO),
+    ("details", (100, 40), details, DEFAULT_SCENARIO),
+    ("script", (100, 40), script, DEFAULT_SCENARIO),
+    ("missing-greenlet-80x24", (80, 24), missing_greenlet, DEFAULT_SCENARIO),
+    *((f"scenario-{name}", (100, 32), one_run, name) for name in SCENARIOS),
 ]
 
 
-async def shoot(name: str, size: tuple[int, int], steps: Steps, workdir: Path) -> Path:
+async def shoot(
+    name: str, size: tuple[int, int], steps: Steps, scenario: str, workdir: Path
+) -> Path:
     # In memory, so the pictures show no path of the machine that made them.
-    app = make_app("sqlite+aiosqlite://", exports_dir=workdir)
+    app = make_app("sqlite+aiosqlite://", scenario=scenario, exports_dir=workdir)
     async with app.run_test(size=size) as pilot:
         await steps(pilot)
         await settle(pilot, lambda: True)
@@ -93,8 +101,8 @@ def to_png(svg: Path) -> None:
 async def main() -> None:
     OUT.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        for name, size, steps in SHOTS:
-            svg = await shoot(name, size, steps, Path(tmp))
+        for name, size, steps, scenario in SHOTS:
+            svg = await shoot(name, size, steps, scenario, Path(tmp))
             if shutil.which("rsvg-convert"):
                 to_png(svg)
             print(svg.relative_to(ROOT))

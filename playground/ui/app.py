@@ -8,27 +8,30 @@ results that come back as messages.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy
 from rich.text import Text
 from textual import events, on
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, ScrollableContainer, Vertical
+from textual.screen import Screen
 from textual.widgets import (
     Button,
     Footer,
     Header,
     OptionList,
+    ProgressBar,
     Static,
     Switch,
     TabbedContent,
     TabPane,
 )
 
+from ..core.bulk import bulk_add
 from ..core.database import DatabaseProblem, default_url, describe
 from ..core.export import log_markdown
 from ..core.lab import Lab, LabClosed
@@ -36,9 +39,9 @@ from ..core.models import Model
 from ..core.names import name_problem
 from ..core.scenarios import DEFAULT_SCENARIO, SCENARIOS, Scenario
 from .jobs import JobChain
-from .messages import ExperimentDone, LabProblem, RowsLoaded
+from .messages import BulkDone, BulkProgress, ExperimentDone, LabProblem, RowsLoaded
 from .render import preview, script_view
-from .screens import ConfirmReset, ScenarioPicker
+from .screens import BulkDialog, ConfirmReset, ScenarioPicker
 from .widgets import CommitLog, DetailsPane, NameInput, OptionSwitch, UsersTable
 
 OPTION_KEYS = ("f2", "f3", "f4", "f5")
@@ -53,8 +56,13 @@ class PlaygroundApp(App[None]):
     BINDINGS = [
         Binding("f1", "pick_scenario", "scenario", id="pick-scenario", priority=True),
         *(
-            Binding(key, f"toggle_option({i})", f"switch {i + 1}", id=f"toggle-option-{i + 1}",
-                    priority=True)
+            Binding(
+                key,
+                f"toggle_option({i})",
+                f"switch {i + 1}",
+                id=f"toggle-option-{i + 1}",
+                priority=True,
+            )
             for i, key in enumerate(OPTION_KEYS)
         ),
         Binding("f6", "show_details", "details", id="show-details", priority=True),
@@ -63,6 +71,8 @@ class PlaygroundApp(App[None]):
         Binding("f9", "save_script", "save", id="save-script", priority=True),
         Binding("f10", "export_log", "export", id="export-log", priority=True),
         Binding("ctrl+r", "reset_tables", "reset", id="reset-tables", show=False),
+    Binding("ctrl+b", "bulk_add", "bulk add", id="bulk-add", priority=True),
+    Binding("ctrl+g", "stop_bulk", "stop bulk", id="stop-bulk", priority=True),
         Binding("escape", "show_log", "log", id="show-log", show=False),
         Binding("ctrl+q", "quit", "quit", id="quit", priority=True),
         Binding("q", "quit", "quit", id="quit-q", show=False),
@@ -85,6 +95,8 @@ class PlaygroundApp(App[None]):
         self._seq = 0
         self._seen_uid = 0
         self._total_rows = 0
+        self._bulk_running = False
+        self._bulk_stop = False
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -100,6 +112,7 @@ class PlaygroundApp(App[None]):
                     yield NameInput(placeholder="name, then Enter", id="name")
                     yield Button("Add", id="add", variant="primary")
                 yield Static(Text("Enter commits; F-keys flip the switches.", "dim"), id="message")
+                yield ProgressBar(id="bulk-progress", show_eta=False)
         with Horizontal(id="main"):
             table = UsersTable(id="users")
             table.border_title = "Users"
@@ -147,6 +160,28 @@ class PlaygroundApp(App[None]):
         self._seen_uid = max((uid for uid, _ in rows), default=0)
         self.post_message(RowsLoaded(rows, total, replace=True))
 
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Put the app's own actions in the command palette (Ctrl+P), for the mouse too."""
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Pick a scenario", "Choose the experiment (F1)", self.action_pick_scenario
+        )
+        yield SystemCommand(
+            "Show details", "Of the selected log entry (F6)", self.action_show_details
+        )
+        yield SystemCommand(
+            "Show the script", "For the current settings (F7)", self.action_show_script
+        )
+        yield SystemCommand("Copy the script", "To the clipboard (F8)", self.action_copy_script)
+        yield SystemCommand("Save the script", "To a file (F9)", self.action_save_script)
+        yield SystemCommand("Export the log", "As Markdown (F10)", self.action_export_log)
+        yield SystemCommand(
+            "Add users in bulk", "Many users, in batches (Ctrl+B)", self.action_bulk_add
+        )
+        yield SystemCommand(
+            "Reset tables", "Drop the playground's tables (Ctrl+R)", self.action_reset_tables
+        )
+
     # -------------------------------------------------------------- scenario
     def action_pick_scenario(self) -> None:
         self.push_screen(ScenarioPicker(self.scenario.name), self.switch_scenario)
@@ -177,6 +212,8 @@ class PlaygroundApp(App[None]):
         self._refresh_script()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop_bulk":
+            return self._bulk_running
         if action == "toggle_option":
             index = parameters[0]
             return isinstance(index, int) and index < len(self.scenario.options)
@@ -328,6 +365,66 @@ class PlaygroundApp(App[None]):
             return
         self._say(f"{what} saved to {path}")
         self.notify(str(path), title=f"{what} saved", markup=False)
+
+    # ------------------------------------------------------------- bulk add
+    def action_bulk_add(self) -> None:
+        self.push_screen(BulkDialog(), self._bulk_answered)
+
+    def _bulk_answered(self, count: int | None) -> None:
+        if count is None:
+            return
+        self._say(f"Bulk add of {count:,} users queued.")
+        self.jobs.add(lambda: self._bulk(count), f"bulk add {count}")
+
+    async def _bulk(self, count: int) -> None:
+        self._bulk_running, self._bulk_stop = True, False
+        self.call_later(self._bulk_started, count)
+        try:
+            result = await bulk_add(
+                self.lab,
+                count,
+                progress=lambda done, total: self.post_message(BulkProgress(done, total)),
+                should_stop=lambda: self._bulk_stop or self.jobs.closing,
+            )
+        finally:
+            self._bulk_running = False
+        rows = await self.lab.fetch_users()
+        total = await self.lab.count_users()
+        self._seen_uid = max([self._seen_uid, *(uid for uid, _ in rows)])
+        self.post_message(BulkDone(result, rows, total))
+
+    def _bulk_started(self, count: int) -> None:
+        bar = self.query_one(ProgressBar)
+        bar.update(total=count, progress=0)
+        self.query_one("#form").add_class("-bulk")
+        self.refresh_bindings()
+
+    def action_stop_bulk(self) -> None:
+        self._bulk_stop = True
+        self._say("Stopping after the batch in flight…")
+
+    @on(BulkProgress)
+    def _bulk_progress(self, message: BulkProgress) -> None:
+        self.query_one(ProgressBar).update(total=message.total, progress=message.done)
+
+    @on(BulkDone)
+    def _bulk_done(self, message: BulkDone) -> None:
+        result = message.result
+        self.query_one("#form").remove_class("-bulk")
+        self.refresh_bindings()
+        text = (
+            f"bulk add: {result.inserted:,} of {result.requested:,} users committed in "
+            f"{result.batches} batches ({result.duration_ms:,.0f} ms)"
+        )
+        if result.cancelled:
+            text += "; stopped on request, every batch either fully in or not at all"
+        if result.error is not None:
+            text += f"; stopped by {result.error.outer.type_name}: {result.error.outer.message}"
+        style = "bold red" if result.error else "yellow" if result.cancelled else "green"
+        self.query_one(CommitLog).add_note(Text(text, style))
+        self.query_one(UsersTable).clear()
+        self._show_rows(message.rows, message.total)
+        self._say(text, error=result.error is not None)
 
     # ---------------------------------------------------------------- reset
     def action_reset_tables(self) -> None:

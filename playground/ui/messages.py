@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from ..core.bulk import BulkResult
 from ..core.results import ExperimentResult
 
 
@@ -32,3 +33,20 @@ class LabProblem(Message):
     """Work on the database failed outside an experiment (e.g. reading the table)."""
 
     text: str
+
+
+@dataclass
+class BulkProgress(Message):
+    """A batch of a bulk add is committed."""
+
+    done: int
+    total: int
+
+
+@dataclass
+class BulkDone(Message):
+    """A bulk add ended (finished, stopped or failed), with the table as it now is."""
+
+    result: BulkResult
+    rows: list[tuple[int, str]]
+    total: int

@@ -1,4 +1,4 @@
-"""Modal screens: the scenario picker and the reset confirmation."""
+"""Modal screens: the scenario picker, the reset confirmation and the bulk-add dialog."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, OptionList, Static
+from textual.validation import Number
+from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..core.scenarios import SCENARIOS
@@ -81,3 +82,31 @@ class ConfirmReset(ModalScreen[bool]):
     @on(Button.Pressed)
     def _answered(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
+
+
+class BulkDialog(ModalScreen[int | None]):
+    """Ask how many users to add in bulk; Enter starts, Escape cancels."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "cancel", id="bulk-cancel-dialog")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="bulk-dialog"):
+            yield Static(Text("Add many users at once (batches of 500, one transaction each)"))
+            yield Input(
+                "10000",
+                type="integer",
+                id="bulk-count",
+                validators=[Number(minimum=1, maximum=1_000_000)],
+            )
+            hint = "Enter starts, Escape cancels; Ctrl+G stops it while it runs."
+            yield Static(Text(hint, "dim"))
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        if event.validation_result is not None and not event.validation_result.is_valid:
+            self.notify("Type a whole number from 1 to 1,000,000.", severity="error", markup=False)
+            return
+        self.dismiss(int(event.value))

@@ -63,6 +63,7 @@ class CommitLog(OptionList):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.entries: dict[str, tuple[ExperimentResult, Explanation]] = {}
         self.dropped = 0
+        self._notes = 0
 
     def add_entry(self, result: ExperimentResult, explanation: Explanation) -> None:
         entry_id = f"entry-{result.seq}"
@@ -73,6 +74,14 @@ class CommitLog(OptionList):
             self.remove_option_at_index(0)
             self.entries.pop(first.id or "", None)
             self.dropped += 1
+            self.border_subtitle = f"{self.dropped:,} older entries dropped"
+        self.highlighted = self.option_count - 1
+        self.scroll_end(animate=False)
+
+    def add_note(self, note: Text) -> None:
+        """A line that is not an experiment (a bulk add, say); it has no details."""
+        self._notes += 1
+        self.add_option(ListOption(note, id=f"note-{self._notes}"))
         self.highlighted = self.option_count - 1
         self.scroll_end(animate=False)
 
@@ -82,7 +91,13 @@ class CommitLog(OptionList):
 
 
 class UsersTable(DataTable[Text]):
-    """The rows as the database holds them; names shown literally, never as markup."""
+    """The newest rows as the database holds them; names shown literally, never as markup.
+
+    It keeps at most ``MAX_ROWS``: the table on screen is a window on the newest rows,
+    so a database of any size costs the same to show.
+    """
+
+    MAX_ROWS = 500
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
@@ -95,6 +110,8 @@ class UsersTable(DataTable[Text]):
             if key in self.rows:
                 continue
             self.add_row(Text(str(uid), justify="right"), Text(visible(name)), key=key)
+        while self.row_count > self.MAX_ROWS:
+            self.remove_row(next(iter(self.rows)))
         if rows:
             self.move_cursor(row=self.row_count - 1, animate=False)
 

@@ -1,0 +1,192 @@
+"""Faults: the app stays alive, and every row it reported committed is in the database."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from playground.core.lab import Lab
+from playground.core.scenarios import SCENARIOS
+from playground.ui.app import make_app
+from playground.ui.widgets import CommitLog
+
+from .pilot import add, entries, settle
+
+SIZE = (100, 32)
+
+
+def sqlite_rows(path: Path) -> list[tuple[int, str]]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT uid, name FROM playground_users ORDER BY uid").fetchall()
+
+
+def reported(app) -> set[int]:
+    return {uid for result in entries(app) for uid, _ in result.committed}
+
+
+async def make_database(path: Path, names: list[str]) -> None:
+    lab = Lab(f"sqlite+aiosqlite:///{path}")
+    await lab.open()
+    for name in names:
+        await lab.run(SCENARIOS["after-commit"], name, {"expire_on_commit": False})
+    await lab.close()
+
+
+async def test_read_only_database(tmp_path: Path):
+    """Read-only for real even as root: SQLite's own mode=ro URI parameter, not file modes."""
+    path = tmp_path / "ro.db"
+    await make_database(path, ["kept"])
+    before = path.read_bytes()
+    app = make_app(f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true", exports_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await add(pilot, "refused")
+        (result,) = entries(app)
+        assert result.outcome.error is not None and not result.committed
+        assert "readonly" in result.outcome.error.outer.message
+        await add(pilot, "refused again")
+        assert app.is_running and len(entries(app)) == 2
+    assert path.read_bytes() == before
+    assert sqlite_rows(path) == [(1, "kept")]
+
+
+async def test_database_locked_by_another_process(tmp_path: Path):
+    path = tmp_path / "locked.db"
+    await make_database(path, ["first"])
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sqlite3, sys\n"
+         f"conn = sqlite3.connect({str(path)!r}, isolation_level=None)\n"
+         "conn.execute('BEGIN IMMEDIATE')  # a write lock: readers may still read\n"
+         "print('locked', flush=True)\n"
+         "sys.stdin.readline()\n"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        app = make_app(f"sqlite+aiosqlite:///{path}?timeout=0.2", exports_dir=tmp_path,
+                       settings={"expire_on_commit": False})
+        async with app.run_test(size=SIZE) as pilot:
+            await add(pilot, "blocked")
+            blocked = entries(app)[-1]
+            assert blocked.outcome.error is not None and not blocked.committed
+            assert "locked" in blocked.outcome.error.outer.message
+            holder.communicate("\n", timeout=10)
+            await add(pilot, "after")
+            assert entries(app)[-1].outcome.value is not None
+            assert app.is_running
+            committed = reported(app)
+    finally:
+        holder.kill()
+    names = dict(sqlite_rows(path))
+    assert committed <= set(names) and "blocked" not in names.values()
+    assert sorted(names.values()) == ["after", "first"]
+
+
+async def start_bulk(pilot, count: int) -> None:
+    await pilot.press("ctrl+b")
+    await pilot.pause()
+    await pilot.press("ctrl+u", *str(count), "enter")
+
+
+async def test_bulk_add_can_be_stopped_between_batches(tmp_path: Path):
+    path = tmp_path / "bulk.db"
+    app = make_app(f"sqlite+aiosqlite:///{path}", exports_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_bulk(pilot, 400_000)
+        bar = app.query_one("#bulk-progress")
+        await settle(pilot, lambda: (bar.progress or 0) > 0)
+        await pilot.press("ctrl+g")
+        await settle(pilot, lambda: not app._bulk_running and app.jobs.idle)
+        await pilot.pause()
+        log = app.query_one(CommitLog)
+        note = str(log.get_option_at_index(log.option_count - 1).prompt)
+        assert "stopped on request" in note
+    count = len(sqlite_rows(path))
+    assert 0 < count < 400_000 and count % 500 == 0, "only whole batches are committed"
+    assert f"{count:,} of 400,000" in note
+
+
+async def test_bulk_add_completes_and_shows_the_newest_rows(tmp_path: Path):
+    path = tmp_path / "bulk.db"
+    app = make_app(f"sqlite+aiosqlite:///{path}", exports_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_bulk(pilot, 1200)
+        await settle(pilot, lambda: app.query_one("#users").row_count == 500)
+        await settle(pilot, lambda: "1,200 rows" in str(app.query_one("#users").border_subtitle))
+        await add(pilot, "after the bulk")
+        assert entries(app)[-1].user_input == "after the bulk"
+    assert len(sqlite_rows(path)) == 1201
+
+
+async def test_quit_during_a_bulk_add_leaves_whole_batches(tmp_path: Path):
+    path = tmp_path / "quit.db"
+    app = make_app(f"sqlite+aiosqlite:///{path}", exports_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_bulk(pilot, 400_000)
+        bar = app.query_one("#bulk-progress")
+        await settle(pilot, lambda: (bar.progress or 0) > 0)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert app.return_code in (0, None)
+    assert app.lab.engine is None, "the engine was disposed"
+    count = len(sqlite_rows(path))
+    assert count % 500 == 0 and count < 400_000
+
+
+async def test_quit_right_after_a_commit_is_asked(tmp_path: Path):
+    path = tmp_path / "quit.db"
+    app = make_app(f"sqlite+aiosqlite:///{path}", exports_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.lab.engine is not None)
+        await pilot.press(*"last", "enter", "ctrl+q")
+        await pilot.pause()
+    assert app.lab.engine is None
+    rows = sqlite_rows(path)
+    assert rows in ([], [(1, "last")]), "the commit either happened whole or not at all"
+
+
+async def test_flips_and_submits_during_a_long_job_apply_in_order(tmp_path: Path):
+    path = tmp_path / "order.db"
+    app = make_app(f"sqlite+aiosqlite:///{path}", exports_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_bulk(pilot, 100_000)
+        bar = app.query_one("#bulk-progress")
+        await settle(pilot, lambda: (bar.progress or 0) > 0)
+        await pilot.press(*"a", "enter", "f2", *"b", "enter", "f2", "f3", *"c", "enter")
+        await settle(pilot, lambda: len(entries(app)) == 3)
+        a, b, c = entries(app)
+    assert [r.user_input for r in (a, b, c)] == ["a", "b", "c"]
+    assert dict(a.settings) == {"expire_on_commit": True, "auto_refresh": False}
+    assert dict(b.settings) == {"expire_on_commit": False, "auto_refresh": False}
+    assert dict(c.settings) == {"expire_on_commit": True, "auto_refresh": True}
+    assert a.outcome.error is not None and b.outcome.ok and c.outcome.ok
+    uids = [a.committed[0][0], b.committed[0][0], c.committed[0][0]]
+    assert uids == sorted(uids) and uids[0] > 100_000 - 1, "they ran after the bulk, in order"
+
+
+def test_not_a_database_is_left_unchanged(tmp_path: Path):
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"these are my notes, not a database\n" * 40)
+    before = path.read_bytes()
+    result = subprocess.run(
+        [sys.executable, "-m", "playground", "--db", f"sqlite+aiosqlite:///{path}"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2 and "file is not a database" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("where", ["missing-dir/x.db", "missing-dir/deeper/x.db"])
+def test_missing_directory_is_one_clear_line(tmp_path: Path, where: str):
+    result = subprocess.run(
+        [sys.executable, "-m", "playground", "--db", f"sqlite+aiosqlite:///{tmp_path / where}"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "missing-dir").exists()
