@@ -94,7 +94,8 @@ def _short_step(step: str, result: ExperimentResult) -> str:
     """A step label short enough for the log line: no comments, no ``await session.``."""
     step = step.split("  #", 1)[0].strip()
     if "(name=...)" in step:
-        step = step.split("=", 1)[-1].strip().replace("...", repr(preview(result.user_input)))
+        # The name's own preview is already cut to size; cut nothing more of it.
+        return step.split("=", 1)[-1].strip().replace("...", repr(preview(result.user_input)))
     step = step.replace("await ", "").replace("session.", "").replace(" as session:", "")
     return step if len(step) <= 32 else step[:31] + "…"
 
