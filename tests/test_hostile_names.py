@@ -57,7 +57,9 @@ def rendered(text: Text) -> str:
     return console.export_text()
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(name=names)
 def test_any_name(lab_loop: tuple[asyncio.Runner, Lab], name: str):
     runner, lab = lab_loop
