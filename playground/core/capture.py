@@ -13,7 +13,7 @@ from typing import Any, cast
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import MissingGreenlet, SQLAlchemyError
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import InstanceState, ORMExecuteState, Session
 from sqlalchemy.sql import ClauseElement
 
 from .results import ExceptionInfo, ExceptionLink, SqlStatement, StateSnapshot
@@ -108,6 +108,11 @@ class SqlRecorder:
         event.remove(Session, "do_orm_execute", self._on_orm_execute)
 
 
+def instance_state(obj: object) -> InstanceState[Any]:
+    """``inspect(obj)`` typed as the instance state it is (2.0's stubs allow None)."""
+    return cast("InstanceState[Any]", inspect(obj))
+
+
 def state_of(obj: object) -> str:
     """Name the ORM lifecycle state of ``obj`` (transient, pending, persistent, …)."""
     insp = inspect(obj)
@@ -119,7 +124,7 @@ def state_of(obj: object) -> str:
 
 def snapshot(step: str, obj: object) -> StateSnapshot:
     """Record ``obj``'s state, loaded values and expired attributes, without IO."""
-    insp = inspect(obj)
+    insp = instance_state(obj)
     keys = [*insp.mapper.column_attrs.keys(), *insp.mapper.relationships.keys()]
     loaded = tuple((key, _short_repr(insp.dict[key])) for key in keys if key in insp.dict)
     expired = insp.expired_attributes

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import StaticPool
 
-from .capture import SqlRecorder, describe_exception, snapshot
+from .capture import SqlRecorder, describe_exception, instance_state, snapshot
 from .database import (
     DatabaseProblem,
     check_sqlite_file,
@@ -129,7 +129,7 @@ class Run:
 
     def record_commit(self, obj: object, name: str) -> None:
         """Note a row the database now holds; the key comes from the identity, not a load."""
-        identity = sqlalchemy.inspect(obj).identity
+        identity = instance_state(obj).identity
         if identity is not None:
             self.committed.append((int(identity[0]), name))
 
