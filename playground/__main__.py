@@ -64,9 +64,18 @@ def _settings(args: argparse.Namespace) -> dict[str, bool]:
 
 
 async def _preflight(url: str) -> None:
-    """Open and close the database once, so a bad one fails before the screen takes over."""
+    """Check the database before the screen takes over, so a bad one fails in one line.
+
+    A SQLite file is checked with the standard library (fast, and enough to find a bad
+    path or a file that is not a database); a server is connected to once.
+    """
+    from .core.database import check_sqlite_file, is_sqlite, parse_url
     from .core.lab import Lab
 
+    parsed = parse_url(url)
+    if is_sqlite(parsed):
+        check_sqlite_file(parsed)
+        return
     lab = Lab(url)
     await lab.open()
     await lab.close()

@@ -12,7 +12,7 @@ import pytest
 from playground.core.lab import Lab
 from playground.core.scenarios import SCENARIOS
 from playground.ui.app import make_app
-from playground.ui.widgets import CommitLog
+from playground.ui.widgets import CommitLog, UsersTable
 
 from .pilot import add, entries, settle
 
@@ -115,7 +115,7 @@ async def test_bulk_add_completes_and_shows_the_newest_rows(tmp_path: Path):
     app = make_app(f"sqlite+aiosqlite:///{path}", exports_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await start_bulk(pilot, 1200)
-        await settle(pilot, lambda: app.query_one("#users").row_count == 500)
+        await settle(pilot, lambda: app.query_one("#users").row_count == UsersTable.MAX_ROWS)
         await settle(pilot, lambda: "1,200 rows" in str(app.query_one("#users").border_subtitle))
         await add(pilot, "after the bulk")
         assert entries(app)[-1].user_input == "after the bulk"

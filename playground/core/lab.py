@@ -302,7 +302,7 @@ class Lab:
                 total = await conn.execute(select(func.count()).select_from(User))
                 return int(total.scalar_one())
 
-    async def fetch_users(self, after_uid: int = 0, limit: int = 500) -> list[tuple[int, str]]:
+    async def fetch_users(self, after_uid: int = 0, limit: int = 200) -> list[tuple[int, str]]:
         """Read rows straight from the table, newest last, without touching the session.
 
         A Core query on its own connection leaves the session's objects (and their

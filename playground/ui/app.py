@@ -31,7 +31,6 @@ from textual.widgets import (
     TabPane,
 )
 
-from ..core.bulk import bulk_add
 from ..core.database import DatabaseProblem, default_url, describe
 from ..core.export import log_markdown
 from ..core.lab import Lab, LabClosed
@@ -97,6 +96,7 @@ class PlaygroundApp(App[None]):
         self._total_rows = 0
         self._bulk_running = False
         self._bulk_stop = False
+        self._script_stale = True
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -112,7 +112,6 @@ class PlaygroundApp(App[None]):
                     yield NameInput(placeholder="name, then Enter", id="name")
                     yield Button("Add", id="add", variant="primary")
                 yield Static(Text("Enter commits; F-keys flip the switches.", "dim"), id="message")
-                yield ProgressBar(id="bulk-progress", show_eta=False)
         with Horizontal(id="main"):
             table = UsersTable(id="users")
             table.border_title = "Users"
@@ -143,7 +142,8 @@ class PlaygroundApp(App[None]):
     async def on_mount(self) -> None:
         self.query_one(NameInput).focus()
         self._scenario_changed()
-        self.jobs.add(self._open_lab, "open the lab")
+        # Open the database once the first frame is out: the screen never waits for it.
+        self.call_after_refresh(self.jobs.add, self._open_lab, "open the lab")
 
     def on_resize(self, event: events.Resize) -> None:
         self.screen.set_class(event.size.height < SHORT_SCREEN, "-short")
@@ -268,8 +268,10 @@ class PlaygroundApp(App[None]):
     @on(RowsLoaded)
     def _rows_loaded(self, message: RowsLoaded) -> None:
         if message.replace:
-            self.query_one(UsersTable).clear()
-        self._show_rows(message.rows, message.total)
+            self.query_one(UsersTable).replace_users(message.rows)
+            self._show_rows([], message.total)
+        else:
+            self._show_rows(message.rows, message.total)
         if message.note:
             self._say(message.note)
 
@@ -277,7 +279,7 @@ class PlaygroundApp(App[None]):
         table = self.query_one(UsersTable)
         table.add_users(rows)
         self._total_rows = total
-        shown = table.row_count
+        shown = min(total, table.MAX_ROWS)
         table.border_subtitle = f"{total:,} row{'' if total == 1 else 's'}" + (
             f", last {shown:,} shown" if total > shown else ""
         )
@@ -309,6 +311,14 @@ class PlaygroundApp(App[None]):
         return self.scenario.script(self.settings, str(self.lab.url), self.last_name).text
 
     def _refresh_script(self) -> None:
+        """Re-render the script pane, if it is showing; otherwise when it is next shown.
+
+        Highlighting is the costliest thing on screen, so it is done only when seen.
+        """
+        if self.query_one(TabbedContent).active != "tab-script":
+            self._script_stale = True
+            return
+        self._script_stale = False
         script = self.scenario.script(self.settings, str(self.lab.url), self.last_name)
         self.query_one("#script", Static).update(script_view(script))
 
@@ -326,6 +336,8 @@ class PlaygroundApp(App[None]):
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "tab-details":
             self._show_selected()
+        elif event.pane.id == "tab-script" and self._script_stale:
+            self._refresh_script()
 
     @on(OptionList.OptionSelected, "#log")
     def _entry_selected(self) -> None:
@@ -379,6 +391,8 @@ class PlaygroundApp(App[None]):
     async def _bulk(self, count: int) -> None:
         self._bulk_running, self._bulk_stop = True, False
         self.call_later(self._bulk_started, count)
+        from ..core.bulk import bulk_add  # loaded on first use, not at start-up
+
         try:
             result = await bulk_add(
                 self.lab,
@@ -393,9 +407,11 @@ class PlaygroundApp(App[None]):
         self._seen_uid = max([self._seen_uid, *(uid for uid, _ in rows)])
         self.post_message(BulkDone(result, rows, total))
 
-    def _bulk_started(self, count: int) -> None:
-        bar = self.query_one(ProgressBar)
-        bar.update(total=count, progress=0)
+    async def _bulk_started(self, count: int) -> None:
+        # Mounted on first use: the bar's widgets and styles cost start-up time otherwise.
+        if not self.query("#bulk-progress"):
+            await self.query_one("#form").mount(ProgressBar(id="bulk-progress", show_eta=False))
+        self.query_one(ProgressBar).update(total=count, progress=0)
         self.query_one("#form").add_class("-bulk")
         self.refresh_bindings()
 
@@ -405,7 +421,8 @@ class PlaygroundApp(App[None]):
 
     @on(BulkProgress)
     def _bulk_progress(self, message: BulkProgress) -> None:
-        self.query_one(ProgressBar).update(total=message.total, progress=message.done)
+        for bar in self.query(ProgressBar):
+            bar.update(total=message.total, progress=message.done)
 
     @on(BulkDone)
     def _bulk_done(self, message: BulkDone) -> None:
@@ -422,8 +439,8 @@ class PlaygroundApp(App[None]):
             text += f"; stopped by {result.error.outer.type_name}: {result.error.outer.message}"
         style = "bold red" if result.error else "yellow" if result.cancelled else "green"
         self.query_one(CommitLog).add_note(Text(text, style))
-        self.query_one(UsersTable).clear()
-        self._show_rows(message.rows, message.total)
+        self.query_one(UsersTable).replace_users(message.rows)
+        self._show_rows([], message.total)
         self._say(text, error=result.error is not None)
 
     # ---------------------------------------------------------------- reset

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from ..core.bulk import BulkResult
 from ..core.results import ExperimentResult
+
+if TYPE_CHECKING:
+    from ..core.bulk import BulkResult
 
 
 @dataclass

@@ -7,9 +7,13 @@ are shown as escapes instead of reaching the terminal.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Group, RenderableType
-from rich.syntax import Syntax
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from rich.syntax import Syntax
 
 from ..core.names import visible
 from ..core.results import ExperimentResult, Explanation, Script
@@ -164,6 +168,8 @@ def _heading(title: str) -> Text:
 
 def script_view(script: Script) -> Syntax:
     """The exported script, with the lines a setting changes highlighted."""
+    from rich.syntax import Syntax  # pygments is heavy; load it when a script is shown
+
     syntax = Syntax(
         script.text,
         "python",

@@ -57,7 +57,8 @@ class OptionSwitch(Vertical):
 class CommitLog(OptionList):
     """The live log: one compact entry per experiment; Enter or a click opens its details."""
 
-    MAX_ENTRIES = 1000
+    MAX_ENTRIES = 500
+    TRIM = 100
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -69,14 +70,24 @@ class CommitLog(OptionList):
         entry_id = f"entry-{result.seq}"
         self.entries[entry_id] = (result, explanation)
         self.add_option(ListOption(log_entry(result, explanation), id=entry_id))
-        while self.option_count > self.MAX_ENTRIES:
-            first = self.get_option_at_index(0)
-            self.remove_option_at_index(0)
-            self.entries.pop(first.id or "", None)
-            self.dropped += 1
-            self.border_subtitle = f"{self.dropped:,} older entries dropped"
+        self._trim()
         self.highlighted = self.option_count - 1
         self.scroll_end(animate=False)
+
+    def _trim(self) -> None:
+        """Drop the oldest entries, ``TRIM`` at a time, once past ``MAX_ENTRIES``.
+
+        OptionList re-renders every option after any removal, so removing one entry per
+        commit would make each commit cost more as the log fills; in batches it stays flat.
+        """
+        if self.option_count <= self.MAX_ENTRIES + self.TRIM:
+            return
+        kept = self.options[self.option_count - self.MAX_ENTRIES :]
+        for option in self.options[: self.option_count - self.MAX_ENTRIES]:
+            if self.entries.pop(option.id or "", None) is not None:
+                self.dropped += 1
+        self.set_options(kept)
+        self.border_subtitle = f"{self.dropped:,} older entries dropped"
 
     def add_note(self, note: Text) -> None:
         """A line that is not an experiment (a bulk add, say); it has no details."""
@@ -97,12 +108,27 @@ class UsersTable(DataTable[Text]):
     so a database of any size costs the same to show.
     """
 
-    MAX_ROWS = 500
+    MAX_ROWS = 200
+
+    CHUNK = 50
 
     def on_mount(self) -> None:
+        self._pending: list[tuple[int, str]] = []
         self.cursor_type = "row"
         self.add_column(Text("uid"), key="uid")
         self.add_column(Text("name"), key="name")
+
+    def replace_users(self, rows: list[tuple[int, str]]) -> None:
+        """Show ``rows`` instead, ``CHUNK`` rows per frame so no frame waits on them all."""
+        self.clear()
+        self._pending = list(rows)
+        self._add_pending()
+
+    def _add_pending(self) -> None:
+        chunk, self._pending = self._pending[: self.CHUNK], self._pending[self.CHUNK :]
+        self.add_users(chunk)
+        if self._pending:
+            self.call_after_refresh(self._add_pending)
 
     def add_users(self, rows: list[tuple[int, str]]) -> None:
         for uid, name in rows:
