@@ -48,9 +48,14 @@ def committed_rows(result: ExperimentResult) -> str:
     """One sentence on which rows reached the database, whatever the outcome."""
     if not result.committed:
         return "Nothing was committed."
-    uids = ", ".join(str(uid) for uid, _ in result.committed)
+    keys = ", ".join(str(key) for key, _ in result.committed)
     plural = "s" if len(result.committed) > 1 else ""
-    return f"The row{plural} WAS committed (uid {uids}): the table below shows it."
+    where = (
+        "the users table shows it"
+        if result.table == "playground_users"
+        else f"it is in {result.table}, not in the users table"
+    )
+    return f"The row{plural} WAS committed ({result.key_name} {keys}): {where}."
 
 
 def first_line(text: str) -> str:

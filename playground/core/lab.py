@@ -266,6 +266,8 @@ class Lab:
                 sqlalchemy_version=sqlalchemy.__version__,
                 backend=self.backend,
                 notes=tuple(run.notes),
+                key_name=scenario.key_name,
+                table=scenario.table,
             )
 
     def _attempt_candidates(self, error: ExceptionInfo, step: str) -> list[SqlStatement]:

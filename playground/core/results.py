@@ -102,6 +102,8 @@ class ExperimentResult:
     sqlalchemy_version: str = ""
     backend: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    key_name: str = "uid"
+    table: str = "playground_users"
 
     def setting(self, key: str) -> bool:
         return dict(self.settings)[key]

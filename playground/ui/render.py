@@ -82,7 +82,8 @@ def log_entry(result: ExperimentResult, explanation: Explanation) -> Text:
         text.append(explanation.short, "italic")
     if result.committed and not result.outcome.ok:
         uids = ", ".join(str(uid) for uid, _ in result.committed)
-        text.append(f"\n  row committed anyway: uid {uids}", "yellow")
+        where = "" if result.table == "playground_users" else f" in {result.table}"
+        text.append(f"\n  row committed anyway{where}: {result.key_name} {uids}", "yellow")
     if len(explanation.fixes) <= 2:
         for number, fix in enumerate(explanation.fixes, start=1):
             text.append(f"\n  fix {number}: ", DIM)

@@ -32,6 +32,9 @@ class Scenario(ABC):
     summary: str
     options: tuple[Option, ...]
     read_expression: str
+    key_name = "uid"
+    """The primary key of the rows it commits, and their table."""
+    table = "playground_users"
     uses_lab_session = True
     """True when it runs on the lab's long-lived session (configured per run)."""
     deterministic_value = True

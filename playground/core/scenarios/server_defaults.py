@@ -32,6 +32,8 @@ class ServerDefaults(Scenario):
     summary = "expire_on_commit=False; insert, update, then read row.updated_at"
     read_expression = "row.updated_at"
     uses_lab_session = False
+    key_name = "sid"
+    table = "playground_stamped"
     deterministic_value = False
     options = (
         Option(EAGER, "eager_defaults=True", 'mapper default is "auto"', False, "eager"),
