@@ -127,6 +127,22 @@ class Run:
         if self.tracked is not None:
             self.states.append(snapshot(label or self.steps[-1], self.tracked))
 
+    async def add_and_commit(
+        self, obj: object, variable: str = "user", session: AsyncSession | None = None
+    ) -> None:
+        """The opening most scenarios share: create, add, commit, observed at each step."""
+        session = session or self.session
+        self.step(f"{variable} = {type(obj).__name__}(name=...)")
+        self.track(obj)
+        self.observe()
+        self.step(f"session.add({variable})")
+        session.add(obj)
+        self.observe()
+        self.step("await session.commit()")
+        await session.commit()
+        self.record_commit(obj, self.user_input)
+        self.observe()
+
     def record_commit(self, obj: object, name: str) -> None:
         """Note a row the database now holds; the key comes from the identity, not a load."""
         identity = instance_state(obj).identity

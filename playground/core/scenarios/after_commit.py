@@ -15,12 +15,10 @@ from ..results import ExperimentResult, Explanation, Fix, Script
 from .base import Option, Scenario
 from .script import (
     BASE_IMPORTS,
-    CREATE_TABLES,
-    USER_MODEL,
+    lab_session_body,
     lines,
     marked,
     render_script,
-    sessionmaker_line,
 )
 
 if TYPE_CHECKING:
@@ -48,17 +46,8 @@ class AfterCommit(Scenario):
     )
 
     async def run(self, run: Run) -> object:
-        run.step("user = User(name=...)")
         user = User(name=run.user_input)
-        run.track(user)
-        run.observe()
-        run.step("session.add(user)")
-        run.session.add(user)
-        run.observe()
-        run.step("await session.commit()")
-        await run.session.commit()
-        run.record_commit(user, run.user_input)
-        run.observe()
+        await run.add_and_commit(user)
         if run.settings[REFRESH]:
             run.step("await session.refresh(user)")
             await run.session.refresh(user)
@@ -114,21 +103,5 @@ class AfterCommit(Scenario):
             marked(f"        {refresh}"),
             "        print(user.uid)",
         )
-        session_line = sessionmaker_line(chosen[EXPIRE])
-        body = f"""
-engine = create_async_engine(DATABASE_URL)
-{session_line}
-session = Session()
-
-{USER_MODEL}
-{CREATE_TABLES}
-
-async def main() -> None:
-    await create_tables()
-    try:
-{steps}
-    finally:
-        await session.close()
-        await engine.dispose()
-"""
+        body = lab_session_body(chosen[EXPIRE], steps)
         return render_script(f"{self.title}: {self.summary}", chosen, url, BASE_IMPORTS, body)

@@ -50,16 +50,8 @@ class ClosedSession(Scenario):
         session_factory = run.sessionmaker(expire_on_commit=run.settings[EXPIRE])
         run.step("async with Session() as session:")
         async with session_factory() as session:
-            run.step("user = User(name=...)")
             user = User(name=run.user_input)
-            run.track(user)
-            run.observe()
-            run.step("session.add(user)")
-            session.add(user)
-            run.step("await session.commit()")
-            await session.commit()
-            run.record_commit(user, run.user_input)
-            run.observe()
+            await run.add_and_commit(user, session=session)
             if run.settings[REFRESH]:
                 run.step("await session.refresh(user)")
                 await session.refresh(user)

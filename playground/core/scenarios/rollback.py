@@ -15,7 +15,7 @@ from ..explain import committed_rows, failure, first_line, how_raised, reference
 from ..models import User
 from ..results import ExperimentResult, Explanation, Fix, Script
 from .base import Option, Scenario
-from .script import CREATE_TABLES, USER_MODEL, lines, marked, render_script, sessionmaker_line
+from .script import lab_session_body, lines, marked, render_script
 
 if TYPE_CHECKING:
     from ..lab import Run
@@ -40,14 +40,8 @@ class RollbackExpires(Scenario):
 
     async def run(self, run: Run) -> object:
         session = run.session
-        run.step("a = User(name=...)")
         a = User(name=run.user_input)
-        run.track(a)
-        session.add(a)
-        run.step("await session.commit()")
-        await session.commit()
-        run.record_commit(a, run.user_input)
-        run.observe()
+        await run.add_and_commit(a, "a")
         kept = None
         if run.settings[CAPTURE]:
             run.step("name = a.name  # read while it is loaded")
@@ -128,22 +122,7 @@ class RollbackExpires(Scenario):
             marked("        await session.refresh(a)") if chosen[REFRESH] else None,
             marked("        print(name)") if keep else "        print(a.name)",
         )
-        body = f"""
-engine = create_async_engine(DATABASE_URL)
-{sessionmaker_line(chosen[EXPIRE])}
-session = Session()
-
-{USER_MODEL}
-{CREATE_TABLES}
-
-async def main() -> None:
-    await create_tables()
-    try:
-{steps}
-    finally:
-        await session.close()
-        await engine.dispose()
-"""
+        body = lab_session_body(chosen[EXPIRE], steps)
         imports = (
             "import sys",
             "",

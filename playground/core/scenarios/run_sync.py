@@ -15,12 +15,10 @@ from ..results import ExperimentResult, Explanation, Fix, Script
 from .base import Option, Scenario
 from .script import (
     BASE_IMPORTS,
-    CREATE_TABLES,
-    USER_MODEL,
+    lab_session_body,
     lines,
     marked,
     render_script,
-    sessionmaker_line,
 )
 
 if TYPE_CHECKING:
@@ -44,14 +42,8 @@ class ReadInsideGreenlet(Scenario):
 
     async def run(self, run: Run) -> object:
         session = run.session
-        run.step("user = User(name=...)")
         user = User(name=run.user_input)
-        run.track(user)
-        session.add(user)
-        run.step("await session.commit()")
-        await session.commit()
-        run.record_commit(user, run.user_input)
-        run.observe()
+        await run.add_and_commit(user)
         run.reading = True
         if run.settings[RUN_SYNC]:
             run.step("await session.run_sync(lambda _: user.uid)")
@@ -108,20 +100,5 @@ class ReadInsideGreenlet(Scenario):
             read,
             "        print(uid)",
         )
-        body = f"""
-engine = create_async_engine(DATABASE_URL)
-{sessionmaker_line(chosen[EXPIRE])}
-session = Session()
-
-{USER_MODEL}
-{CREATE_TABLES}
-
-async def main() -> None:
-    await create_tables()
-    try:
-{steps}
-    finally:
-        await session.close()
-        await engine.dispose()
-"""
+        body = lab_session_body(chosen[EXPIRE], steps)
         return render_script(f"{self.title}: {self.summary}", chosen, url, BASE_IMPORTS, body)

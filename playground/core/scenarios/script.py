@@ -72,6 +72,26 @@ def without_password(url: URL) -> str:
     return bare.render_as_string(hide_password=False)
 
 
+def lab_session_body(expire_on_commit: bool, steps: str) -> str:
+    """The article's shape: one module-level session, the User model, ``main()`` around steps."""
+    return f"""
+engine = create_async_engine(DATABASE_URL)
+{sessionmaker_line(expire_on_commit)}
+session = Session()
+
+{USER_MODEL}
+{CREATE_TABLES}
+
+async def main() -> None:
+    await create_tables()
+    try:
+{steps}
+    finally:
+        await session.close()
+        await engine.dispose()
+"""
+
+
 def render_script(
     title: str,
     settings: Mapping[str, bool],
