@@ -280,9 +280,8 @@ class PlaygroundApp(App[None]):
         table.add_users(rows)
         self._total_rows = total
         shown = min(total, table.MAX_ROWS)
-        table.border_subtitle = f"{total:,} row{'' if total == 1 else 's'}" + (
-            f", last {shown:,} shown" if total > shown else ""
-        )
+        rows = f"{total:,} row{'' if total == 1 else 's'}"
+        table.border_subtitle = f"{shown:,} of {rows}" if total > shown else rows
 
     @on(LabProblem)
     def _lab_problem(self, message: LabProblem) -> None:
