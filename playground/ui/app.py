@@ -144,6 +144,7 @@ class PlaygroundApp(App[None]):
         self._scenario_changed()
         # Open the database once the first frame is out: the screen never waits for it.
         self.call_after_refresh(self.jobs.add, self._open_lab, "open the lab")
+        self.call_after_refresh(self._mount_progress_bar)
 
     def on_resize(self, event: events.Resize) -> None:
         self.screen.set_class(event.size.height < SHORT_SCREEN, "-short")
@@ -406,10 +407,17 @@ class PlaygroundApp(App[None]):
         self._seen_uid = max([self._seen_uid, *(uid for uid, _ in rows)])
         self.post_message(BulkDone(result, rows, total))
 
-    async def _bulk_started(self, count: int) -> None:
-        # Mounted on first use: the bar's widgets and styles cost start-up time otherwise.
+    async def _mount_progress_bar(self) -> None:
+        """Mount the (hidden) bulk progress bar after the first frame, not before it.
+
+        Its widgets and styles cost start-up time; mounted when a bulk add begins they
+        would stall the loop right then.
+        """
         if not self.query("#bulk-progress"):
             await self.query_one("#form").mount(ProgressBar(id="bulk-progress", show_eta=False))
+
+    async def _bulk_started(self, count: int) -> None:
+        await self._mount_progress_bar()
         self.query_one(ProgressBar).update(total=count, progress=0)
         self.query_one("#form").add_class("-bulk")
         self.refresh_bindings()
