@@ -97,3 +97,12 @@ async def test_rapid_submits_are_logged_in_order_with_distinct_uids(app_factory)
         assert [r.outcome.value for r in results] == [str(i) for i in range(1, 11)]
         await settle(pilot, lambda: len(table_rows(app)) == 10)
         assert await app.lab.count_users() == 10
+
+
+async def test_hints_show_at_80x24(app_factory):
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        hints = list(app.query(".option-hint"))
+        assert len(hints) == 2 and all(hint.display for hint in hints)
+        assert all(hint.region.height == 1 for hint in hints)

@@ -202,6 +202,7 @@ class PlaygroundApp(App[None]):
 
     def _scenario_changed(self) -> None:
         self.sub_title = self.scenario.title
+        self.query_one("#settings").set_class(len(self.scenario.options) > 2, "-many")
         for bindings in self._bindings.key_to_bindings.values():
             for i, binding in enumerate(bindings):
                 if binding.action.startswith("toggle_option("):
