@@ -86,10 +86,13 @@ async def test_database_locked_by_another_process(tmp_path: Path):
     assert sorted(names.values()) == ["after", "first"]
 
 
-async def start_bulk(pilot, count: int) -> None:
+async def start_bulk(pilot, count: int, *, until_first_batch: bool = True) -> None:
+    """Ask for a bulk add through its dialog; by default, wait until a batch is in."""
     await pilot.press("ctrl+b")
     await pilot.pause()
     await pilot.press("ctrl+u", *str(count), "enter")
+    if until_first_batch:
+        await settle(pilot, lambda: (pilot.app.query_one("#bulk-progress").progress or 0) > 0)
 
 
 async def test_bulk_add_can_be_stopped_between_batches(tmp_path: Path):
@@ -97,8 +100,6 @@ async def test_bulk_add_can_be_stopped_between_batches(tmp_path: Path):
     app = make_app(f"sqlite+aiosqlite:///{path}", exports_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await start_bulk(pilot, 400_000)
-        bar = app.query_one("#bulk-progress")
-        await settle(pilot, lambda: (bar.progress or 0) > 0)
         await pilot.press("ctrl+g")
         await settle(pilot, lambda: not app._bulk_running and app.jobs.idle)
         await pilot.pause()
@@ -114,7 +115,7 @@ async def test_bulk_add_completes_and_shows_the_newest_rows(tmp_path: Path):
     path = tmp_path / "bulk.db"
     app = make_app(f"sqlite+aiosqlite:///{path}", exports_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await start_bulk(pilot, 1200)
+        await start_bulk(pilot, 1200, until_first_batch=False)
         await settle(pilot, lambda: app.query_one("#users").row_count == UsersTable.MAX_ROWS)
         await settle(pilot, lambda: "1,200 rows" in str(app.query_one("#users").border_subtitle))
         await add(pilot, "after the bulk")
@@ -127,8 +128,6 @@ async def test_quit_during_a_bulk_add_leaves_whole_batches(tmp_path: Path):
     app = make_app(f"sqlite+aiosqlite:///{path}", exports_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await start_bulk(pilot, 400_000)
-        bar = app.query_one("#bulk-progress")
-        await settle(pilot, lambda: (bar.progress or 0) > 0)
         await pilot.press("ctrl+q")
         await pilot.pause()
     assert app.return_code in (0, None)
@@ -154,8 +153,6 @@ async def test_flips_and_submits_during_a_long_job_apply_in_order(tmp_path: Path
     app = make_app(f"sqlite+aiosqlite:///{path}", exports_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await start_bulk(pilot, 100_000)
-        bar = app.query_one("#bulk-progress")
-        await settle(pilot, lambda: (bar.progress or 0) > 0)
         await pilot.press(*"a", "enter", "f2", *"b", "enter", "f2", "f3", *"c", "enter")
         await settle(pilot, lambda: len(entries(app)) == 3)
         a, b, c = entries(app)

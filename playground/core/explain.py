@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy
 
-from .results import ExceptionInfo, ExperimentResult, Explanation
+from .results import ExceptionInfo, ExperimentResult, Explanation, Fix
 
 
 def sqlalchemy_series() -> str:
@@ -84,3 +84,18 @@ def failure(result: ExperimentResult, extra: tuple[str, ...] = ()) -> Explanatio
         ),
         notes=reference(error),
     )
+
+
+def greenlet_error(
+    result: ExperimentResult,
+    headline: str,
+    short: str,
+    why: tuple[str, ...],
+    fixes: tuple[Fix, ...],
+) -> Explanation:
+    """The words for a MissingGreenlet: the scenario's reasons, then what was committed,
+    how the error was raised (bare or wrapped) and where to read more."""
+    error = result.outcome.error
+    assert error is not None
+    reasons = (*why, committed_rows(result), *how_raised(error))
+    return Explanation(headline, short, reasons, fixes, reference(error))

@@ -57,10 +57,6 @@ class ExceptionInfo:
         return self.chain[0]
 
     @property
-    def root(self) -> ExceptionLink:
-        return self.chain[-1]
-
-    @property
     def involves_missing_greenlet(self) -> bool:
         return any(link.is_missing_greenlet for link in self.chain)
 

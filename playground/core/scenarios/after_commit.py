@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from ..explain import committed_rows, failure, how_raised, reference, success
+from ..explain import failure, greenlet_error, success
 from ..models import User
 from ..results import ExperimentResult, Explanation, Fix, Script
 from .base import Option, Scenario
@@ -73,7 +73,8 @@ class AfterCommit(Scenario):
             why += "so reading uid needed no IO."
             return success(result, "nothing was expired", why)
         if error.involves_missing_greenlet:
-            return Explanation(
+            return greenlet_error(
+                result,
                 "MissingGreenlet: reading user.uid needed a query",
                 "the commit expired uid; reloading it needs a SELECT outside the greenlet",
                 (
@@ -81,11 +82,8 @@ class AfterCommit(Scenario):
                     "uid was no longer in memory.",
                     "Reading it made the ORM emit a SELECT from plain async code, outside the "
                     "greenlet that lets SQLAlchemy await the driver, so it refused.",
-                    committed_rows(result),
-                    *how_raised(error),
                 ),
                 (FIX_NO_EXPIRE, FIX_REFRESH),
-                reference(error),
             )
         return failure(result)
 

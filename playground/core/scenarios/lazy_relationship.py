@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..explain import committed_rows, failure, how_raised, reference, success
+from ..explain import failure, greenlet_error, how_raised, success
 from ..models import PostOfUser, RaisingUser, UserWithPosts
 from ..results import ExperimentResult, Explanation, Fix, Script
 from .base import Option, Scenario
@@ -106,7 +106,8 @@ class LazyRelationship(Scenario):
                 + ".",
             )
         if error.involves_missing_greenlet:
-            return Explanation(
+            return greenlet_error(
+                result,
                 "MissingGreenlet: user.posts was never loaded",
                 "posts is lazy: its first read runs a SELECT, outside the greenlet",
                 (
@@ -114,11 +115,8 @@ class LazyRelationship(Scenario):
                     "so the first time plain code reads it, the ORM tries to run a SELECT.",
                     "Plain async code is not inside the greenlet that lets SQLAlchemy await "
                     "the driver, so the load is refused.",
-                    committed_rows(result),
-                    *how_raised(error),
                 ),
                 FIXES,
-                reference(error),
             )
         if "lazy='raise'" in error.outer.message:
             return Explanation(

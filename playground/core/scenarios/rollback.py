@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 
-from ..explain import committed_rows, failure, first_line, how_raised, reference, success
+from ..explain import (
+    failure,
+    first_line,
+    greenlet_error,
+    how_raised,
+    success,
+)
 from ..models import User
 from ..results import ExperimentResult, Explanation, Fix, Script
 from .base import Option, Scenario
@@ -93,15 +99,15 @@ class RollbackExpires(Scenario):
                     "So a.name, loaded a moment ago, needs a SELECT, outside the greenlet.",
                 )
             )
-            return Explanation(
+            return greenlet_error(
+                result,
                 "MissingGreenlet: the rollback expired a",
                 "a rollback expires every object, expire_on_commit or not",
-                (*because, committed_rows(result), *how_raised(error)),
+                because,
                 (
                     Fix("keep plain values", "name = a.name  # before anything can fail"),
                     Fix("reload after the rollback", "await session.refresh(a)"),
                 ),
-                reference(error),
             )
         return failure(result, how_raised(error))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from ..explain import committed_rows, failure, how_raised, reference, success
+from ..explain import failure, greenlet_error, how_raised, success
 from ..models import User
 from ..results import ExperimentResult, Explanation, Fix, Script
 from .base import Option, Scenario
@@ -69,20 +69,18 @@ class ReadInsideGreenlet(Scenario):
                 "synchronous code in.",
             )
         if error.involves_missing_greenlet:
-            return Explanation(
+            return greenlet_error(
+                result,
                 "MissingGreenlet: the read ran outside the greenlet",
                 "the same read, outside run_sync, has no greenlet to await in",
                 (
                     "The commit expired user; reading uid needs a SELECT. In plain async code "
                     "there is no greenlet, so SQLAlchemy cannot await the driver.",
-                    committed_rows(result),
-                    *how_raised(error),
                 ),
                 (
                     Fix("read inside the greenlet", "await session.run_sync(lambda _: user.uid)"),
                     Fix("or reload first", "await session.refresh(user)"),
                 ),
-                reference(error),
             )
         return failure(result, how_raised(error))
 

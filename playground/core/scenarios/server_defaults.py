@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..explain import committed_rows, failure, how_raised, reference, success
+from ..explain import failure, greenlet_error, how_raised, success
 from ..models import EagerStamped, Stamped
 from ..results import ExperimentResult, Explanation, Fix, Script
 from .base import Option, Scenario
@@ -93,7 +93,8 @@ class ServerDefaults(Scenario):
         if error.involves_missing_greenlet:
             where = result.steps[-1] if result.steps else "?"
             insert_failed = where == "row.created_at"
-            return Explanation(
+            return greenlet_error(
+                result,
                 f"MissingGreenlet: {where} was expired though expire_on_commit=False",
                 "the database wrote that value; the object only knows it is stale",
                 (
@@ -106,14 +107,11 @@ class ServerDefaults(Scenario):
                     "not fetch onupdate values: the SQL list shows both statements.",
                     "On a backend without RETURNING, even created_at would be expired after "
                     "the INSERT.",
-                    committed_rows(result),
-                    *how_raised(error),
                 ),
                 (
                     Fix("fetch on every flush", '__mapper_args__ = {"eager_defaults": True}'),
                     Fix("re-read after the write", "await session.refresh(row)"),
                 ),
-                reference(error),
             )
         return failure(result, how_raised(error))
 
