@@ -81,7 +81,21 @@ async def _preflight(url: str) -> None:
     await lab.close()
 
 
+SUBCOMMANDS = {
+    "diagnose": "playground.commands.diagnose",
+    "tour": "playground.commands.tour",
+    "serve": "playground.commands.serve",
+}
+"""Each subcommand is a module with ``main(argv) -> int``, imported only when asked for."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in SUBCOMMANDS:
+        import importlib
+
+        command = importlib.import_module(SUBCOMMANDS[argv[0]])
+        return int(command.main(argv[1:]))
     args = build_parser().parse_args(argv)
     scenario = SCENARIOS[args.scenario]
     settings = _settings(args)

@@ -1,0 +1,1 @@
+"""Subcommands of ``playground`` (diagnose, tour, serve), each a module with ``main(argv)``."""
