@@ -16,10 +16,18 @@ from .core.database import DatabaseProblem, default_database_path, default_url
 from .core.scenarios import DEFAULT_SCENARIO, SCENARIOS
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(scenario_name: str = DEFAULT_SCENARIO) -> argparse.ArgumentParser:
+    """The parser for one scenario: the common flags, then that scenario's own switches.
+
+    Switch flags are added for the chosen scenario only, so two scenarios may share a
+    switch name without their help texts colliding, and a flag from another scenario is
+    an error that names the ones this scenario has.
+    """
     parser = argparse.ArgumentParser(
         prog="playground",
-        description="Feel how the SQLAlchemy asyncio ORM behaves around a commit.",
+        description="Feel how the SQLAlchemy asyncio ORM behaves around IO it cannot do.",
+        epilog="Subcommands: playground diagnose [FILE], playground tour, playground serve. "
+        "Each scenario's switches: playground --scenario NAME --help.",
     )
     parser.add_argument(
         "--db",
@@ -28,18 +36,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--scenario",
-        choices=sorted(SCENARIOS),
+        choices=SCENARIOS.names(),
         default=DEFAULT_SCENARIO,
-        help="experiment to start in (default: %(default)s)",
+        metavar="NAME",
+        help=f"experiment to start in, one of: {', '.join(SCENARIOS.names())} "
+        "(default: %(default)s)",
     )
-    seen: set[str] = set()
-    for scenario in SCENARIOS.values():
-        for option in scenario.options:
-            if option.key in seen:
-                continue
-            seen.add(option.key)
-            parser.add_argument(
-                f"--{option.key.replace('_', '-')}",
+    if scenario_name in SCENARIOS:
+        group = parser.add_argument_group(f"switches of {scenario_name}")
+        for option in SCENARIOS[scenario_name].options:
+            group.add_argument(
+                option.flag,
                 dest=option.key,
                 action=argparse.BooleanOptionalAction,
                 default=None,
@@ -52,6 +59,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"playground {__version__}")
     return parser
+
+
+def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
+    """Two passes: find the scenario, then parse with its switches (unknown ones refused)."""
+    first = argparse.ArgumentParser(add_help=False)
+    first.add_argument("--scenario", default=DEFAULT_SCENARIO)
+    known, _ = first.parse_known_args(argv)
+    parser = build_parser(known.scenario)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        own = ", ".join(o.flag for o in SCENARIOS[args.scenario].options) or "none"
+        parser.error(
+            f"{unknown[0]} is not a switch of {args.scenario} (its switches: {own}); "
+            "pick the scenario with --scenario NAME first"
+        )
+    return args
 
 
 def _settings(args: argparse.Namespace) -> dict[str, bool]:
@@ -96,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         command = importlib.import_module(SUBCOMMANDS[argv[0]])
         return int(command.main(argv[1:]))
-    args = build_parser().parse_args(argv)
+    args = parse_arguments(argv)
     scenario = SCENARIOS[args.scenario]
     settings = _settings(args)
     url = args.db or default_url()

@@ -44,3 +44,31 @@ def test_linters(command: list[str]):
         [_tool(command[0]), *command[1:]], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_start_up_imports_only_the_opening_scenario():
+    """Scenario modules load on first use, so adding scenarios does not slow start-up."""
+    code = (
+        "import sys\n"
+        "from playground.__main__ import parse_arguments\n"
+        "from playground.ui.app import make_app\n"
+        "args = parse_arguments(['--scenario', 'rollback'])\n"
+        "make_app('sqlite+aiosqlite://', scenario=args.scenario)\n"
+        "print(sorted(m.rsplit('.', 1)[1] for m in sys.modules"
+        " if m.startswith('playground.core.scenarios.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['api', 'rollback', 'script']"
+
+
+def test_scenario_files_follow_the_registry_rules():
+    """Every scenario module defines SCENARIO, a known group, and keyword-only switches."""
+    from playground.core.scenarios import GROUPS, SCENARIOS
+
+    for name in SCENARIOS.names():
+        scenario = SCENARIOS[name]
+        assert scenario.name == name and scenario.group in GROUPS
+        assert scenario.title and scenario.summary and scenario.shows, name
+        keys = [option.key for option in scenario.options]
+        assert len(keys) == len(set(keys)), f"{name}: a switch key appears twice"
+        assert scenario.settings() == {o.key: o.default for o in scenario.options}

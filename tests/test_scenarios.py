@@ -15,8 +15,15 @@ from playground.core.scenarios import SCENARIOS
 from .expected import EXPECTED, outcome_kind
 
 
+def test_every_scenario_has_a_row_of_expected_outcomes():
+    missing = [name for name in SCENARIOS.names() if name not in EXPECTED]
+    assert not missing, f"tests/expected.py has no expected outcomes for: {', '.join(missing)}"
+
+
 def all_settings():
     for scenario in SCENARIOS.values():
+        if scenario.name not in EXPECTED:
+            continue  # test_every_scenario_has_a_row_of_expected_outcomes says which
         keys = [option.key for option in scenario.options]
         for values in itertools.product([True, False], repeat=len(keys)):
             settings = dict(zip(keys, values, strict=True))

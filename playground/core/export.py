@@ -51,8 +51,7 @@ def entry_markdown(result: ExperimentResult, explanation: Explanation) -> str:
         for snap in result.states:
             loaded = ", ".join(f"{k}={v}" for k, v in snap.loaded).replace("|", "\\|")
             lines.append(
-                f"| `{snap.step}` | {snap.state} | {', '.join(snap.expired)} | "
-                f"{visible(loaded)} |"
+                f"| `{snap.step}` | {snap.state} | {', '.join(snap.expired)} | {visible(loaded)} |"
             )
     error = result.outcome.error
     if error is not None:

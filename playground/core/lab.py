@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import StaticPool
 
-from .capture import SqlRecorder, describe_exception, instance_state, snapshot
+from .capture import SqlRecorder, describe_exception
 from .database import (
     DatabaseProblem,
     check_sqlite_file,
@@ -34,8 +34,8 @@ from .database import (
     parse_url,
 )
 from .models import Model, User
-from .results import ExceptionInfo, ExperimentResult, Outcome, SqlStatement, StateSnapshot
-from .scenarios import Scenario
+from .results import ExceptionInfo, ExperimentResult, Outcome, SqlStatement
+from .scenarios import Run, Scenario
 
 # After a MissingGreenlet, SQLAlchemy drops a driver coroutine it could not await; Python
 # then warns on stderr, which would scribble over a full-screen app. The lab explains it.
@@ -63,6 +63,7 @@ def mark_attempted(
     pre-ping), only the ORM statement noted before execution is left. ``candidates``
     holds those last two, best first; one is added when the step shows no SELECT.
     """
+
     def tried(s: SqlStatement) -> bool:
         return s.step == failed_step and s.sql not in TRANSACTION_MARKERS
 
@@ -83,71 +84,6 @@ CONNECT_TIMEOUT = 10
 
 class LabClosed(Exception):
     """The lab was closed (the app is quitting) before this work could start."""
-
-
-class Run:
-    """The live context of one experiment: its session, settings, steps and observations."""
-
-    def __init__(self, lab: Lab, settings: Mapping[str, bool], user_input: str) -> None:
-        self.lab = lab
-        self.session = lab.session
-        self.settings = dict(settings)
-        self.user_input = user_input
-        self.steps: list[str] = []
-        self.states: list[StateSnapshot] = []
-        self.committed: list[tuple[int, str]] = []
-        self.tracked: object | None = None
-        self.reading = False
-        self.notes: list[str] = []
-
-    @property
-    def engine(self) -> AsyncEngine:
-        assert self.lab.engine is not None
-        return self.lab.engine
-
-    def sessionmaker(self, **options: Any) -> async_sessionmaker[AsyncSession]:
-        """A new ``async_sessionmaker`` on the lab's engine, for per-request sessions."""
-        return async_sessionmaker(self.engine, **options)
-
-    def note(self, text: str) -> None:
-        """Keep a remark for the result, such as an error the scenario expected."""
-        self.notes.append(text)
-
-    def step(self, label: str) -> None:
-        """Announce the code about to run, so SQL and states are filed under it."""
-        self.steps.append(label)
-        self.lab.recorder.step = label
-
-    def track(self, obj: object) -> None:
-        """Name the object whose state the timeline follows."""
-        self.tracked = obj
-
-    def observe(self, label: str | None = None) -> None:
-        """Snapshot the tracked object's state, without IO."""
-        if self.tracked is not None:
-            self.states.append(snapshot(label or self.steps[-1], self.tracked))
-
-    async def add_and_commit(
-        self, obj: object, variable: str = "user", session: AsyncSession | None = None
-    ) -> None:
-        """The opening most scenarios share: create, add, commit, observed at each step."""
-        session = session or self.session
-        self.step(f"{variable} = {type(obj).__name__}(name=...)")
-        self.track(obj)
-        self.observe()
-        self.step(f"session.add({variable})")
-        session.add(obj)
-        self.observe()
-        self.step("await session.commit()")
-        await session.commit()
-        self.record_commit(obj, self.user_input)
-        self.observe()
-
-    def record_commit(self, obj: object, name: str) -> None:
-        """Note a row the database now holds; the key comes from the identity, not a load."""
-        identity = instance_state(obj).identity
-        if identity is not None:
-            self.committed.append((int(identity[0]), name))
 
 
 class Lab:
@@ -252,6 +188,7 @@ class Lab:
             except Exception as exc:
                 error = describe_exception(exc)
                 failed_step = run.steps[-1] if run.steps else ""
+                run.failed_step = failed_step
                 run.observe(f"after the error in {failed_step}")
                 if not run.reading:
                     await self._recover(run)
@@ -284,6 +221,8 @@ class Lab:
                 notes=tuple(run.notes),
                 key_name=scenario.key_name,
                 table=scenario.table,
+                failed_step=run.failed_step,
+                stderr="".join(run.stderr),
             )
 
     def _attempt_candidates(self, error: ExceptionInfo, step: str) -> list[SqlStatement]:

@@ -100,6 +100,10 @@ class ExperimentResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
     key_name: str = "uid"
     table: str = "playground_users"
+    failed_step: str = ""
+    """The step that raised, before any recovery rollback ran (empty on success)."""
+    stderr: str = ""
+    """What the experiment wrote to stderr, such as a logging error, captured."""
 
     def setting(self, key: str) -> bool:
         return dict(self.settings)[key]

@@ -70,8 +70,8 @@ class PlaygroundApp(App[None]):
         Binding("f9", "save_script", "save", id="save-script", priority=True),
         Binding("f10", "export_log", "export", id="export-log", priority=True),
         Binding("ctrl+r", "reset_tables", "reset", id="reset-tables", show=False),
-    Binding("ctrl+b", "bulk_add", "bulk add", id="bulk-add", priority=True),
-    Binding("ctrl+g", "stop_bulk", "stop bulk", id="stop-bulk", priority=True),
+        Binding("ctrl+b", "bulk_add", "bulk add", id="bulk-add", priority=True),
+        Binding("ctrl+g", "stop_bulk", "stop bulk", id="stop-bulk", priority=True),
         Binding("escape", "show_log", "log", id="show-log", show=False),
         Binding("ctrl+q", "quit", "quit", id="quit", priority=True),
         Binding("q", "quit", "quit", id="quit-q", show=False),
@@ -128,8 +128,12 @@ class PlaygroundApp(App[None]):
 
     def _option_switches(self) -> list[OptionSwitch]:
         return [
-            OptionSwitch(option, self.settings[option.key], OPTION_KEYS[i].upper())
-            for i, option in enumerate(self.scenario.options[: len(OPTION_KEYS)])
+            OptionSwitch(
+                option,
+                self.settings[option.key],
+                OPTION_KEYS[i].upper() if i < len(OPTION_KEYS) else "Tab, Space",
+            )
+            for i, option in enumerate(self.scenario.options)
         ]
 
     def _status_text(self) -> Text:
@@ -182,6 +186,13 @@ class PlaygroundApp(App[None]):
         yield SystemCommand(
             "Reset tables", "Drop the playground's tables (Ctrl+R)", self.action_reset_tables
         )
+        for index, option in enumerate(self.scenario.options):
+            key = f" ({OPTION_KEYS[index].upper()})" if index < len(OPTION_KEYS) else ""
+            yield SystemCommand(
+                f"Switch: {option.label}",
+                f"Turn '{option.hint}' on or off{key}",
+                lambda index=index: self.action_toggle_option(index),  # type: ignore[misc]
+            )
 
     # -------------------------------------------------------------- scenario
     def action_pick_scenario(self) -> None:

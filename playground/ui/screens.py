@@ -27,22 +27,27 @@ class ScenarioPicker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
             yield Static(Text("Pick a scenario (Enter), or Escape", "bold"))
-            options = [
-                Option(
-                    Text.assemble(
-                        (f"{index}. {scenario.title}", "bold"),
-                        ("\n   ", ""),
-                        (scenario.summary, "dim"),
-                    ),
-                    id=name,
+            yield OptionList(*self._options(), id="scenarios")
+
+    @staticmethod
+    def _options() -> list[Option]:
+        """One disabled heading per group, then its scenarios, numbered across groups."""
+        options: list[Option] = []
+        number = 0
+        for group, scenarios in SCENARIOS.grouped():
+            options.append(Option(Text(group, "bold underline"), disabled=True))
+            for scenario in scenarios:
+                number += 1
+                label = Text.assemble(
+                    (f"{number:>2}. {scenario.title}", "bold"),
+                    (f"  {scenario.summary}", "dim"),
                 )
-                for index, (name, scenario) in enumerate(SCENARIOS.items(), start=1)
-            ]
-            yield OptionList(*options, id="scenarios")
+                options.append(Option(label, id=scenario.name))
+        return options
 
     def on_mount(self) -> None:
         picker = self.query_one(OptionList)
-        picker.highlighted = list(SCENARIOS).index(self._current)
+        picker.highlighted = picker.get_option_index(self._current)
         picker.focus()
 
     @on(OptionList.OptionSelected)

@@ -7,12 +7,11 @@ refresh, the read after the commit needs IO that plain async code cannot do.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from ..explain import failure, greenlet_error, success
 from ..models import User
 from ..results import ExperimentResult, Explanation, Fix, Script
-from .base import Option, Scenario
+from .api import Option, Run, Scenario, expire_on_commit
 from .script import (
     BASE_IMPORTS,
     lab_session_body,
@@ -20,9 +19,6 @@ from .script import (
     marked,
     render_script,
 )
-
-if TYPE_CHECKING:
-    from ..lab import Run
 
 EXPIRE = "expire_on_commit"
 REFRESH = "auto_refresh"
@@ -34,14 +30,23 @@ FIX_REFRESH = Fix("reload inside the greenlet", "await session.refresh(user)  # 
 class AfterCommit(Scenario):
     """Read an attribute of a freshly committed object."""
 
-    name = "after-commit"
+    group = "After a commit"
+    order = 10
     title = "After commit"
+    shows = (
+        "MissingGreenlet with `expire_on_commit=True`; fixed by turning it off or by "
+        "`await session.refresh(user)`"
+    )
     summary = "session.add(user); await session.commit(); then read user.uid"
     read_expression = "user.uid"
     options = (
-        Option(EXPIRE, "expire_on_commit", "commit expires loaded values", True, "expire"),
+        expire_on_commit(),
         Option(
-            REFRESH, "auto refresh after commit", "await session.refresh(user)", False, "refresh"
+            key=REFRESH,
+            label="auto refresh after commit",
+            hint="await session.refresh(user)",
+            short="refresh",
+            fix=True,
         ),
     )
 
@@ -103,3 +108,6 @@ class AfterCommit(Scenario):
         )
         body = lab_session_body(chosen[EXPIRE], steps)
         return render_script(f"{self.title}: {self.summary}", chosen, url, BASE_IMPORTS, body)
+
+
+SCENARIO = AfterCommit()

@@ -7,12 +7,11 @@ SQLAlchemy raises ``DetachedInstanceError`` before any IO is tried.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from ..explain import committed_rows, failure, how_raised, reference, success
 from ..models import User
 from ..results import ExperimentResult, Explanation, Fix, Script
-from .base import Option, Scenario
+from .api import Option, Run, Scenario, expire_on_commit
 from .script import (
     BASE_IMPORTS,
     CREATE_TABLES,
@@ -23,9 +22,6 @@ from .script import (
     sessionmaker_line,
 )
 
-if TYPE_CHECKING:
-    from ..lab import Run
-
 EXPIRE = "expire_on_commit"
 REFRESH = "refresh_in_block"
 
@@ -33,15 +29,24 @@ REFRESH = "refresh_in_block"
 class ClosedSession(Scenario):
     """Commit inside ``async with Session()``, read after the block has closed it."""
 
-    name = "closed-session"
+    group = "After a commit"
+    order = 30
     title = "Session closed before reading"
+    shows = (
+        "`DetachedInstanceError`, not MissingGreenlet: no session is left to reload "
+        "through; fixed by `expire_on_commit=False` or a refresh inside the block"
+    )
     summary = "async with Session() as session: add, commit; read user.uid after the block"
     read_expression = "user.uid"
     uses_lab_session = False
     options = (
-        Option(EXPIRE, "expire_on_commit", "commit expires loaded values", True, "expire"),
+        expire_on_commit(),
         Option(
-            REFRESH, "refresh inside the block", "await session.refresh(user)", False, "refresh"
+            key=REFRESH,
+            label="refresh inside the block",
+            hint="await session.refresh(user)",
+            short="refresh",
+            fix=True,
         ),
     )
 
@@ -134,3 +139,6 @@ async def main() -> None:
         await engine.dispose()
 """
         return render_script(f"{self.title}: {self.summary}", chosen, url, BASE_IMPORTS, body)
+
+
+SCENARIO = ClosedSession()

@@ -7,7 +7,7 @@ the bug is), ``AsyncAttrs.awaitable_attrs``, and ``session.refresh(user, ["posts
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -15,11 +15,8 @@ from sqlalchemy.orm import selectinload
 from ..explain import failure, greenlet_error, how_raised, success
 from ..models import PostOfUser, RaisingUser, UserWithPosts
 from ..results import ExperimentResult, Explanation, Fix, Script
-from .base import Option, Scenario
+from .api import Option, Run, Scenario
 from .script import CREATE_TABLES, lines, marked, render_script
-
-if TYPE_CHECKING:
-    from ..lab import Run
 
 SELECTIN = "selectinload"
 RAISE = "lazy_raise"
@@ -37,16 +34,40 @@ FIXES = (
 class LazyRelationship(Scenario):
     """Load a user with ``select()`` in a new session, then read ``user.posts``."""
 
-    name = "lazy-relationship"
+    group = "Loading related data"
+    order = 60
     title = "Lazy relationship"
+    shows = (
+        "MissingGreenlet from the lazy load; fixes: `selectinload`, `await "
+        'user.awaitable_attrs.posts`, `await session.refresh(user, ["posts"])`; '
+        '`lazy="raise"` turns it into a clear `InvalidRequestError`'
+    )
     summary = "load a user with select(), then read len(user.posts)"
     read_expression = "len(user.posts)"
     uses_lab_session = False
     options = (
-        Option(SELECTIN, "selectinload(User.posts)", "load posts with the user", False, "selectin"),
-        Option(RAISE, 'lazy="raise"', "refuse lazy loads loudly", False, "raise"),
-        Option(AWAITABLE, "awaitable_attrs", "await user.awaitable_attrs.posts", False, "await"),
-        Option(REFRESH, 'refresh(user, ["posts"])', "load just that attribute", False, "refresh"),
+        Option(
+            key=SELECTIN,
+            label="selectinload(User.posts)",
+            hint="load posts with the user",
+            short="selectin",
+            fix=True,
+        ),
+        Option(key=RAISE, label='lazy="raise"', hint="refuse lazy loads loudly", short="raise"),
+        Option(
+            key=AWAITABLE,
+            label="awaitable_attrs",
+            hint="await user.awaitable_attrs.posts",
+            short="await",
+            fix=True,
+        ),
+        Option(
+            key=REFRESH,
+            label='refresh(user, ["posts"])',
+            hint="load just that attribute",
+            short="refresh",
+            fix=True,
+        ),
     )
 
     async def run(self, run: Run) -> object:
@@ -120,8 +141,8 @@ class LazyRelationship(Scenario):
             )
         if "lazy='raise'" in error.outer.message:
             return Explanation(
-                "InvalidRequestError: lazy=\"raise\" refused the load, as asked",
-                "lazy=\"raise\" turns the hidden IO into an error at the exact read",
+                'InvalidRequestError: lazy="raise" refused the load, as asked',
+                'lazy="raise" turns the hidden IO into an error at the exact read',
                 (
                     'lazy="raise" forbids the lazy load outright, so the bug surfaces here, at '
                     "the line that reads posts, with a message naming the relationship, "
@@ -211,3 +232,6 @@ async def main() -> None:
 """
         imports = ("from sqlalchemy import ForeignKey, select", asyncio_import, orm_import)
         return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)
+
+
+SCENARIO = LazyRelationship()

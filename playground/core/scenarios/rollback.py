@@ -7,7 +7,6 @@ the session, because their in-memory values may no longer match the database.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 
@@ -20,11 +19,8 @@ from ..explain import (
 )
 from ..models import User
 from ..results import ExperimentResult, Explanation, Fix, Script
-from .base import Option, Scenario
+from .api import Option, Run, Scenario, expire_on_commit
 from .script import lab_session_body, lines, marked, render_script
-
-if TYPE_CHECKING:
-    from ..lab import Run
 
 EXPIRE = "expire_on_commit"
 CAPTURE = "read_before"
@@ -34,14 +30,31 @@ REFRESH = "refresh_after_rollback"
 class RollbackExpires(Scenario):
     """Commit one user, fail a second commit, roll back, then read the first user."""
 
-    name = "rollback"
+    group = "After a commit"
+    order = 40
     title = "Rollback expires everything"
+    shows = (
+        "the rollback expires `a` whatever `expire_on_commit` says; fixed by reading "
+        "values before, or refreshing after"
+    )
     summary = "commit a, fail another commit, roll back, then read a.name"
     read_expression = "a.name"
     options = (
-        Option(EXPIRE, "expire_on_commit", "commit expires loaded values", False, "expire"),
-        Option(CAPTURE, "read a.name before", "keep the value in a variable", False, "keep"),
-        Option(REFRESH, "refresh after rollback", "await session.refresh(a)", False, "refresh"),
+        expire_on_commit(default=False),
+        Option(
+            key=CAPTURE,
+            label="read a.name before",
+            hint="keep the value in a variable",
+            short="keep",
+            fix=True,
+        ),
+        Option(
+            key=REFRESH,
+            label="refresh after rollback",
+            hint="await session.refresh(a)",
+            short="refresh",
+            fix=True,
+        ),
     )
 
     async def run(self, run: Run) -> object:
@@ -137,3 +150,6 @@ class RollbackExpires(Scenario):
             "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column",
         )
         return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)
+
+
+SCENARIO = RollbackExpires()

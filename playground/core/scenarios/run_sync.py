@@ -7,12 +7,11 @@ await the driver; that is how every ``await session.x()`` works underneath.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from ..explain import failure, greenlet_error, how_raised, success
 from ..models import User
 from ..results import ExperimentResult, Explanation, Fix, Script
-from .base import Option, Scenario
+from .api import Option, Run, Scenario, expire_on_commit
 from .script import (
     BASE_IMPORTS,
     lab_session_body,
@@ -21,9 +20,6 @@ from .script import (
     render_script,
 )
 
-if TYPE_CHECKING:
-    from ..lab import Run
-
 EXPIRE = "expire_on_commit"
 RUN_SYNC = "inside_run_sync"
 
@@ -31,13 +27,25 @@ RUN_SYNC = "inside_run_sync"
 class ReadInsideGreenlet(Scenario):
     """Commit with expire_on_commit on, then read ``user.uid`` through ``run_sync``."""
 
-    name = "run-sync"
+    group = "After a commit"
+    order = 20
     title = "Reading inside the greenlet"
+    shows = (
+        "the same read works: `run_sync` runs it inside the greenlet, where the SELECT "
+        "can be awaited"
+    )
     summary = "after commit, read user.uid via await session.run_sync(...)"
     read_expression = "user.uid"
     options = (
-        Option(EXPIRE, "expire_on_commit", "commit expires loaded values", True, "expire"),
-        Option(RUN_SYNC, "read inside run_sync", "await session.run_sync(...)", True, "run_sync"),
+        expire_on_commit(),
+        Option(
+            key=RUN_SYNC,
+            label="read inside run_sync",
+            hint="await session.run_sync(...)",
+            default=True,
+            short="run_sync",
+            fix=True,
+        ),
     )
 
     async def run(self, run: Run) -> object:
@@ -100,3 +108,6 @@ class ReadInsideGreenlet(Scenario):
         )
         body = lab_session_body(chosen[EXPIRE], steps)
         return render_script(f"{self.title}: {self.summary}", chosen, url, BASE_IMPORTS, body)
+
+
+SCENARIO = ReadInsideGreenlet()

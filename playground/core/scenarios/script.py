@@ -19,7 +19,7 @@ BASE_IMPORTS = (
     "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column",
 )
 
-USER_MODEL = '''
+USER_MODEL = """
 class Model(DeclarativeBase):
     pass
 
@@ -29,13 +29,13 @@ class User(Model):
 
     uid: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str]
-'''
+"""
 
-CREATE_TABLES = '''
+CREATE_TABLES = """
 async def create_tables() -> None:
     async with engine.begin() as conn:
         await conn.run_sync(Model.metadata.create_all)
-'''
+"""
 
 
 def marked(line: str, when: bool = True) -> str:

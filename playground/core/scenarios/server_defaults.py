@@ -9,16 +9,13 @@ has RETURNING, but not on UPDATE.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..explain import failure, greenlet_error, how_raised, success
 from ..models import EagerStamped, Stamped
 from ..results import ExperimentResult, Explanation, Fix, Script
-from .base import Option, Scenario
+from .api import Option, Run, Scenario
 from .script import CREATE_TABLES, lines, marked, render_script
-
-if TYPE_CHECKING:
-    from ..lab import Run
 
 EAGER = "eager_defaults"
 REFRESH = "refresh_after_update"
@@ -27,8 +24,14 @@ REFRESH = "refresh_after_update"
 class ServerDefaults(Scenario):
     """Insert a row, update it, then read the ``updated_at`` the database wrote."""
 
-    name = "server-defaults"
+    group = "After a commit"
+    order = 50
     title = "Server-generated columns"
+    shows = (
+        'the INSERT fetches server defaults with RETURNING (`eager_defaults="auto"`), '
+        "the UPDATE does not, so `updated_at` is expired; fixed by "
+        "`eager_defaults=True` or a refresh"
+    )
     summary = "expire_on_commit=False; insert, update, then read row.updated_at"
     read_expression = "row.updated_at"
     uses_lab_session = False
@@ -36,8 +39,20 @@ class ServerDefaults(Scenario):
     table = "playground_stamped"
     deterministic_value = False
     options = (
-        Option(EAGER, "eager_defaults=True", 'mapper default is "auto"', False, "eager"),
-        Option(REFRESH, "refresh after update", "await session.refresh(row)", False, "refresh"),
+        Option(
+            key=EAGER,
+            label="eager_defaults=True",
+            hint='mapper default is "auto"',
+            short="eager",
+            fix=True,
+        ),
+        Option(
+            key=REFRESH,
+            label="refresh after update",
+            hint="await session.refresh(row)",
+            short="refresh",
+            fix=True,
+        ),
     )
 
     async def run(self, run: Run) -> object:
@@ -122,9 +137,7 @@ class ServerDefaults(Scenario):
             if chosen[EAGER]
             else marked('    # __mapper_args__ = {"eager_defaults": True}  (default is "auto")')
         )
-        refresh = (
-            marked("            await session.refresh(row)") if chosen[REFRESH] else None
-        )
+        refresh = marked("            await session.refresh(row)") if chosen[REFRESH] else None
         steps = lines(
             f"            row = Stamped(name={name!r})",
             "            session.add(row)",
@@ -171,3 +184,6 @@ async def main() -> None:
             "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column",
         )
         return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)
+
+
+SCENARIO = ServerDefaults()

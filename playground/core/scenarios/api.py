@@ -1,0 +1,221 @@
+"""The small API every scenario file is written against: switches, the run, the base class.
+
+It lives beside the scenarios (not in the lab) so that a scenario imports nothing but
+this module, the models and the script helpers; the lab imports the scenarios, never
+the other way round.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from ..capture import instance_state, snapshot
+from ..results import ExperimentResult, Explanation, Script, StateSnapshot
+
+if TYPE_CHECKING:
+    from ..lab import Lab
+
+T = TypeVar("T")
+
+GROUPS = (
+    "After a commit",
+    "Loading related data",
+    "Serializing and logging",
+    "Concurrency",
+    "Engine and setup",
+)
+"""The picker's headings, in the order it shows them; every scenario names one."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Option:
+    """A switch of a scenario: a setting, or a fix the user can turn on and off.
+
+    ``fix`` marks a switch that makes the read work when turned on; the tour asks the
+    learner to find one of those, and the diagnosis never turns them on.
+    """
+
+    key: str
+    label: str
+    hint: str
+    default: bool = False
+    short: str = ""
+    fix: bool = False
+
+    @property
+    def flag(self) -> str:
+        """The command-line flag for this switch, e.g. ``--expire-on-commit``."""
+        return "--" + self.key.replace("_", "-")
+
+
+def expire_on_commit(default: bool = True) -> Option:
+    """The switch most scenarios share: the sessionmaker's ``expire_on_commit``."""
+    return Option(
+        key="expire_on_commit",
+        label="expire_on_commit",
+        hint="commit expires loaded values",
+        default=default,
+        short="expire",
+    )
+
+
+class Scenario(ABC):
+    """One experiment the lab can run for real, with the words and script that go with it.
+
+    A scenario is one module in this package defining ``SCENARIO``; the registry names it
+    after its file (``after_commit.py`` is ``after-commit``).
+    """
+
+    name: str = ""
+    title: str
+    summary: str
+    shows: str = ""
+    """One line for the README table: what you see, and what fixes it."""
+    group: str = GROUPS[0]
+    order: int = 100
+    """Position in the picker and the tour (teaching order), lowest first."""
+    options: tuple[Option, ...] = ()
+    read_expression: str
+    key_name = "uid"
+    """The primary key of the rows it commits, and their table."""
+    table = "playground_users"
+    uses_lab_session = True
+    """True when it runs on the lab's long-lived session (configured per run)."""
+    deterministic_value = True
+    """False when the value read differs run to run (a timestamp), so only its kind counts."""
+
+    def settings(self, given: Mapping[str, bool] | None = None) -> dict[str, bool]:
+        """The scenario's settings: its defaults, overridden by ``given`` (unknown keys dropped)."""
+        chosen = {option.key: option.default for option in self.options}
+        for key, value in (given or {}).items():
+            if key in chosen:
+                chosen[key] = bool(value)
+        return chosen
+
+    def option(self, key: str) -> Option:
+        return next(option for option in self.options if option.key == key)
+
+    @abstractmethod
+    async def run(self, run: Run) -> object:
+        """Perform the experiment in ``run`` and return the value read at the end."""
+
+    @abstractmethod
+    def explain(self, result: ExperimentResult) -> Explanation:
+        """Say what happened in ``result`` and why, in the project's own words."""
+
+    @abstractmethod
+    def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
+        """A standalone program that does what ``run`` does with these settings."""
+
+
+class Run:
+    """The live context of one experiment: its session, settings, steps and observations.
+
+    Scenarios announce each line of code with ``step`` before running it, so the SQL
+    and object states are filed under the line that caused them.
+    """
+
+    def __init__(self, lab: Lab, settings: Mapping[str, bool], user_input: str) -> None:
+        self.lab = lab
+        self.settings = dict(settings)
+        self.user_input = user_input
+        self.steps: list[str] = []
+        self.states: list[StateSnapshot] = []
+        self.committed: list[tuple[int, str]] = []
+        self.tracked: object | None = None
+        self.reading = False
+        """True once the final read started: an error then needs no rollback."""
+        self.notes: list[str] = []
+        self.failed_step = ""
+        """The step that raised, set by the lab before it rolls back."""
+        self.stderr: list[str] = []
+        """Text the experiment wrote to stderr (a logging error), captured for the result."""
+
+    @property
+    def session(self) -> AsyncSession:
+        return self.lab.session
+
+    @property
+    def engine(self) -> AsyncEngine:
+        assert self.lab.engine is not None
+        return self.lab.engine
+
+    def sessionmaker(self, **options: Any) -> async_sessionmaker[AsyncSession]:
+        """A new ``async_sessionmaker`` on the lab's engine, for per-request sessions."""
+        return async_sessionmaker(self.engine, **options)
+
+    def note(self, text: str) -> None:
+        """Keep a remark for the result, such as an error the scenario expected."""
+        self.notes.append(text)
+
+    def step(self, label: str) -> None:
+        """Announce the code about to run, so SQL and states are filed under it."""
+        self.steps.append(label)
+        self.lab.recorder.step = label
+
+    def track(self, obj: object) -> None:
+        """Name the object whose state the timeline follows."""
+        self.tracked = obj
+
+    def observe(self, label: str | None = None) -> None:
+        """Snapshot the tracked object's state, without IO."""
+        if self.tracked is not None:
+            self.states.append(snapshot(label or self.steps[-1], self.tracked))
+
+    def read(self, label: str, reader: Callable[[], T]) -> T:
+        """The final read, in plain code (no greenlet): announced, run, then observed."""
+        self.step(label)
+        self.reading = True
+        value = reader()
+        self.observe()
+        return value
+
+    async def awaited(self, label: str, awaitable: Awaitable[T], *, reading: bool = False) -> T:
+        """An awaited step (inside SQLAlchemy's greenlet): announced, awaited, observed."""
+        self.step(label)
+        self.reading = self.reading or reading
+        value = await awaitable
+        self.observe()
+        return value
+
+    async def refresh(
+        self,
+        obj: object,
+        attributes: list[str] | None = None,
+        *,
+        session: AsyncSession | None = None,
+        variable: str = "user",
+    ) -> None:
+        """``await session.refresh(obj[, attributes])`` as a step of its own."""
+        shown = f", {attributes!r}" if attributes else ""
+        target = session or self.session
+        await self.awaited(
+            f"await session.refresh({variable}{shown})", target.refresh(obj, attributes)
+        )
+
+    async def add_and_commit(
+        self, obj: object, variable: str = "user", session: AsyncSession | None = None
+    ) -> None:
+        """The opening most scenarios share: create, add, commit, observed at each step."""
+        session = session or self.session
+        self.step(f"{variable} = {type(obj).__name__}(name=...)")
+        self.track(obj)
+        self.observe()
+        self.step(f"session.add({variable})")
+        session.add(obj)
+        self.observe()
+        self.step("await session.commit()")
+        await session.commit()
+        self.record_commit(obj, self.user_input)
+        self.observe()
+
+    def record_commit(self, obj: object, name: str) -> None:
+        """Note a row the database now holds; the key comes from the identity, not a load."""
+        identity = instance_state(obj).identity
+        if identity is not None:
+            self.committed.append((int(identity[0]), name))
