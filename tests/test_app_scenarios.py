@@ -19,7 +19,7 @@ async def test_pick_a_scenario_with_the_keyboard(app_factory):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f1")
         await settle(pilot, lambda: isinstance(app.screen, ScenarioPicker))
-        await pilot.press("down", "enter")
+        await pilot.press("down", "down", "enter")  # after-commit, run-sync, closed-session
         await settle(pilot, lambda: app.scenario.name == "closed-session")
         switches = [s.id for s in app.query(Switch)]
         assert switches == ["switch-expire_on_commit", "switch-refresh_in_block"]
