@@ -72,3 +72,13 @@ def test_scenario_files_follow_the_registry_rules():
         keys = [option.key for option in scenario.options]
         assert len(keys) == len(set(keys)), f"{name}: a switch key appears twice"
         assert scenario.settings() == {o.key: o.default for o in scenario.options}
+
+
+def test_readme_scenario_table_matches_the_registry():
+    """The README's scenario table is generated: a new scenario without its row fails here."""
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "readme_tables.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
