@@ -43,12 +43,16 @@ class SqlRecorder:
         self._engine = engine
         self._statements: list[SqlStatement] | None = None
         self.step = ""
-        self.orm_statements: list[SqlStatement] = []
+        self.orm_statements: list[tuple[SqlStatement, int]] = []
+        """ORM statements noted before execution, each with the list position it had then."""
+        self.failures: list[tuple[str, int]] = []
+        """Each failed execution's step and list position: where a lost statement belongs."""
         self._listeners = (
             ("begin", self._on_begin),
             ("before_cursor_execute", self._on_execute),
             ("commit", self._on_commit),
             ("rollback", self._on_rollback),
+            ("handle_error", self._on_error),
         )
         for name, listener in self._listeners:
             event.listen(engine, name, listener)
@@ -57,6 +61,7 @@ class SqlRecorder:
     def start(self) -> None:
         self._statements = []
         self.orm_statements = []
+        self.failures = []
         self.step = ""
 
     def stop(self) -> tuple[SqlStatement, ...]:
@@ -89,9 +94,13 @@ class SqlRecorder:
             return
         statement = cast(ClauseElement, state.statement)
         compiled = statement.compile(dialect=self._engine.dialect)
-        self.orm_statements.append(
-            SqlStatement(self.step, str(compiled).strip(), format_parameters(compiled.params))
-        )
+        noted = SqlStatement(self.step, str(compiled).strip(), format_parameters(compiled.params))
+        self.orm_statements.append((noted, len(self._statements)))
+
+    def _on_error(self, context: Any) -> None:
+        """Remember where a failed execution stood, so its lost statement can go there."""
+        if self._statements is not None:
+            self.failures.append((self.step, len(self._statements)))
 
     def _on_begin(self, conn: Any) -> None:
         self.add(SqlStatement(self.step, "BEGIN (implicit)"))

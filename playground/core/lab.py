@@ -7,9 +7,12 @@ session, because an ``AsyncSession`` must never serve two operations at once.
 from __future__ import annotations
 
 import asyncio
+import gc
+import re
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -37,13 +40,33 @@ from .models import Model, User
 from .results import ExceptionInfo, ExperimentResult, Outcome, SqlStatement
 from .scenarios import Run, Scenario
 
-# After a MissingGreenlet, SQLAlchemy drops a driver coroutine it could not await; Python
-# then warns on stderr, which would scribble over a full-screen app. The lab explains it.
-warnings.filterwarnings(
-    "ignore",
-    message="coroutine '(Connection.cursor|connect)' was never awaited",
-    category=RuntimeWarning,
-)
+# After a MissingGreenlet, a driver coroutine may be left behind unawaited (aiosqlite's
+# Connection.cursor under SQLAlchemy 2.1's adapter); Python would then warn on stderr and
+# scribble over a full-screen app. Each run records the warning instead (see below).
+UNAWAITED = "coroutine '(Connection.cursor|connect)' was never awaited"
+warnings.filterwarnings("ignore", message=UNAWAITED, category=RuntimeWarning)
+
+
+@contextmanager
+def unawaited_coroutines(into: list[str]) -> Iterator[Callable[[], object]]:
+    """Record the "coroutine ... was never awaited" warnings raised inside, as Python prints them.
+
+    Whether a run leaves one behind depends on the driver and the version, so the warning
+    is recorded per run (the explanation says so only when it fired) instead of guessed.
+    The caller collects garbage before leaving, so the coroutine is freed inside.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.filterwarnings("always", message=UNAWAITED, category=RuntimeWarning)
+        yield gc.collect
+    for warning in caught:
+        if issubclass(warning.category, RuntimeWarning) and re.match(
+            UNAWAITED, str(warning.message)
+        ):
+            into.append(f"{warning.category.__name__}: {warning.message}\n")
+        else:
+            warnings.showwarning(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
 
 
 TRANSACTION_MARKERS = ("BEGIN (implicit)", "COMMIT", "ROLLBACK")
@@ -52,16 +75,18 @@ TRANSACTION_MARKERS = ("BEGIN (implicit)", "COMMIT", "ROLLBACK")
 def mark_attempted(
     statements: tuple[SqlStatement, ...],
     failed_step: str,
-    candidates: list[SqlStatement],
+    candidates: list[tuple[SqlStatement, int]],
 ) -> tuple[SqlStatement, ...]:
     """Flag the SQL that a failed greenlet bridge never delivered to the database.
 
-    Where the failure struck decides what was recorded: on SQLAlchemy 2.0 with aiosqlite,
-    and with asyncpg, the cursor event fires before the driver call fails, so the SELECT
-    is already in ``statements``; on 2.1 with aiosqlite only the ``StatementError``
-    carries it; when the failure comes while checking out a connection (a pool
-    pre-ping), only the ORM statement noted before execution is left. ``candidates``
-    holds those last two, best first; one is added when the step shows no SELECT.
+    Where the failure struck decides what was recorded: when the await is refused inside
+    the driver call, the cursor event has already fired, so the SELECT is in
+    ``statements``; when it is refused while the cursor is created, only the
+    ``StatementError`` carries it; when it is refused while checking out a connection
+    (a pool pre-ping), only the ORM statement noted before execution is left.
+    ``candidates`` holds those last two, best first, each with the position in
+    ``statements`` where the failure happened; one is put back there (not at the end,
+    which a later ROLLBACK may have reached first) when the step shows no statement.
     """
 
     def tried(s: SqlStatement) -> bool:
@@ -73,9 +98,11 @@ def mark_attempted(
     )
     if any(tried(s) for s in statements):
         return marked
-    for candidate in candidates:
+    for candidate, position in candidates:
         if candidate.step == failed_step:
-            return (*marked, SqlStatement(failed_step, candidate.sql, candidate.parameters, True))
+            at = min(position, len(marked))
+            lost = SqlStatement(failed_step, candidate.sql, candidate.parameters, True)
+            return (*marked[:at], lost, *marked[at:])
     return marked
 
 
@@ -183,22 +210,25 @@ class Lab:
             value: object = None
             error: ExceptionInfo | None = None
             statements: tuple[SqlStatement, ...] = ()
-            try:
-                value = await scenario.run(run)
-            except Exception as exc:
-                error = describe_exception(exc)
-                failed_step = run.steps[-1] if run.steps else ""
-                run.failed_step = failed_step
-                run.observe(f"after the error in {failed_step}")
-                if not run.reading:
-                    await self._recover(run)
-                statements = self.recorder.stop()
-                if error.involves_missing_greenlet:
-                    statements = mark_attempted(
-                        statements, failed_step, self._attempt_candidates(error, failed_step)
-                    )
-            else:
-                statements = self.recorder.stop()
+            with unawaited_coroutines(run.stderr) as collect_garbage:
+                try:
+                    value = await scenario.run(run)
+                except Exception as exc:
+                    error = describe_exception(exc)
+                    failed_step = run.steps[-1] if run.steps else ""
+                    run.failed_step = failed_step
+                    run.observe(f"after the error in {failed_step}")
+                    if not run.reading:
+                        await self._recover(run)
+                    statements = self.recorder.stop()
+                    if error.involves_missing_greenlet:
+                        candidates = self._attempt_candidates(error, failed_step)
+                        statements = mark_attempted(statements, failed_step, candidates)
+                else:
+                    statements = self.recorder.stop()
+                if error is not None:
+                    # A refused coroutine is freed with the error's frames, in a cycle.
+                    collect_garbage()
             return ExperimentResult(
                 seq=seq,
                 scenario=scenario.name,
@@ -225,12 +255,19 @@ class Lab:
                 stderr="".join(run.stderr),
             )
 
-    def _attempt_candidates(self, error: ExceptionInfo, step: str) -> list[SqlStatement]:
-        """What SQLAlchemy exposes of the statement it could not run, best first."""
+    def _attempt_candidates(
+        self, error: ExceptionInfo, step: str
+    ) -> list[tuple[SqlStatement, int]]:
+        """What SQLAlchemy exposes of the statement it could not run, best first, each with
+        the position in the SQL list where the attempt failed."""
+        recorder = self.recorder
         stated = []
         if error.statement:
-            stated.append(SqlStatement(step, error.statement, error.parameters or ""))
-        return [*stated, *reversed(self.recorder.orm_statements)]
+            failed = [at for failed_step, at in recorder.failures if failed_step == step]
+            noted = [at for s, at in recorder.orm_statements if s.step == step]
+            position = (failed or noted or [1 << 30])[-1]
+            stated.append((SqlStatement(step, error.statement, error.parameters or ""), position))
+        return [*stated, *reversed(recorder.orm_statements)]
 
     async def _recover(self, run: Run) -> None:
         """Roll back after a failed write so the session is usable for the next commit."""
