@@ -1,7 +1,9 @@
 """The one rule for what a user's name may be, shared by the form, bulk adds and tests.
 
 Names are stored exactly as typed. Control characters (C0, DEL, C1) are refused: they
-are invisible on screen and can drive a terminal, and no real name needs them.
+are invisible on screen and can drive a terminal, and no real name needs them. Format
+characters (zero-width joiners, direction marks) are kept: emoji and right-to-left
+names need them, and the screen shows them as escapes.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import unicodedata
 
 MAX_NAME_LENGTH = 10_000
 
+_WHY_CONTROL = "it would be invisible on screen or drive the terminal"
+
 
 def name_problem(name: str) -> str | None:
     """Why ``name`` cannot be stored, or None when it can be, unchanged."""
@@ -17,12 +21,39 @@ def name_problem(name: str) -> str | None:
         return "Type a name first: an empty or blank name is not committed."
     if len(name) > MAX_NAME_LENGTH:
         return f"That name has {len(name):,} characters; the lab takes up to {MAX_NAME_LENGTH:,}."
-    for char in name:
+    found = first_control(name)
+    if found is not None:
+        position, char = found
+        return (
+            f"Control character {visible(char)} at position {position} refused: names are "
+            f"stored exactly as typed, and {_WHY_CONTROL}."
+        )
+    return None
+
+
+def paste_problem(text: str) -> str | None:
+    """Why a pasted ``text`` is refused as a whole, or None when it can go into the field.
+
+    A paste is one name: a line break would end the name early (the old field kept only
+    the first line and dropped the rest without a word), and any other control character
+    cannot be stored as typed, so nothing of such a paste is taken.
+    """
+    found = first_control(text)
+    if found is None:
+        return None
+    position, char = found
+    what = "a line break" if char in "\r\n" else f"control character {visible(char)}"
+    return (
+        f"Paste refused: {what} at position {position} of {len(text):,}; paste one name "
+        f"without control characters ({_WHY_CONTROL})."
+    )
+
+
+def first_control(text: str) -> tuple[int, str] | None:
+    """The first control character in ``text`` and its position (counted from 1), if any."""
+    for position, char in enumerate(text, start=1):
         if unicodedata.category(char) == "Cc":
-            return (
-                f"Control character {visible(char)} refused: names are stored exactly as "
-                "typed, and this one would be invisible or drive the terminal."
-            )
+            return position, char
     return None
 
 

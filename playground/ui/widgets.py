@@ -2,26 +2,78 @@
 
 from __future__ import annotations
 
+import unicodedata
+from dataclasses import dataclass
+
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import DataTable, Input, OptionList, Static, Switch
 from textual.widgets.option_list import Option as ListOption
 
-from ..core.names import name_problem, visible
+from ..core.names import name_problem, paste_problem, visible
 from ..core.results import ExperimentResult, Explanation
 from ..core.scenarios import Option
 from .render import details, log_entry
 
 
 class NameInput(Input):
-    """The name field; it clears itself on Enter, in the order the keys arrived.
+    """The name field: every key acts in the order it arrived, and nothing typed is dropped.
 
-    Clearing in the app's ``Input.Submitted`` handler would run after keys typed right
-    after Enter had already reached the field, and would eat them.
+    Textual resolves an Input's own bindings (Enter, Backspace, the arrows) only once the
+    key has bubbled up to the app, a few queue hops later, while the field goes on taking
+    the letters typed after it: a fast typist or a pasted ``alice\nbob`` had its Enter
+    commit text typed after it. Here the field runs its own bindings as the key arrives.
     """
 
+    @dataclass
+    class Refused(Message):
+        """A paste was refused as a whole; ``reason`` says what and why."""
+
+        reason: str
+
+    async def _on_key(self, event: events.Key) -> None:
+        char = event.character
+        if (
+            char is not None
+            and len(char) == 1
+            and not char.isprintable()
+            and unicodedata.category(char) != "Cc"
+        ):
+            # Zero-width joiners, direction marks, no-break spaces: Input drops keys it
+            # deems unprintable, but a name may need them and the screen escapes them.
+            event.stop()
+            event.prevent_default()
+            self._insert(char)
+            return
+        if event.is_printable:
+            return  # Input inserts it
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if await self.run_action(binding.action):
+                event.stop()
+                event.prevent_default()
+                return
+
+    def _on_paste(self, event: events.Paste) -> None:
+        event.stop()
+        event.prevent_default()
+        problem = paste_problem(event.text)
+        if problem is not None:
+            self.post_message(self.Refused(problem))
+        elif event.text:
+            self._insert(event.text)
+
+    def _insert(self, text: str) -> None:
+        selection = self.selection
+        if selection.is_empty:
+            self.insert_text_at_cursor(text)
+        else:
+            self.replace(text, *selection)
+
     async def action_submit(self) -> None:
+        """Post the value and clear the field at once, before any later key is handled."""
         value = self.value
         if name_problem(value) is None:
             self.value = ""
