@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..explain import failure, greenlet_error, success
+from ..explain import (
+    NO_SPAWNED_GREENLET,
+    attempted_reload,
+    expired_by,
+    failure,
+    greenlet_error,
+    success,
+)
 from ..models import User
 from ..results import ExperimentResult, Explanation, Fix, Script
 from .api import Option, Run, Scenario, expire_on_commit
@@ -78,15 +85,16 @@ class AfterCommit(Scenario):
             why += "so reading uid needed no IO."
             return success(result, "nothing was expired", why)
         if error.involves_missing_greenlet:
+            by = expired_by(result, "uid") or "await session.commit()"
             return greenlet_error(
                 result,
                 "MissingGreenlet: reading user.uid needed a query",
                 "the commit expired uid; reloading it needs a SELECT outside the greenlet",
                 (
-                    "The commit expired every attribute of user (expire_on_commit=True), so "
-                    "uid was no longer in memory.",
-                    "Reading it made the ORM emit a SELECT from plain async code, outside the "
-                    "greenlet that lets SQLAlchemy await the driver, so it refused.",
+                    f"`{by}` expired uid (expire_on_commit=True; the state after it lists "
+                    "the expired attributes), so uid was no longer in memory.",
+                    attempted_reload(result),
+                    NO_SPAWNED_GREENLET,
                 ),
                 (FIX_NO_EXPIRE, FIX_REFRESH),
             )

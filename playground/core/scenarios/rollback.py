@@ -1,7 +1,8 @@
 """Rollback expires everything: after a failed commit, every object must be reloaded.
 
-``expire_on_commit`` does not matter here: a rollback always expires the objects in
-the session, because their in-memory values may no longer match the database.
+``expire_on_commit`` does not matter here: rolling back the outermost transaction expires
+every object in the session, because their in-memory values may no longer match the
+database (rolling back a SAVEPOINT expires only what changed inside it).
 """
 
 from __future__ import annotations
@@ -11,10 +12,14 @@ from collections.abc import Mapping
 from sqlalchemy.exc import IntegrityError
 
 from ..explain import (
+    NO_SPAWNED_GREENLET,
+    attempted_reload,
+    expired_by,
     failure,
     first_line,
     greenlet_error,
     how_raised,
+    state_after,
     success,
 )
 from ..models import User
@@ -25,6 +30,13 @@ from .script import lab_session_body, lines, marked, render_script
 EXPIRE = "expire_on_commit"
 CAPTURE = "read_before"
 REFRESH = "refresh_after_rollback"
+FIRST_COMMIT = "await session.commit()"
+EARLY_READ = "name = a.name  # read while it is loaded"
+FIX_KEEP = Fix("keep plain values", "name = a.name  # before anything can fail")
+FIX_NO_EXPIRE = Fix(
+    "keep values over the commit", "async_sessionmaker(..., expire_on_commit=False)"
+)
+FIX_REFRESH = Fix("reload after the rollback", "await session.refresh(a)")
 
 
 class RollbackExpires(Scenario):
@@ -63,7 +75,7 @@ class RollbackExpires(Scenario):
         await run.add_and_commit(a, "a")
         kept = None
         if run.settings[CAPTURE]:
-            run.step("name = a.name  # read while it is loaded")
+            run.step(EARLY_READ)
             run.reading = True
             kept = a.name
             run.reading = False
@@ -98,31 +110,61 @@ class RollbackExpires(Scenario):
             )
             return success(result, "the value did not depend on the expired object", why)
         if error.involves_missing_greenlet:
-            at_capture = (result.steps[-1] if result.steps else "").startswith("name = a.name")
-            because: tuple[str, ...] = (
-                (
-                    "The value was read right after the first commit, but expire_on_commit=True "
-                    "had already expired it, so even that early read needed a SELECT.",
-                )
-                if at_capture
-                else (
-                    "The failed commit rolled the transaction back, and a rollback expires "
-                    "every object in the session, whatever expire_on_commit says: their "
-                    "values may no longer match the database.",
-                    "So a.name, loaded a moment ago, needs a SELECT, outside the greenlet.",
-                )
-            )
+            return self._explain_greenlet(result)
+        return failure(result, how_raised(error))
+
+    def _explain_greenlet(self, result: ExperimentResult) -> Explanation:
+        """Say which step expired a, from the recorded states, and what would have kept it."""
+        by = expired_by(result, "name") or "?"
+        expired = ", ".join(state_after(result, by) or ("name",))
+        if result.failed_step == EARLY_READ:
             return greenlet_error(
                 result,
-                "MissingGreenlet: the rollback expired a",
-                "a rollback expires every object, expire_on_commit or not",
-                because,
+                "MissingGreenlet: the first commit expired a",
+                "expire_on_commit=True expired a before the early read; no rollback had run",
                 (
-                    Fix("keep plain values", "name = a.name  # before anything can fail"),
-                    Fix("reload after the rollback", "await session.refresh(a)"),
+                    f"`{by}` expired a: the state after it lists {expired} as expired "
+                    "(expire_on_commit=True).",
+                    "So even the early read `name = a.name` needed a SELECT; it failed before "
+                    "the second commit, and before any rollback.",
+                    attempted_reload(result),
+                    NO_SPAWNED_GREENLET,
                 ),
+                (FIX_NO_EXPIRE, Fix("reload, then read", "await session.refresh(a)")),
             )
-        return failure(result, how_raised(error))
+        if by == FIRST_COMMIT:
+            headline = "MissingGreenlet: the first commit expired a"
+            short = "the commit expired a first; the rollback would have expired it too"
+            because: tuple[str, ...] = (
+                f"`{by}` expired a already: the state after it lists {expired} as expired "
+                "(expire_on_commit=True).",
+                "The failed commit then rolled its transaction back, which would have expired "
+                "a anyway, whatever expire_on_commit says.",
+            )
+            fixes = (FIX_REFRESH, FIX_NO_EXPIRE)
+        else:
+            headline = "MissingGreenlet: the rollback expired a"
+            short = "a rollback expires every object, expire_on_commit or not"
+            own = (
+                " (the failed commit rolled back by itself, before `await session.rollback()` ran)"
+                if by == "after the failed commit"
+                else ""
+            )
+            because = (
+                "After the first commit a was still loaded (expire_on_commit=False expired "
+                "nothing).",
+                f"The failed commit's rollback expired it: the state {by!r} lists {expired} as "
+                f"expired{own}. A rollback expires objects whatever expire_on_commit says: "
+                "their values may no longer match the database.",
+            )
+            fixes = (FIX_KEEP, FIX_REFRESH)
+        return greenlet_error(
+            result,
+            headline,
+            short,
+            (*because, savepoint_caveat(result), attempted_reload(result), NO_SPAWNED_GREENLET),
+            fixes,
+        )
 
     def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
         chosen = self.settings(settings)
@@ -150,6 +192,21 @@ class RollbackExpires(Scenario):
             "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column",
         )
         return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)
+
+
+def savepoint_caveat(result: ExperimentResult) -> str:
+    """Tell a whole-transaction rollback from a SAVEPOINT's, from the SQL that ran."""
+    if any("SAVEPOINT" in statement.sql for statement in result.sql):
+        return (
+            "A SAVEPOINT was rolled back here: that expires only the objects changed inside "
+            "it, not every object in the session."
+        )
+    return (
+        "That ROLLBACK ended the whole transaction (the SQL shows no SAVEPOINT), and "
+        "rolling back the outermost transaction expires every object in the session; "
+        "rolling back a SAVEPOINT (`async with session.begin_nested():`) would expire only "
+        "the objects changed inside it."
+    )
 
 
 SCENARIO = RollbackExpires()

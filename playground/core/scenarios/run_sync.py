@@ -1,14 +1,22 @@
 """Reading inside the greenlet: the same read, done through ``session.run_sync``.
 
-``run_sync`` calls a plain function inside SQLAlchemy's greenlet, where the ORM may
-await the driver; that is how every ``await session.x()`` works underneath.
+``run_sync`` calls a plain function inside the greenlet ``greenlet_spawn()`` sets up, where
+the ORM may await the driver; that is how every ``await session.x()`` works underneath. The
+``await`` keyword alone is not enough: the same read in an ``async def`` you await fails.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..explain import failure, greenlet_error, how_raised, success
+from ..explain import (
+    NO_SPAWNED_GREENLET,
+    attempted_reload,
+    failure,
+    greenlet_error,
+    how_raised,
+    success,
+)
 from ..models import User
 from ..results import ExperimentResult, Explanation, Fix, Script
 from .api import Option, Run, Scenario, expire_on_commit
@@ -22,6 +30,8 @@ from .script import (
 
 EXPIRE = "expire_on_commit"
 RUN_SYNC = "inside_run_sync"
+VIA_ASYNC = "via_async_function"
+ASYNC_READ_STEP = "uid = await read(user)  # async def read(u): return u.uid"
 
 
 class ReadInsideGreenlet(Scenario):
@@ -46,6 +56,12 @@ class ReadInsideGreenlet(Scenario):
             short="run_sync",
             fix=True,
         ),
+        Option(
+            key=VIA_ASYNC,
+            label="read in an async def",
+            hint="await read(user), when run_sync is off",
+            short="async def",
+        ),
     )
 
     async def run(self, run: Run) -> object:
@@ -56,6 +72,13 @@ class ReadInsideGreenlet(Scenario):
         if run.settings[RUN_SYNC]:
             run.step("await session.run_sync(lambda _: user.uid)")
             uid = await session.run_sync(lambda _: user.uid)
+        elif run.settings[VIA_ASYNC]:
+
+            async def read(u: User) -> int:
+                return u.uid
+
+            run.step(ASYNC_READ_STEP)
+            uid = await read(user)
         else:
             run.step("user.uid")
             uid = user.uid
@@ -68,22 +91,40 @@ class ReadInsideGreenlet(Scenario):
             if not result.setting(EXPIRE):
                 why = "Nothing was expired, so the read needed no IO at all, wherever it ran."
                 return success(result, "nothing was expired", why)
+            reloaded = any(
+                s.step == result.steps[-1] and s.sql.startswith("SELECT") for s in result.sql
+            )
             return success(
                 result,
                 "the SELECT ran inside the greenlet",
-                "run_sync called the lambda inside SQLAlchemy's greenlet, so the lazy reload's "
-                "SELECT could await the driver: see it in the SQL list, not marked attempted. "
-                "Every `await session.x()` works this way; run_sync just lets your own "
-                "synchronous code in.",
+                "run_sync called the lambda inside the greenlet greenlet_spawn() set up for it, "
+                "so the reload's SELECT could await the driver"
+                + (": see it in the SQL list, not marked attempted." if reloaded else ".")
+                + " Every `await session.x()` works this way; run_sync just lets your own "
+                "synchronous code in. An `async def` of your own, awaited, would not: turn "
+                "run_sync off and 'read in an async def' on to see it fail.",
             )
         if error.involves_missing_greenlet:
+            awaited = result.failed_step == ASYNC_READ_STEP
+            because = (
+                "`await read(user)` awaited a coroutine of your own, not a session call: "
+                "nothing called greenlet_spawn() around it, so the read of u.uid inside it "
+                "ran like any plain read. Awaiting is not what counts; which greenlet the "
+                "read runs in is."
+                if awaited
+                else "The read ran as plain code in the event loop's task."
+            )
             return greenlet_error(
                 result,
                 "MissingGreenlet: the read ran outside the greenlet",
-                "the same read, outside run_sync, has no greenlet to await in",
+                "an await of your own sets up no greenlet; run_sync does"
+                if awaited
+                else "the same read, outside run_sync, has no greenlet to await in",
                 (
-                    "The commit expired user; reading uid needs a SELECT. In plain async code "
-                    "there is no greenlet, so SQLAlchemy cannot await the driver.",
+                    "The commit expired user, so reading uid needs a SELECT.",
+                    because,
+                    attempted_reload(result),
+                    NO_SPAWNED_GREENLET,
                 ),
                 (
                     Fix("read inside the greenlet", "await session.run_sync(lambda _: user.uid)"),
@@ -94,11 +135,17 @@ class ReadInsideGreenlet(Scenario):
 
     def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
         chosen = self.settings(settings)
-        read = (
-            marked("        uid = await session.run_sync(lambda sync_session: user.uid)")
-            if chosen[RUN_SYNC]
-            else marked("        uid = user.uid  # plain async code: no greenlet")
-        )
+        if chosen[RUN_SYNC]:
+            read = marked("        uid = await session.run_sync(lambda sync_session: user.uid)")
+        elif chosen[VIA_ASYNC]:
+            read = lines(
+                marked("        async def read(u: User) -> int:"),
+                marked("            return u.uid"),
+                "",
+                marked("        uid = await read(user)  # awaited, but no greenlet_spawn()"),
+            )
+        else:
+            read = marked("        uid = user.uid  # plain code: not in a spawned greenlet")
         steps = lines(
             f"        user = User(name={name!r})",
             "        session.add(user)",
