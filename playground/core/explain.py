@@ -29,6 +29,9 @@ def short_type(type_name: str) -> str:
     return type_name.rsplit(".", 1)[-1]
 
 
+TRANSACTION_MARKERS = ("BEGIN (implicit)", "COMMIT", "ROLLBACK")
+"""What the SQL list records besides statements: transaction boundaries."""
+
 NO_SPAWNED_GREENLET = (
     "There is always a current greenlet; what this read lacked is the one `greenlet_spawn()` "
     "sets up around each awaited session call (and around `run_sync`), in which SQLAlchemy "

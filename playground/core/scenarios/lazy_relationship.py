@@ -12,7 +12,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..explain import failure, greenlet_error, how_raised, success
+from ..explain import (
+    NO_SPAWNED_GREENLET,
+    TRANSACTION_MARKERS,
+    attempted_reload,
+    committed_rows,
+    failed_step,
+    failure,
+    greenlet_error,
+    how_raised,
+    success,
+)
 from ..models import PostOfUser, RaisingUser, UserWithPosts
 from ..results import ExperimentResult, Explanation, Fix, Script
 from .api import Option, Run, Scenario
@@ -22,6 +32,14 @@ SELECTIN = "selectinload"
 RAISE = "lazy_raise"
 AWAITABLE = "awaitable_attrs"
 REFRESH = "refresh_posts"
+
+SELECT_STEP = "user = (await session.execute(select(User)...)).scalar_one()"
+LOADERS = {
+    SELECT_STEP: "select(User).options(selectinload(User.posts))",
+    'await session.refresh(user, ["posts"])': 'await session.refresh(user, ["posts"])',
+    "await user.awaitable_attrs.posts": "await user.awaitable_attrs.posts",
+}
+"""The steps that can load posts, and the fix each one stands for."""
 
 FIXES = (
     Fix("load eagerly", "select(User).options(selectinload(User.posts))"),
@@ -95,7 +113,7 @@ class LazyRelationship(Scenario):
             query = query.options(selectinload(cls.posts))
         run.step("async with Session() as session:  # a new request reads it back")
         async with session_factory() as session:
-            run.step("user = (await session.execute(select(User)...)).scalar_one()")
+            run.step(SELECT_STEP)
             user: Any = (await session.execute(query)).scalar_one()
             run.track(user)
             run.observe()
@@ -117,15 +135,7 @@ class LazyRelationship(Scenario):
     def explain(self, result: ExperimentResult) -> Explanation:
         error = result.outcome.error
         if error is None:
-            chosen = zip(FIXES, self.options, strict=True)
-            fixed = [fix.code for fix, option in chosen if result.setting(option.key)]
-            return success(
-                result,
-                "posts were loaded inside the greenlet",
-                "The posts were already loaded when plain code touched them: "
-                + "; ".join(fixed)
-                + ".",
-            )
+            return success(result, "posts were loaded inside the greenlet", loaded_by(result))
         if error.involves_missing_greenlet:
             return greenlet_error(
                 result,
@@ -134,21 +144,33 @@ class LazyRelationship(Scenario):
                 (
                     "select(User) loads the user's columns only; posts is a lazy relationship, "
                     "so the first time plain code reads it, the ORM tries to run a SELECT.",
-                    "Plain async code is not inside the greenlet that lets SQLAlchemy await "
-                    "the driver, so the load is refused.",
+                    attempted_reload(result),
+                    NO_SPAWNED_GREENLET,
                 ),
                 FIXES,
             )
         if "lazy='raise'" in error.outer.message:
+            step = failed_step(result)
+            ran = [x for x in result.sql if x.step == step and x.sql not in TRANSACTION_MARKERS]
+            before_io = (
+                "SQLAlchemy refused the load before it checked out a connection or built any "
+                "SQL: the SQL list has no statement for this read."
+                if not ran
+                else "SQLAlchemy refused the load itself."
+            )
             return Explanation(
                 'InvalidRequestError: lazy="raise" refused the load, as asked',
-                'lazy="raise" turns the hidden IO into an error at the exact read',
+                'lazy="raise" refuses the lazy load before any connection or SQL',
                 (
-                    'lazy="raise" forbids the lazy load outright, so the bug surfaces here, at '
-                    "the line that reads posts, with a message naming the relationship, "
-                    "instead of as a greenlet error from deep inside the driver.",
+                    f'lazy="raise" forbids the lazy load outright, so `{step}` failed with a '
+                    "message naming the relationship. " + before_io,
+                    "MissingGreenlet would have come from the same line, but only after the "
+                    'ORM had started the load and asked to await the driver. lazy="raise" '
+                    "also fails in sync code and inside run_sync, where a lazy load would "
+                    "otherwise run quietly, one query per object.",
                     "It still needs a real fix: load posts up front with selectinload, or "
                     'refresh(user, ["posts"]). awaitable_attrs does not get past lazy="raise".',
+                    committed_rows(result),
                 ),
                 (FIXES[0], FIXES[3]),
             )
@@ -232,6 +254,19 @@ async def main() -> None:
 """
         imports = ("from sqlalchemy import ForeignKey, select", asyncio_import, orm_import)
         return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)
+
+
+def loaded_by(result: ExperimentResult) -> str:
+    """Credit the step whose state first showed posts loaded, and nothing else."""
+    for state in result.states:
+        if any(key == "posts" for key, _ in state.loaded) and state.step in LOADERS:
+            why = f"The posts were loaded by `{LOADERS[state.step]}`, inside the greenlet of "
+            why += "that awaited call, so plain code found them in memory."
+            if result.setting(RAISE):
+                why += ' lazy="raise" was on too, but it loads nothing: it only forbids the '
+                why += "lazy load, which this read never needed."
+            return why
+    return "The posts were already loaded when plain code touched them."
 
 
 SCENARIO = LazyRelationship()

@@ -1,9 +1,10 @@
 """Server-generated columns: values the database writes are unknown to the object.
 
 Even with ``expire_on_commit=False``, a column whose value the database computes is
-expired after the flush that made it, unless SQLAlchemy fetched it with RETURNING.
-The mapper's default ``eager_defaults="auto"`` fetches on INSERT where the backend
-has RETURNING, but not on UPDATE.
+expired after the flush that made it, unless SQLAlchemy fetched it: with RETURNING, or
+with a SELECT after the statement where the backend has no RETURNING. The mapper's
+default ``eager_defaults="auto"`` fetches on INSERT where the backend has RETURNING, but
+not on UPDATE.
 """
 
 from __future__ import annotations
@@ -11,7 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..explain import failure, greenlet_error, how_raised, success
+from ..explain import (
+    NO_SPAWNED_GREENLET,
+    attempted_reload,
+    failed_step,
+    failure,
+    greenlet_error,
+    how_raised,
+    success,
+)
 from ..models import EagerStamped, Stamped
 from ..results import ExperimentResult, Explanation, Fix, Script
 from .api import Option, Run, Scenario
@@ -19,6 +28,9 @@ from .script import CREATE_TABLES, lines, marked, render_script
 
 EAGER = "eager_defaults"
 REFRESH = "refresh_after_update"
+INSERT_STEP = "await session.commit()  # INSERT"
+UPDATE_STEP = "await session.commit()  # UPDATE"
+REFRESH_STEP = "await session.refresh(row)"
 
 
 class ServerDefaults(Scenario):
@@ -71,7 +83,7 @@ class ServerDefaults(Scenario):
             run.track(row)
             run.observe()
             session.add(row)
-            run.step("await session.commit()  # INSERT")
+            run.step(INSERT_STEP)
             await session.commit()
             run.record_commit(row, run.user_input)
             run.observe()
@@ -81,11 +93,11 @@ class ServerDefaults(Scenario):
             run.reading = False
             run.step("row.name = ... + ' (edited)'")
             row.name = run.user_input + " (edited)"
-            run.step("await session.commit()  # UPDATE")
+            run.step(UPDATE_STEP)
             await session.commit()
             run.observe()
             if run.settings[REFRESH]:
-                run.step("await session.refresh(row)")
+                run.step(REFRESH_STEP)
                 await session.refresh(row)
                 run.observe()
             run.step("row.updated_at")
@@ -96,18 +108,12 @@ class ServerDefaults(Scenario):
 
     def explain(self, result: ExperimentResult) -> Explanation:
         error = result.outcome.error
-        eager = result.setting(EAGER)
         if error is None:
-            why = (
-                "eager_defaults=True made the UPDATE fetch updated_at with RETURNING, so the "
-                "object holds the database's value."
-                if eager
-                else "session.refresh(row) re-read the row inside the greenlet after the UPDATE."
-            )
-            return success(result, "updated_at was fetched inside the greenlet", why)
+            return success(result, "updated_at was fetched inside the greenlet", fetched(result))
         if error.involves_missing_greenlet:
-            where = result.steps[-1] if result.steps else "?"
+            where = failed_step(result)
             insert_failed = where == "row.created_at"
+            insert = how_fetched(result, INSERT_STEP, "INSERT", "created_at")
             return greenlet_error(
                 result,
                 f"MissingGreenlet: {where} was expired though expire_on_commit=False",
@@ -116,12 +122,19 @@ class ServerDefaults(Scenario):
                     f"`{where}` is computed by the database "
                     + ("(server_default on INSERT)." if insert_failed else "(onupdate=func.now()).")
                     + " After the flush, SQLAlchemy marks it expired rather than guess, unless "
-                    "it fetched the new value with RETURNING.",
-                    'With the mapper default eager_defaults="auto", the INSERT fetches server '
-                    "defaults with RETURNING where the backend supports it, but the UPDATE does "
-                    "not fetch onupdate values: the SQL list shows both statements.",
-                    "On a backend without RETURNING, even created_at would be expired after "
-                    "the INSERT.",
+                    "it fetched the new value: with RETURNING, or with a SELECT after the "
+                    "statement where the backend has no RETURNING.",
+                    f"In this run the INSERT {insert or 'fetched nothing back'}"
+                    + (
+                        ": see it in the SQL list."
+                        if insert_failed
+                        else ", but the UPDATE fetched nothing back: the SQL list shows both."
+                    )
+                    + ' With the mapper default eager_defaults="auto", only an INSERT on a '
+                    "backend with RETURNING fetches server defaults; onupdate values are never "
+                    "fetched.",
+                    attempted_reload(result),
+                    NO_SPAWNED_GREENLET,
                 ),
                 (
                     Fix("fetch on every flush", '__mapper_args__ = {"eager_defaults": True}'),
@@ -184,6 +197,37 @@ async def main() -> None:
             "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column",
         )
         return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)
+
+
+def how_fetched(result: ExperimentResult, step: str, verb: str, column: str) -> str:
+    """How ``step``'s statement brought ``column`` back, from the captured SQL ('' if not)."""
+    statements = [s.sql for s in result.sql if s.step == step]
+    written = next((i for i, sql in enumerate(statements) if sql.startswith(verb)), None)
+    if written is None:
+        return ""
+    _, returning, fetched_back = statements[written].partition("RETURNING")
+    if returning and column in fetched_back:
+        return f"fetched {column} with RETURNING"
+    if any(sql.startswith("SELECT") and column in sql for sql in statements[written + 1 :]):
+        return f"fetched {column} with a SELECT right after it (no RETURNING here)"
+    return ""
+
+
+def fetched(result: ExperimentResult) -> str:
+    """Say what brought updated_at back after the UPDATE, from the SQL that ran."""
+    by_update = how_fetched(result, UPDATE_STEP, "UPDATE", "updated_at")
+    if by_update:
+        why = f"With eager_defaults=True the UPDATE {by_update}, so the object holds the "
+        why += "database's value."
+        if result.setting(REFRESH):
+            why += " The refresh then read it again, which was not needed."
+        return why
+    if any(s.step == REFRESH_STEP and s.sql.startswith("SELECT") for s in result.sql):
+        return (
+            "session.refresh(row) re-read the row with a SELECT inside the greenlet, after "
+            "the UPDATE."
+        )
+    return "updated_at was still loaded when plain code read it."
 
 
 SCENARIO = ServerDefaults()
