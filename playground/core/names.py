@@ -44,8 +44,8 @@ def paste_problem(text: str) -> str | None:
     position, char = found
     what = "a line break" if char in "\r\n" else f"control character {visible(char)}"
     return (
-        f"Paste refused: {what} at position {position} of {len(text):,}; paste one name "
-        f"without control characters ({_WHY_CONTROL})."
+        f"Paste refused: {what} at position {position} of {len(text):,}; "
+        "a name cannot hold control characters."
     )
 
 

@@ -8,6 +8,7 @@ results that come back as messages.
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -18,11 +19,13 @@ from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, ScrollableContainer, Vertical
+from textual.driver import Driver
 from textual.screen import Screen
 from textual.widgets import (
     Button,
     Footer,
     Header,
+    Input,
     OptionList,
     ProgressBar,
     Static,
@@ -35,16 +38,17 @@ from ..core.database import DatabaseProblem, default_url, describe
 from ..core.export import log_markdown
 from ..core.lab import Lab, LabClosed
 from ..core.models import Model
-from ..core.names import name_problem
+from ..core.names import name_problem, visible
 from ..core.scenarios import DEFAULT_SCENARIO, SCENARIOS, Scenario
 from .jobs import JobChain
 from .messages import BulkDone, BulkProgress, ExperimentDone, LabProblem, RowsLoaded
 from .render import preview, script_view
-from .screens import BulkDialog, ConfirmReset, ScenarioPicker
+from .screens import BulkDialog, ConfirmQuit, ConfirmReset, SaveElsewhere, ScenarioPicker
 from .widgets import CommitLog, DetailsPane, NameInput, OptionSwitch, UsersTable
 
 OPTION_KEYS = ("f2", "f3", "f4", "f5")
 SHORT_SCREEN = 30
+MIN_WIDTH, MIN_HEIGHT = 60, 18
 
 
 class PlaygroundApp(App[None]):
@@ -74,7 +78,17 @@ class PlaygroundApp(App[None]):
         Binding("ctrl+g", "stop_bulk", "stop bulk", id="stop-bulk", priority=True),
         Binding("escape", "show_log", "log", id="show-log", show=False),
         Binding("ctrl+q", "quit", "quit", id="quit", priority=True),
-        Binding("q", "quit", "quit", id="quit-q", show=False),
+        # Focus moves as the key arrives, not after it has bubbled up from the focused
+        # widget: letters typed right after a Tab must land where the Tab put the focus.
+        Binding("tab", "focus_next", "next", id="focus-next", show=False, priority=True),
+        Binding(
+            "shift+tab",
+            "focus_previous",
+            "previous",
+            id="focus-previous",
+            show=False,
+            priority=True,
+        ),
     ]
 
     def __init__(
@@ -97,10 +111,22 @@ class PlaygroundApp(App[None]):
         self._bulk_running = False
         self._bulk_stop = False
         self._script_stale = True
+        self._quitting = False
+        self._too_small = False
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver, except on Linux and macOS: one where a paste is only ever text."""
+        driver = super().get_driver_class()
+        if driver.__module__ == "textual.drivers.linux_driver":
+            from .terminal import PasteSafeDriver
+
+            return PasteSafeDriver
+        return driver
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
         yield Header(icon="▶")
+        yield Static(id="too-small")
         yield Static(self._status_text(), id="status")
         with Horizontal(id="top"):
             with Vertical(id="settings") as settings:
@@ -151,7 +177,52 @@ class PlaygroundApp(App[None]):
         self.call_after_refresh(self._mount_progress_bar)
 
     def on_resize(self, event: events.Resize) -> None:
-        self.screen.set_class(event.size.height < SHORT_SCREEN, "-short")
+        width, height = event.size
+        self.screen.set_class(height < SHORT_SCREEN, "-short")
+        self._too_small = width < MIN_WIDTH or height < MIN_HEIGHT
+        self.screen.set_class(self._too_small, "-too-small")
+        self.query_one("#too-small", Static).update(
+            Text.assemble(
+                (f"The terminal is {width}x{height}.\n", "bold"),
+                f"Make the terminal at least {MIN_WIDTH}x{MIN_HEIGHT} to use playground; "
+                "Ctrl+Q quits.",
+            )
+        )
+
+    async def on_event(self, event: events.Event) -> None:
+        """Route keys and pastes before Textual does: no stray letter can act as a hotkey.
+
+        A letter or a paste that arrives while the focus is on a switch, the table, the
+        log or the tabs goes to the name field (focused first), since nothing else on the
+        main screen takes text; on a screen too small to show the app only quitting works.
+        """
+        typed = isinstance(event, events.Key | events.Paste) and not event.is_forwarded
+        if typed and self._too_small:
+            if not isinstance(event, events.Key) or not self._is_quit_key(event.key):
+                return
+        elif typed and self._takes_text(event):  # type: ignore[arg-type]
+            name = self.query_one(NameInput)
+            if self.focused is not name and not isinstance(self.focused, Input):
+                self.screen.set_focus(name)
+        await super().on_event(event)
+
+    def _takes_text(self, event: events.Key | events.Paste) -> bool:
+        if len(self.screen_stack) > 1:
+            return False
+        if isinstance(event, events.Paste):
+            return True
+        char = event.character
+        return (
+            char is not None
+            and len(char) == 1
+            and char != " "
+            and unicodedata.category(char) != "Cc"
+            and not self._is_quit_key(event.key)
+        )
+
+    def _is_quit_key(self, key: str) -> bool:
+        active = self.active_bindings.get(key)
+        return active is not None and active.binding.action == "quit"
 
     async def _open_lab(self) -> None:
         try:
@@ -237,6 +308,10 @@ class PlaygroundApp(App[None]):
     async def _add_pressed(self) -> None:
         await self.query_one(NameInput).action_submit()
 
+    @on(NameInput.Refused)
+    def _paste_refused(self, event: NameInput.Refused) -> None:
+        self._say(event.reason, error=True)
+
     @on(NameInput.Submitted, "#name")
     def _name_submitted(self, event: NameInput.Submitted) -> None:
         name = event.value
@@ -252,7 +327,7 @@ class PlaygroundApp(App[None]):
         async def experiment() -> None:
             await self._experiment(seq, scenario, name, settings)
 
-        self.jobs.add(experiment, f"experiment #{seq}")
+        self.jobs.add(experiment, f"experiment #{seq}", what=f"the commit of #{seq}")
 
     async def _experiment(
         self, seq: int, scenario: Scenario, name: str, settings: dict[str, bool]
@@ -293,7 +368,7 @@ class PlaygroundApp(App[None]):
         table.add_users(rows)
         self._total_rows = total
         shown = min(total, table.MAX_ROWS)
-        rows = f"{total:,} row{'' if total == 1 else 's'}"
+        rows = plural(total, "row")
         table.border_subtitle = f"{shown:,} of {rows}" if total > shown else rows
 
     @on(LabProblem)
@@ -380,15 +455,33 @@ class PlaygroundApp(App[None]):
         text = log_markdown(log.entries.values(), header, log.dropped)
         self._write(f"playground-log-{datetime.now():%Y%m%d-%H%M%S}.md", text, "Log")
 
-    def _write(self, filename: str, text: str, what: str) -> None:
-        path = self.exports_dir / filename
+    def _write(self, filename: str, text: str, what: str, folder: Path | None = None) -> None:
+        """Save ``text``; when the folder refuses, say where and why, and offer other folders."""
+        path = (folder or self.exports_dir) / filename
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         except OSError as exc:
-            self._say(f"{what} not saved: {exc}", error=True)
+            reason = f"{what} not saved to {visible(str(path))}: {exc.strerror or exc}"
+            self._say(reason, error=True)
+            others = [place for place in self._save_places() if place != path.parent]
+            if others:
+
+                def retry(place: Path | None) -> None:
+                    if place is not None:
+                        self._write(filename, text, what, place)
+
+                self.push_screen(SaveElsewhere(reason, others), retry)
             return
-        self._say(f"{what} saved to {path}")
-        self.notify(str(path), title=f"{what} saved", markup=False)
+        self._say(f"{what} saved to {visible(str(path))}")
+        self.notify(visible(str(path)), title=f"{what} saved", markup=False)
+
+    def _save_places(self) -> list[Path]:
+        """Where a file can go when the current folder is read-only: the data folder, home."""
+        from ..core.database import default_database_path
+
+        places = [self.exports_dir, default_database_path().parent, Path.home()]
+        return list(dict.fromkeys(places))
 
     # ------------------------------------------------------------- bulk add
     def action_bulk_add(self) -> None:
@@ -398,7 +491,9 @@ class PlaygroundApp(App[None]):
         if count is None:
             return
         self._say(f"Bulk add of {count:,} users queued.")
-        self.jobs.add(lambda: self._bulk(count), f"bulk add {count}")
+        self.jobs.add(
+            lambda: self._bulk(count), f"bulk add {count}", what=f"the bulk add of {count:,}"
+        )
 
     async def _bulk(self, count: int) -> None:
         self._bulk_running, self._bulk_stop = True, False
@@ -414,8 +509,7 @@ class PlaygroundApp(App[None]):
             )
         finally:
             self._bulk_running = False
-        rows = await self.lab.fetch_users()
-        total = await self.lab.count_users()
+        rows, total = list(result.rows), result.total  # read by bulk_add, which never raises
         self._seen_uid = max([self._seen_uid, *(uid for uid, _ in rows)])
         self.post_message(BulkDone(result, rows, total))
 
@@ -450,7 +544,7 @@ class PlaygroundApp(App[None]):
         self.refresh_bindings()
         text = (
             f"bulk add: {result.inserted:,} of {result.requested:,} users committed in "
-            f"{result.batches} batches ({result.duration_ms:,.0f} ms)"
+            f"{plural(result.batches, 'batch', 'batches')} ({result.duration_ms:,.0f} ms)"
         )
         if result.cancelled:
             text += "; stopped on request, every batch either fully in or not at all"
@@ -458,8 +552,9 @@ class PlaygroundApp(App[None]):
             text += f"; stopped by {result.error.outer.type_name}: {result.error.outer.message}"
         style = "bold red" if result.error else "yellow" if result.cancelled else "green"
         self.query_one(CommitLog).add_note(Text(text, style))
-        self.query_one(UsersTable).replace_users(message.rows)
-        self._show_rows([], message.total)
+        if message.total is not None:  # None: the table could not be read; keep what is shown
+            self.query_one(UsersTable).replace_users(message.rows)
+            self._show_rows([], message.total)
         self._say(text, error=result.error is not None)
 
     # ---------------------------------------------------------------- reset
@@ -472,7 +567,7 @@ class PlaygroundApp(App[None]):
             self._say("Reset cancelled: nothing was dropped.")
             return
         self._say("Dropping the playground's tables…")
-        self.jobs.add(self._reset, "reset tables")
+        self.jobs.add(self._reset, "reset tables", what="the table reset")
 
     async def _reset(self) -> None:
         try:
@@ -487,15 +582,62 @@ class PlaygroundApp(App[None]):
         self.post_message(RowsLoaded([], 0, replace=True, note=note))
 
     # ----------------------------------------------------------------- exit
-    async def action_quit(self) -> None:
-        """Let the running job finish, close the session and engine, then exit."""
+    def action_quit(self) -> None:
+        """Quit at once when nothing is in flight; otherwise ask, and say what is awaited.
+
+        Ctrl+Q on the question agrees, so quitting on purpose is two presses; Ctrl+Q while
+        already waiting stops waiting and cancels the work in flight.
+        """
+        if self._quitting:
+            self._say("Quitting now: the work in flight is cancelled and rolled back.")
+            self.workers.cancel_group(self, "lab")
+            return
+        if isinstance(self.screen, ConfirmQuit):
+            self.screen.dismiss(True)
+            return
+        busy = self.jobs.in_flight()
+        if busy:
+            self.push_screen(ConfirmQuit(busy), self._quit_answered)
+            return
+        self._start_quitting()
+
+    def _quit_answered(self, agreed: bool | None) -> None:
+        if agreed:
+            self._start_quitting()
+        else:
+            self._say("Not quitting: the work goes on.")
+
+    def _start_quitting(self) -> None:
+        """Skip queued work, let the running job finish, close the lab, then exit.
+
+        The wait runs in a worker, so the screen keeps drawing and says what it waits on
+        (a commit can wait seconds on a database lock).
+        """
+        self._quitting = True
         self.jobs.closing = True
+        self._bulk_stop = True
+        busy = self.jobs.in_flight()
+        if busy:
+            self.query_one("#form").remove_class("-bulk")
+            self._say(
+                f"Quitting after {busy[0]} finishes (queued work is skipped); "
+                "Ctrl+Q again stops waiting.",
+                error=True,
+            )
+        self.run_worker(self._close_and_exit(), name="quit", group="quit")
+
+    async def _close_and_exit(self) -> None:
         await self.lab.close()
         self.exit()
 
     async def on_unmount(self) -> None:
         self.jobs.closing = True
         await self.lab.close()
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """``count`` and the noun that goes with it: 1 batch, 2 batches, 1,000 rows."""
+    return f"{count:,} {one if count == 1 else many or one + 's'}"
 
 
 def make_app(

@@ -24,18 +24,28 @@ class JobChain:
     def __init__(self, app: App[object]) -> None:
         self._app = app
         self._tail: asyncio.Future[None] | None = None
+        self._waiting: dict[int, str] = {}
+        self._next = 0
         self.closing = False
 
-    def add(self, job: Job, name: str = "lab job") -> Worker[None]:
+    def add(self, job: Job, name: str = "lab job", *, what: str | None = None) -> Worker[None]:
+        """Queue ``job``; ``what`` names work the user asked for, to say what quitting waits on."""
         previous = self._tail
+        self._next += 1
+        if what is not None:
+            self._waiting[self._next] = what
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._tail = done
         return self._app.run_worker(
-            self._run(job, previous, done), name=name, group="lab", exit_on_error=False
+            self._run(job, previous, done, self._next), name=name, group="lab", exit_on_error=False
         )
 
     async def _run(
-        self, job: Job, previous: asyncio.Future[None] | None, done: asyncio.Future[None]
+        self,
+        job: Job,
+        previous: asyncio.Future[None] | None,
+        done: asyncio.Future[None],
+        key: int,
     ) -> None:
         try:
             if previous is not None:
@@ -45,7 +55,12 @@ class JobChain:
         except LabClosed:
             pass
         finally:
+            self._waiting.pop(key, None)
             self._release(previous, done)
+
+    def in_flight(self) -> list[str]:
+        """What the user asked for that has not finished yet (running or queued), oldest first."""
+        return list(self._waiting.values())
 
     @staticmethod
     def _release(previous: asyncio.Future[None] | None, done: asyncio.Future[None]) -> None:

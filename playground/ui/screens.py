@@ -1,6 +1,8 @@
-"""Modal screens: the scenario picker, the reset confirmation and the bulk-add dialog."""
+"""Modal screens: the scenario picker, the confirmations, the bulk-add and save dialogs."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from rich.text import Text
 from textual import on
@@ -12,6 +14,7 @@ from textual.validation import Number
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ..core.names import visible
 from ..core.scenarios import SCENARIOS
 
 
@@ -115,3 +118,73 @@ class BulkDialog(ModalScreen[int | None]):
             self.notify("Type a whole number from 1 to 1,000,000.", severity="error", markup=False)
             return
         self.dismiss(int(event.value))
+
+
+class ConfirmQuit(ModalScreen[bool]):
+    """Ask before quitting while work the user asked for is still in flight.
+
+    Nothing committed is lost either way; the question is there so a stray key cannot end
+    a bulk add or a waiting commit. y, Enter on Quit, or Ctrl+Q again agrees.
+    """
+
+    BINDINGS = [
+        Binding("escape,n", "dismiss(False)", "stay", id="quit-stay"),
+        Binding("y", "dismiss(True)", "quit", id="quit-confirm"),
+    ]
+
+    def __init__(self, busy: list[str]) -> None:
+        super().__init__()
+        self._busy = busy
+
+    def compose(self) -> ComposeResult:
+        queued = len(self._busy) - 1
+        more = f", and {queued} more queued (skipped on quit)" if queued else ""
+        with Vertical(id="confirm-quit"):
+            yield Static(
+                Text.assemble(
+                    ("Quit while work is in flight?\n\n", "bold"),
+                    f"Running: {self._busy[0]}{more}.\n",
+                    "Quitting lets it finish (a bulk add stops after its batch in flight), "
+                    "then closes the database. Every committed row stays.",
+                )
+            )
+            with Horizontal(classes="buttons"):
+                yield Button("Quit (y, Ctrl+Q)", id="quit-yes", variant="error")
+                yield Button("Stay (n / Escape)", id="quit-no", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#quit-no", Button).focus()
+
+    @on(Button.Pressed)
+    def _answered(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "quit-yes")
+
+
+class SaveElsewhere(ModalScreen[Path | None]):
+    """A file could not be written where it was meant to go: offer other folders."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "cancel", id="save-cancel")]
+
+    def __init__(self, reason: str, places: list[Path]) -> None:
+        super().__init__()
+        self._reason = reason
+        self._places = places
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="save-elsewhere"):
+            yield Static(Text(self._reason, "bold red"))
+            yield Static(Text("Save it in another folder (Enter), or Escape to leave it:"))
+            yield OptionList(
+                *(
+                    Option(Text(visible(str(place))), id=str(i))
+                    for i, place in enumerate(self._places)
+                ),
+                id="save-places",
+            )
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self._places[int(event.option.id or 0)])

@@ -10,6 +10,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import DataTable, Input, OptionList, Static, Switch
 from textual.widgets.option_list import Option as ListOption
 
@@ -19,14 +20,28 @@ from ..core.scenarios import Option
 from .render import details, log_entry
 
 
-class NameInput(Input):
-    """The name field: every key acts in the order it arrived, and nothing typed is dropped.
+class KeysInOrder:
+    """A widget that runs its own key bindings as each key arrives, not after it bubbles.
 
-    Textual resolves an Input's own bindings (Enter, Backspace, the arrows) only once the
-    key has bubbled up to the app, a few queue hops later, while the field goes on taking
-    the letters typed after it: a fast typist or a pasted ``alice\nbob`` had its Enter
-    commit text typed after it. Here the field runs its own bindings as the key arrives.
+    Textual resolves a focused widget's bindings (an Input's Enter and Backspace, a
+    switch's Space) only once the key has bubbled up to the app, a few queue hops later,
+    while the widget goes on handling the keys typed after it: a fast typist or a pasted
+    ``alice\nbob`` had its Enter commit text typed after it.
     """
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.is_printable:
+            return  # the widget's own key handling, below in the MRO, takes it
+        assert isinstance(self, Widget)
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if await self.run_action(binding.action):
+                event.stop()
+                event.prevent_default()
+                return
+
+
+class NameInput(KeysInOrder, Input):
+    """The name field: every key acts in the order it arrived, and nothing typed is dropped."""
 
     @dataclass
     class Refused(Message):
@@ -48,13 +63,7 @@ class NameInput(Input):
             event.prevent_default()
             self._insert(char)
             return
-        if event.is_printable:
-            return  # Input inserts it
-        for binding in self._bindings.key_to_bindings.get(event.key, ()):
-            if await self.run_action(binding.action):
-                event.stop()
-                event.prevent_default()
-                return
+        await super()._on_key(event)
 
     def _on_paste(self, event: events.Paste) -> None:
         event.stop()
@@ -80,6 +89,10 @@ class NameInput(Input):
         self.post_message(self.Submitted(self, value))
 
 
+class LabSwitch(KeysInOrder, Switch):
+    """A switch whose Space and Enter act in the order they were typed."""
+
+
 class OptionSwitch(Vertical):
     """One scenario option: a switch, its label with the key that flips it, and a hint."""
 
@@ -91,7 +104,7 @@ class OptionSwitch(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="option-row"):
-            yield Switch(self._value, id=f"switch-{self.option.key}", tooltip=self.option.hint)
+            yield LabSwitch(self._value, id=f"switch-{self.option.key}", tooltip=self.option.hint)
             yield Static(self._label(self._value), classes="option-label")
         yield Static(Text(self.option.hint), classes="option-hint")
 
