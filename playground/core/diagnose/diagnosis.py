@@ -1,0 +1,456 @@
+"""Put the reading, the signals and the rules together into one diagnosis.
+
+``diagnose(text)`` never raises on any input: it reads a bounded window from the end,
+finds the signals, takes the first rule that matches, and says what the text lacks
+when no rule does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .lessons import (
+    ALEMBIC,
+    BACKGROUND,
+    CONTEXT_NAMES,
+    FASTAPI,
+    LESSONS,
+    LIBRARY,
+    PYDANTIC,
+    PYTEST,
+    SWITCHES,
+    ordered_fixes,
+)
+from .meanings import Signal, find_signals, timestamp_attribute
+from .reader import Frame, Reading, read, visible
+from .rules import first_match
+
+MAX_EVIDENCE = 8
+FRAMEWORKS = frozenset(
+    {
+        "fastapi",
+        "starlette",
+        "uvicorn",
+        "anyio",
+        "asyncio",
+        "pydantic",
+        "pydantic_core",
+        "python",
+        "contextlib",
+        "_pytest",
+        "pytest",
+        "pluggy",
+        "pytest_asyncio",
+        "celery",
+        "kombu",
+        "alembic",
+        "logging",
+        "runpy",
+        "debugpy",
+        "greenlet",
+        "site-packages",
+        "concurrent",
+        "threading",
+        "marshmallow",
+        "jinja2",
+    }
+)
+_ATTRIBUTE = re.compile(r"([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)\.([A-Za-z_]\w*)\b(?!\s*\()")
+_NOT_AVAILABLE = re.compile(r"'(\w+)\.(\w+)' is not available")
+_NAMED_ATTRIBUTE = re.compile(r"operation of attribute '(\w+)'")
+_INSTANCE = re.compile(r"(?:Instance|instance|input_value=)\s*<(?:[\w.]+\.)?(\w+)(?: object)? at ")
+_INPUT_TYPE = re.compile(r"input_type=(\w+)")
+_IDENTIFIER = re.compile(r"^[A-Za-z_]\w*$")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A line of the input the diagnosis relied on, and why it matters."""
+
+    line: int
+    text: str
+    why: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"line": self.line, "text": self.text, "why": self.why}
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A way out, as code."""
+
+    title: str
+    code: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"title": self.title, "code": self.code}
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Which pitfall the text shows, the evidence, the lesson and the live scenario."""
+
+    pitfall: str | None
+    title: str
+    confidence: str
+    """``high``, ``medium`` or ``low``; ``none`` when no pitfall is named."""
+    reason: str
+    evidence: tuple[Evidence, ...] = ()
+    where: Evidence | None = None
+    """The user's own frame that set off the IO, when the text shows one."""
+    attribute: str | None = None
+    class_name: str | None = None
+    explanation: str = ""
+    fixes: tuple[Fix, ...] = ()
+    contexts: tuple[str, ...] = ()
+    scenario: str | None = None
+    settings: tuple[tuple[str, bool], ...] = ()
+    alternatives: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    """What the text lacks, most important first."""
+    notes: tuple[str, ...] = ()
+    exception: str | None = None
+    """The final exception line, as read."""
+
+    @property
+    def named(self) -> bool:
+        return self.pitfall is not None
+
+    @property
+    def command(self) -> str | None:
+        """The command that opens the matching scenario with the switches that reproduce it."""
+        if self.scenario is None:
+            return None
+        flags = "".join(f" --{key.replace('_', '-')}" for key, on in self.settings if on)
+        return f"playground --scenario {self.scenario}{flags}"
+
+    @property
+    def settings_dict(self) -> dict[str, bool]:
+        return dict(self.settings)
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict (JSON-ready) with every field, the command included."""
+        return {
+            "pitfall": self.pitfall,
+            "title": self.title,
+            "confidence": self.confidence,
+            "reason": self.reason,
+            "where": self.where.to_json() if self.where else None,
+            "attribute": self.attribute,
+            "class": self.class_name,
+            "evidence": [item.to_json() for item in self.evidence],
+            "explanation": self.explanation,
+            "fixes": [fix.to_json() for fix in self.fixes],
+            "contexts": list(self.contexts),
+            "scenario": self.scenario,
+            "settings": self.settings_dict,
+            "command": self.command,
+            "alternatives": list(self.alternatives),
+            "missing": list(self.missing),
+            "notes": list(self.notes),
+            "exception": self.exception,
+        }
+
+
+def diagnose(text: str) -> Diagnosis:
+    """Name the pitfall a pasted traceback or error report shows, with its evidence."""
+    reading = read(text)
+    notes = _notes(reading)
+    final = reading.final_exception
+    exception = visible(f"{final.type}: {final.message}".rstrip(": ")) if final else None
+    if not reading.text.strip():
+        return Diagnosis(
+            None,
+            "Nothing to read",
+            "none",
+            "the input is empty",
+            missing=("the input is empty: paste a traceback",),
+            notes=notes,
+        )
+
+    signals = find_signals(reading)
+    where_frame = _where(reading)
+    attribute, class_name = _attribute_and_class(reading, where_frame)
+    if timestamp_attribute(attribute) and where_frame is not None:
+        signals.append(
+            Signal(
+                "timestamp-name",
+                where_frame.number,
+                _frame_line(where_frame),
+                f"'{attribute}' is named like a column the database keeps up to date (onupdate)",
+            )
+        )
+    if final is None:
+        signals.append(
+            Signal(
+                "final-line-missing",
+                reading.lines[-1].number,
+                "",
+                "the text ends before the final exception line",
+            )
+        )
+    kinds = {signal.kind for signal in signals}
+    rule = first_match(kinds)
+    contexts = _contexts(reading, where_frame)
+    missing = _missing(reading, kinds, where_frame)
+    where = (
+        Evidence(
+            where_frame.number,
+            visible(_frame_line(where_frame)),
+            "your code that set it off" + _library_note(reading, where_frame),
+        )
+        if where_frame is not None
+        else None
+    )
+    if rule is None:
+        return Diagnosis(
+            None,
+            "No pitfall recognized",
+            "none",
+            missing[0] if missing else "no rule matches the evidence in the text",
+            evidence=_evidence(signals, tuple(sorted(kinds)), where),
+            where=where,
+            attribute=attribute,
+            class_name=class_name,
+            contexts=contexts,
+            missing=missing,
+            notes=notes,
+            exception=exception,
+        )
+
+    lesson = LESSONS[rule.pitfall]
+    wanted = (*rule.needs, *rule.any_of, *_supporting(rule.pitfall))
+    settings = _settings(rule.pitfall, kinds)
+    return Diagnosis(
+        pitfall=rule.pitfall,
+        title=lesson.title,
+        confidence=rule.confidence,
+        reason=rule.reason,
+        evidence=_evidence(signals, wanted, where),
+        where=where,
+        attribute=attribute,
+        class_name=class_name,
+        explanation=lesson.explanation,
+        fixes=tuple(Fix(fix.title, fix.code) for fix in ordered_fixes(lesson, contexts)),
+        contexts=contexts,
+        scenario=lesson.scenario,
+        settings=tuple(sorted(settings.items())),
+        alternatives=rule.alternatives,
+        missing=missing,
+        notes=notes,
+        exception=exception,
+    )
+
+
+def _supporting(pitfall: str) -> tuple[str, ...]:
+    """Signals worth showing for a pitfall even when its rule did not need them."""
+    return {
+        "expired-after-commit": ("attribute-get", "commit", "full-reload"),
+        "lazy-relationship": ("attribute-get", "lazy-load", "lazy-sql"),
+        "serialization-lazy": (
+            "expired-load",
+            "lazy-load",
+            "lazy-sql",
+            "full-reload",
+            "commit",
+            "validation-error",
+        ),
+        "server-default-onupdate": ("expired-load", "server-generated", "timestamp-name"),
+        "after-rollback": ("attribute-get",),
+        "closed-session-detached": ("expired-load", "lazy-message", "attribute-get"),
+        "repr-or-logging": ("repr", "logging-frames", "logging-error"),
+        "sync-api-on-async": ("ddl", "inspector", "ext-asyncio"),
+        "async-driver-in-sync-engine": ("async-url", "sync-engine-ctor", "await-only"),
+        "concurrent-session-use": ("greenlet-spawn",),
+    }.get(pitfall, ())
+
+
+def _settings(pitfall: str, kinds: set[str]) -> dict[str, bool]:
+    """The switches of the matching scenario that reproduce this case."""
+    wanted = SWITCHES.get(pitfall, ())
+    settings: dict[str, bool] = {}
+    lazy = bool(kinds & {"lazy-load", "lazy-sql", "lazy-raise", "lazy-message"})
+    if "just_committed" in wanted:
+        expired = bool(kinds & {"expired-load", "full-reload", "expired-message"})
+        settings["just_committed"] = expired or ("commit" in kinds and not lazy)
+    if "fstring" in wanted:
+        settings["fstring"] = "logging-error" not in kinds
+    if "use_inspect" in wanted:
+        settings["use_inspect"] = bool(kinds & {"no-inspection", "inspector"})
+    return settings
+
+
+def _evidence(
+    signals: list[Signal], wanted: tuple[str, ...], where: Evidence | None
+) -> tuple[Evidence, ...]:
+    """The signals behind the verdict, one per line, in the order they appear."""
+    chosen: dict[int, Evidence] = {}
+    for kind in dict.fromkeys(wanted):
+        for signal in signals:
+            if signal.kind == kind and signal.text and signal.line not in chosen:
+                chosen[signal.line] = Evidence(signal.line, visible(signal.text[:300]), signal.why)
+                break
+    if where is not None:
+        chosen.setdefault(where.line, where)
+    return tuple(chosen[line] for line in sorted(chosen))[:MAX_EVIDENCE]
+
+
+def _frame_line(frame: Frame) -> str:
+    code = f"  {frame.code}" if frame.code else ""
+    return f"{frame.location} in {frame.func}{code}"
+
+
+def _where(reading: Reading) -> Frame | None:
+    """The user's frame nearest before SQLAlchemy (or a serializer) took over."""
+    frames = reading.frames
+    if not frames:
+        return None
+    mechanism = {"sqlalchemy", "pydantic", "pydantic_core", "marshmallow", "jinja2"}
+    sections = [f.section for f in frames if f.library in mechanism]
+    if sections:
+        section = max(sections)
+        candidates = [f for f in frames if f.section == section]
+        first = next(i for i, f in enumerate(candidates) if f.library in mechanism)
+        users = [f for f in candidates[:first] if f.library is None]
+        if users:
+            return users[-1]
+    users = [f for f in frames if f.library is None]
+    return users[-1] if users else None
+
+
+def _library_note(reading: Reading, where: Frame) -> str:
+    """A note naming the third-party library between the user's frame and SQLAlchemy, if any."""
+    frames = reading.frames
+    index = frames.index(where)
+    for frame in frames[index + 1 :]:
+        if frame.library == "sqlalchemy":
+            break
+        if frame.library and frame.library not in FRAMEWORKS:
+            return f", through the library '{frame.library}'"
+    return ""
+
+
+def _attribute_and_class(reading: Reading, where: Frame | None) -> tuple[str | None, str | None]:
+    """The attribute being read and the mapped class, when the text shows them."""
+    attribute: str | None = None
+    class_name: str | None = None
+    text = reading.text
+    m = _NOT_AVAILABLE.search(text)
+    if m:
+        class_name, attribute = m.group(1), m.group(2)
+    if attribute is None:
+        m = _NAMED_ATTRIBUTE.search(text)
+        if m:
+            attribute = m.group(1)
+    if attribute is None and where is not None:
+        for source in (where.caret, where.code):
+            hits = _ATTRIBUTE.findall(source) if source else []
+            if hits:
+                attribute = hits[-1][1]
+                break
+    if attribute is None:
+        attribute = _pydantic_field(reading)
+    if class_name is None:
+        m = _INSTANCE.search(text) or _INPUT_TYPE.search(text)
+        if m:
+            class_name = m.group(1)
+    return attribute, class_name
+
+
+def _pydantic_field(reading: Reading) -> str | None:
+    """The field name pydantic prints on the line above 'Error extracting attribute'."""
+    lines = reading.lines
+    for index, line in enumerate(lines):
+        if "Error extracting attribute" in line.text and index > 0:
+            above = lines[index - 1].text.strip()
+            if _IDENTIFIER.match(above):
+                return above
+    return None
+
+
+def _contexts(reading: Reading, where: Frame | None) -> tuple[str, ...]:
+    """The settings the error happened in, in the order the lessons rank fixes."""
+    text = reading.text
+    libraries = {frame.library for frame in reading.frames}
+    seen: list[str] = []
+    if libraries & {"fastapi", "starlette", "uvicorn"} or "FastAPI" in text or "fastapi" in text:
+        seen.append(FASTAPI)
+    if libraries & {"pydantic", "pydantic_core"} or any(
+        word in text for word in ("pydantic", "model_validate", "from_orm", "BaseModel")
+    ):
+        seen.append(PYDANTIC)
+    if "celery" in libraries or any(
+        word in text for word in ("celery", "Celery", "BackgroundTasks", "create_task(")
+    ):
+        seen.append(BACKGROUND)
+    if "alembic" in libraries or "alembic" in text or "run_migrations" in text:
+        seen.append(ALEMBIC)
+    if libraries & {"_pytest", "pytest", "pluggy", "pytest_asyncio"} or "conftest.py" in text:
+        seen.append(PYTEST)
+    if where is not None and _library_note(reading, where):
+        seen.append(LIBRARY)
+    elif where is None and any(
+        frame.library and frame.library not in FRAMEWORKS and frame.library != "sqlalchemy"
+        for frame in reading.frames
+    ):
+        seen.append(LIBRARY)
+    return tuple(seen)
+
+
+def _missing(reading: Reading, kinds: set[str], where: Frame | None) -> tuple[str, ...]:
+    """What the text lacks that would make a diagnosis surer, most important first."""
+    lacks: list[str] = []
+    if reading.final_exception is None:
+        lacks.append(
+            "the final exception line is missing (the last line of a traceback, "
+            "such as 'sqlalchemy.exc.MissingGreenlet: ...')"
+        )
+    if not reading.frames:
+        lacks.append(
+            "there are no stack frames (lines such as 'File \"app.py\", line 42, in handler')"
+        )
+    elif not any(frame.library == "sqlalchemy" for frame in reading.frames):
+        lacks.append(
+            "SQLAlchemy's own frames are missing: they name the load that ran "
+            "(expired attribute, lazy relationship, deferred column, connection)"
+        )
+    if reading.frames and where is None:
+        lacks.append("none of the frames is your own code")
+    if not kinds & {
+        "missing-greenlet",
+        "greenlet-absent",
+        "detached",
+        "concurrent-state",
+        "busy-connection",
+        "async-engine-attr",
+        "no-inspection",
+        "lazy-raise",
+        "deferred-raise",
+        "pydantic-extract",
+    }:
+        lacks.append(
+            "nothing in it is an error from SQLAlchemy's asyncio layer "
+            "(MissingGreenlet, DetachedInstanceError, IllegalStateChangeError...)"
+        )
+    return tuple(lacks)
+
+
+def _notes(reading: Reading) -> tuple[str, ...]:
+    notes: list[str] = []
+    if reading.skipped_lines:
+        notes.append(
+            f"only the last {len(reading.lines)} lines were read "
+            f"({reading.skipped_lines} earlier lines skipped)"
+        )
+    if reading.cut_lines:
+        notes.append(
+            f"{reading.cut_lines} very long line(s) were cut to their first 2000 characters"
+        )
+    return tuple(notes)
+
+
+def context_names(contexts: tuple[str, ...]) -> list[str]:
+    """Readable names for context ids."""
+    return [CONTEXT_NAMES[c] for c in contexts]

@@ -1,0 +1,519 @@
+"""What SQLAlchemy's frames and messages mean, as named pieces of evidence (signals).
+
+Each detector says which text or frame it looks for and why that matters. The names
+come from SQLAlchemy's own sources, 1.4 to 2.1: ``await_only()`` became ``await_()``,
+``load_scalar_attributes`` became ``_load_scalar_attributes``, ``LazyLoader`` became
+``_LazyLoader``, and the error links moved from ``/e/20/`` to ``/e/21/``; both spellings
+are listed. The rules (``rules.py``) combine these signals into a pitfall.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .reader import Frame, Reading
+
+MAX_HITS = 3
+"""A signal keeps at most this many lines as evidence."""
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One piece of evidence: what it is, the input line it was seen on, and why it counts."""
+
+    kind: str
+    line: int
+    text: str
+    why: str
+
+
+@dataclass(frozen=True)
+class TextMeaning:
+    """A message or piece of code whose presence anywhere in the input means something."""
+
+    kind: str
+    anchors: tuple[str, ...]
+    why: str
+    confirm: re.Pattern[str] | None = None
+    """When given, a line holding an anchor counts only if this pattern is found in it."""
+
+
+@dataclass(frozen=True)
+class FrameMeaning:
+    """A stack frame (or a frame and the one it calls) that names a mechanism."""
+
+    kind: str
+    test: Callable[[Frame, Frame | None], bool]
+    why: str
+
+
+TEXT_MEANINGS: tuple[TextMeaning, ...] = (
+    TextMeaning(
+        "missing-greenlet",
+        (
+            "MissingGreenlet",
+            "greenlet_spawn has not been called",
+            "can't call await_only() here",
+            "can't call await_() here",
+            "/xd2s",
+            "Missing greenlet",
+            "missing greenlet",
+        ),
+        "SQLAlchemy had to wait for the async driver from plain synchronous code, outside "
+        "the greenlet that an awaited call on the async API provides",
+    ),
+    TextMeaning(
+        "greenlet-absent",
+        (
+            "the greenlet library is required",
+            "No module named 'greenlet'",
+            'No module named "greenlet"',
+            "'greenlet' library is installed",
+        ),
+        "the greenlet package, which SQLAlchemy's asyncio layer runs on, cannot be imported",
+    ),
+    TextMeaning(
+        "detached",
+        ("DetachedInstanceError", "is not bound to a Session", "/bhk3"),
+        "the object belongs to no session any more, so nothing can load its missing values",
+    ),
+    TextMeaning(
+        "concurrent-state",
+        (
+            "IllegalStateChangeError",
+            "concurrent operations are not permitted",
+            "provisioning a new connection",
+            "Session is already flushing",
+            "/isce",
+        ),
+        "the session's own guard: an operation started on it while another was still running",
+    ),
+    TextMeaning(
+        "busy-connection",
+        ("another operation is in progress",),
+        "asyncpg refuses a second command on a connection that is still busy with one",
+    ),
+    TextMeaning(
+        "sqlalchemy",
+        ("sqlalchemy", "SQLAlchemy", "AsyncSession", "sqlmodel", "SQLModel"),
+        "SQLAlchemy is involved",
+    ),
+    TextMeaning(
+        "lazy-raise",
+        ("is not available due to lazy=",),
+        "a relationship configured with lazy='raise' (or 'raise_on_sql') was read unloaded",
+    ),
+    TextMeaning(
+        "deferred-raise",
+        ("is not available due to raiseload=True", "deferred load operation of attribute"),
+        "a deferred column was read before it was loaded",
+    ),
+    TextMeaning(
+        "lazy-message",
+        ("lazy load operation of attribute",),
+        "SQLAlchemy names a lazy load of a relationship",
+    ),
+    TextMeaning(
+        "expired-message",
+        ("attribute refresh operation cannot proceed",),
+        "SQLAlchemy names the reload of expired attributes",
+    ),
+    TextMeaning(
+        "async-engine-attr",
+        (
+            "'AsyncEngine' object has no attribute",
+            "'AsyncConnection' object has no attribute",
+            "'AsyncSession' object has no attribute 'query'",
+            "AsyncEngine expected",
+        ),
+        "a synchronous API (create_all, run_callable, query...) was handed an asyncio object",
+    ),
+    TextMeaning(
+        "no-inspection",
+        ("Inspection on an AsyncEngine", "Inspection on an AsyncConnection", "/xd3s"),
+        "inspect() was called on an AsyncEngine or AsyncConnection, which it cannot reflect",
+    ),
+    TextMeaning(
+        "pydantic-extract",
+        ("Error extracting attribute", "get_attribute_error"),
+        "pydantic read an attribute of the ORM object (from_attributes) and the read needed IO",
+    ),
+    TextMeaning(
+        "validation-error",
+        ("validation error for", "ResponseValidationError", "from_orm(", "model_validate("),
+        "a pydantic model was being built from the object",
+    ),
+    TextMeaning(
+        "logging-error",
+        ("--- Logging error ---",),
+        "the logging module caught an error while formatting a message and printed it "
+        "instead of raising it",
+    ),
+    TextMeaning(
+        "rollback",
+        ("IntegrityError", ".rollback()", "PendingRollbackError", "rolled back due to"),
+        "a failed statement or a rollback: a rollback expires every object in the session",
+    ),
+    TextMeaning(
+        "commit",
+        (".commit()", "expire_on_commit"),
+        "a commit: with expire_on_commit=True (the default) it expires every loaded value",
+    ),
+    TextMeaning(
+        "server-generated",
+        (
+            "onupdate",
+            "on_update",
+            "server_default",
+            "server_onupdate",
+            "FetchedValue",
+            "Computed(",
+            "eager_defaults",
+        ),
+        "columns the database fills in: after an INSERT or UPDATE they stay expired unless fetched",
+    ),
+    TextMeaning(
+        "async-url",
+        (
+            "+asyncpg",
+            "+aiosqlite",
+            "+asyncmy",
+            "+aiomysql",
+            "+psycopg_async",
+            "+aioodbc",
+            "asyncpg ==",
+            "asyncpg==",
+        ),
+        "an asyncio driver",
+    ),
+    TextMeaning(
+        "sync-engine-ctor",
+        ("create_engine", "engine_from_config("),
+        "a plain, synchronous Engine is created",
+    ),
+    TextMeaning(
+        "async-api",
+        ("create_async_engine", "AsyncEngine", "async_sessionmaker", "AsyncSession"),
+        "the asyncio API (AsyncEngine, AsyncSession) is in use",
+    ),
+    TextMeaning(
+        "create-all-call",
+        ("metadata.create_all(", "metadata.drop_all("),
+        "metadata.create_all()/drop_all() is called directly, not through run_sync()",
+    ),
+    TextMeaning(
+        "inspect-call",
+        ("inspect(", "Inspector.from_engine("),
+        "inspect() is called on an engine",
+        re.compile(r"(?:inspect|from_engine)\(\s*[\w.]*engine", re.IGNORECASE),
+    ),
+    TextMeaning(
+        "relationship-code",
+        ("relationship(", "Relationship(", "back_populates", "selectinload", "joinedload"),
+        "the code around the error works with relationships",
+    ),
+    TextMeaning(
+        "sync-engine-attr",
+        (".sync_engine", ".sync_session", ".sync_connection"),
+        "the synchronous object behind an asyncio one is used directly",
+    ),
+    TextMeaning(
+        "hook-words",
+        (
+            "listens_for",
+            "event.listen(",
+            "@validates",
+            "before_flush",
+            "after_flush",
+            "before_insert",
+            "before_update",
+            "after_insert",
+            "after_update",
+            "callbacks",
+            "hybrid_property",
+        ),
+        "an ORM event listener, validator or hook",
+    ),
+)
+
+
+def _sa(frame: Frame, module: str, *funcs: str) -> bool:
+    return (
+        frame.library == "sqlalchemy"
+        and module in frame.sqlalchemy_module
+        and (not funcs or frame.func.rpartition(".")[2] in funcs)
+    )
+
+
+def _is_deferred_loader(frame: Frame, after: Frame | None) -> bool:
+    if not _sa(frame, "orm/strategies", "_load_for_state"):
+        return False
+    if "load_scalar_attributes" in frame.code:
+        return True
+    return after is not None and _sa(
+        after, "orm/loading", "load_scalar_attributes", "_load_scalar_attributes"
+    )
+
+
+def _is_lazy_loader(frame: Frame, after: Frame | None) -> bool:
+    if _sa(frame, "orm/strategies", "_emit_lazyload"):
+        return True
+    if not _sa(frame, "orm/strategies", "_load_for_state"):
+        return False
+    return "_emit_lazyload" in frame.code or (
+        after is not None and _sa(after, "orm/strategies", "_emit_lazyload")
+    )
+
+
+def _user_calls_sync_session(frame: Frame, after: Frame | None) -> bool:
+    """User code calling a Session method straight into SQLAlchemy, without ``await``."""
+    if frame.library is not None or after is None:
+        return False
+    entry = _sa(
+        after,
+        "orm/session",
+        "execute",
+        "commit",
+        "flush",
+        "get",
+        "scalars",
+        "scalar",
+        "refresh",
+        "query",
+        "_execute_internal",
+    ) or _sa(after, "orm/query")
+    code = frame.code
+    return entry and "await" not in code and "run_sync" not in code
+
+
+FRAME_MEANINGS: tuple[FrameMeaning, ...] = (
+    FrameMeaning(
+        "attribute-get",
+        lambda f, _n: _sa(f, "orm/attributes", "__get__", "get", "_fire_loader_callables"),
+        "an attribute of a mapped object was read",
+    ),
+    FrameMeaning(
+        "expired-load",
+        lambda f, _n: (
+            _sa(f, "orm/state", "_load_expired")
+            or (_sa(f, "orm/attributes") and "_load_expired" in f.code)
+        ),
+        "the attribute had been expired, so reading it reloads the row (_load_expired)",
+    ),
+    FrameMeaning(
+        "lazy-load",
+        _is_lazy_loader,
+        "a relationship's lazy loader runs a SELECT for the related rows (_emit_lazyload)",
+    ),
+    FrameMeaning(
+        "deferred-load",
+        _is_deferred_loader,
+        "a deferred column's loader runs a SELECT for that column (deferred _load_for_state)",
+    ),
+    FrameMeaning(
+        "pool-connect",
+        lambda f, _n: (
+            _sa(
+                f,
+                "pool/",
+                "_checkout",
+                "checkout",
+                "connect",
+                "__connect",
+                "_do_get",
+                "_ConnectionRecord__connect",
+            )
+            or _sa(f, "engine/create", "connect")
+        ),
+        "a new database connection is being opened from the pool",
+    ),
+    FrameMeaning(
+        "ddl",
+        lambda f, _n: (
+            _sa(f, "", "_run_ddl_visitor", "run_callable", "_run_visitor")
+            or (_sa(f, "sql/schema", "create_all", "drop_all"))
+            or "SchemaGenerator" in f.code
+            or "SchemaDropper" in f.code
+        ),
+        "metadata.create_all() / drop_all() runs its DDL visitor on a synchronous connection",
+    ),
+    FrameMeaning(
+        "inspector",
+        lambda f, _n: _sa(f, "engine/reflection") or _sa(f, "inspection", "inspect"),
+        "inspect() builds an Inspector, which connects to the database",
+    ),
+    FrameMeaning(
+        "ext-asyncio",
+        lambda f, _n: _sa(f, "ext/asyncio/"),
+        "SQLAlchemy's asyncio layer (AsyncEngine, AsyncSession) is on the stack",
+    ),
+    FrameMeaning(
+        "greenlet-spawn",
+        lambda f, _n: f.library == "sqlalchemy" and f.func.endswith("greenlet_spawn"),
+        "the call went through greenlet_spawn, where IO is allowed",
+    ),
+    FrameMeaning(
+        "await-only",
+        lambda f, _n: (
+            f.library == "sqlalchemy"
+            and f.func.rpartition(".")[2] in ("await_only", "await_", "await_fallback")
+        ),
+        "the point where SQLAlchemy refused to wait without a greenlet",
+    ),
+    FrameMeaning(
+        "event-dispatch",
+        lambda f, _n: (
+            _sa(f, "event/attr", "__call__")
+            or _sa(f, "orm/util", "set_", "append", "bulk_set")
+            or _sa(f, "ext/hybrid", "__get__")
+        ),
+        "an ORM event listener, validator or hybrid property was running",
+    ),
+    FrameMeaning(
+        "repr",
+        lambda f, _n: (
+            f.library != "sqlalchemy"
+            and f.func.rpartition(".")[2] in ("__repr__", "__str__", "__format__")
+        ),
+        "a __repr__ or __str__ read the object's attributes",
+    ),
+    FrameMeaning(
+        "logging-frames",
+        lambda f, _n: f.library == "logging" or "/logging/__init__.py" in f.path,
+        "the logging module was formatting a message with the object in it",
+    ),
+    FrameMeaning(
+        "serializer",
+        lambda f, _n: (
+            f.library in ("pydantic", "pydantic_core", "marshmallow", "jinja2")
+            or f.func.rpartition(".")[2]
+            in (
+                "serialize_response",
+                "jsonable_encoder",
+                "from_orm",
+                "model_validate",
+                "validate_model",
+            )
+            or "fastapi/encoders" in f.path
+        ),
+        "a serializer (pydantic, FastAPI's response model, marshmallow, a template) read "
+        "the object's attributes",
+    ),
+    FrameMeaning(
+        "session-api",
+        _user_calls_sync_session,
+        "your code called a synchronous Session method directly, without await",
+    ),
+)
+
+_SQL = re.compile(
+    r"\[SQL: SELECT (?P<cols>[^\[\]]{1,4000}?)\s+FROM (?P<table>[\w.\"`]+)[^\[\]]{0,200}?"
+    r"\s+WHERE (?P<where>[^\n\]]{1,500})"
+)
+_BIND_FIRST = re.compile(r"^\(?\s*(?:\?|\$\d+|%\([^)]*\)s|:[\w%()]+)\s*=\s*")
+_WHERE_COL = re.compile(r"^\(?\s*(?P<col>[\w.\"`]+)\s*=")
+_TIMESTAMP_NAME = re.compile(
+    r"^(?:updated|modified|changed|edited|last_[a-z_]+|update|modify)(?:_at|_on|_time|_date|_ts)?$"
+    r"|^(?:update_time|mtime|updated)$"
+)
+
+
+def find_signals(reading: Reading) -> list[Signal]:
+    """Every signal in ``reading``: text meanings, frame meanings, then the SQL and names."""
+    signals: list[Signal] = []
+    text = reading.text
+    raised = {exception.number for exception in reading.exceptions}
+    for meaning in TEXT_MEANINGS:
+        hits: list[int] = []
+        for anchor in meaning.anchors:
+            start = text.find(anchor)
+            while start != -1 and len(hits) < MAX_HITS * 4:
+                hits.append(start)
+                start = text.find(anchor, start + len(anchor))
+        seen: set[int] = set()
+        lines = sorted(
+            (reading.line_at(offset) for offset in hits),
+            key=lambda line: (line.number not in raised, line.number),
+        )
+        for line in lines:
+            if line.number in seen:
+                continue
+            if meaning.confirm is not None and not meaning.confirm.search(line.text):
+                continue
+            seen.add(line.number)
+            signals.append(Signal(meaning.kind, line.number, line.text.strip(), meaning.why))
+            if len(seen) >= MAX_HITS:
+                break
+    frames = reading.frames
+    for frame_meaning in FRAME_MEANINGS:
+        count = 0
+        for index, frame in enumerate(frames):
+            after = frames[index + 1] if index + 1 < len(frames) else None
+            if frame_meaning.test(frame, after):
+                signals.append(
+                    Signal(frame_meaning.kind, frame.number, _frame_text(frame), frame_meaning.why)
+                )
+                count += 1
+                if count >= MAX_HITS:
+                    break
+    signals.extend(_sql_signals(reading))
+    return signals
+
+
+def _frame_text(frame: Frame) -> str:
+    code = f"  {frame.code}" if frame.code else ""
+    return f"{frame.location} in {frame.func}{code}"
+
+
+def _sql_signals(reading: Reading) -> list[Signal]:
+    """What the SELECT that was attempted says about what was being loaded."""
+    found: list[Signal] = []
+    text = reading.text
+    start = text.find("[SQL: SELECT")
+    while start != -1 and len(found) < MAX_HITS:
+        m = _SQL.match(text, start)
+        if m:
+            line = reading.line_at(start)
+            where = m.group("where").strip()
+            cols = [c.strip() for c in m.group("cols").split(",")]
+            column = _WHERE_COL.match(where)
+            if _BIND_FIRST.match(where):
+                found.append(
+                    Signal(
+                        "lazy-sql",
+                        line.number,
+                        line.text.strip(),
+                        "the SELECT filters the related table by the parent's key "
+                        "(parameter = column), the shape of a relationship's lazy load",
+                    )
+                )
+            elif column and column.group("col") in cols:
+                found.append(
+                    Signal(
+                        "full-reload",
+                        line.number,
+                        line.text.strip(),
+                        "the reload selects the whole row by its key: all the object's attributes "
+                        "had been expired, as a commit or a rollback does",
+                    )
+                )
+            elif column:
+                found.append(
+                    Signal(
+                        "partial-reload",
+                        line.number,
+                        line.text.strip(),
+                        f"the reload selects only {', '.join(cols)}, not the key it filters on: "
+                        "only those attributes were expired, as a flush does to columns the "
+                        "database generates",
+                    )
+                )
+        start = text.find("[SQL: SELECT", start + 12)
+    return found
+
+
+def timestamp_attribute(attribute: str | None) -> bool:
+    """True when an attribute is named like a column the database keeps up to date."""
+    return bool(attribute) and bool(_TIMESTAMP_NAME.match(attribute or ""))

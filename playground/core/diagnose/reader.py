@@ -1,0 +1,328 @@
+"""Turn pasted text into clean lines and stack frames, whatever decorated it.
+
+Tracebacks arrive wrapped in log prefixes, ANSI colours, Rich panels, IPython arrows
+and Windows paths; this module strips all of that so the rules only see frames,
+code lines and exception lines. It reads from the end: the final exception line and
+the innermost frames are at the bottom, so a huge paste costs at most a fixed window.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+
+MAX_CHARS = 1_000_000
+"""Only the last this-many characters are read; the end of a traceback is what counts."""
+MAX_LINES = 20_000
+"""Only the last this-many lines of that window are read."""
+MAX_LINE = 2_000
+"""A longer line is cut to this many characters before any pattern looks at it."""
+
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]{0,4096}(?:\x07|\x1b\\)?|[@-Z\\-_])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_RICH_EDGE = re.compile(r"^[\s│┃|]*[│┃]\s?|\s?[│┃][\s│┃]*$")
+_COMPOSE = re.compile(r"^[\w.-]+\s+\|\s?")
+_GROUP = re.compile(r"^(?:\s*\|)+\s?")
+_STAMP = re.compile(
+    r"^\[?\d{4}-\d\d-\d\d[T ][\d:.,]+(?:Z|[+-]\d\d:?\d\d)?\]?"
+    r"(?:\s+[\d,]+)?\s*(?:\[?(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)\]?:?\s*)?"
+)
+_LEVEL = re.compile(r"^(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):\s+")
+
+_STD_FRAME = re.compile(r'File "(?P<path>[^"]{1,500})", line (?P<line>\d+), in (?P<func>[^\s,]+)')
+_RICH_FRAME = re.compile(r"(?P<path>[^\s│]{1,500}\.py):(?P<line>\d+) in (?P<func>[\w<>.]+)")
+_IPY_FRAME = re.compile(
+    r"^(?P<path>(?:[~/\\]|[A-Za-z]:)[^\s]{0,500}\.py|<ipython-input-[^>]*>|Cell In\[\d+\])"
+    r"(?:, line (?P<line>\d+))? in (?P<func>[\w<>.]+)"
+)
+_IPY_ARROW = re.compile(r"^-*> ?\s*(?P<line>\d+)\s(?P<code>.*)$")
+_RICH_ARROW = re.compile(r"^[❱>]\s*(?P<line>\d+)\s(?P<code>.*)$")
+_CARETS = re.compile(r"^\s*[\^~]+\s*$")
+_EXCEPTION = re.compile(
+    r"^(?P<type>(?:[A-Za-z_]\w*\.){0,6}[A-Za-z_]\w*"
+    r"(?:Error|Exception|Greenlet|Exit|Interrupt|Warning|Available|Timeout))"
+    r"(?::\s?(?P<message>.*))?$"
+)
+_CHAIN = (
+    "The above exception was the direct cause of the following exception",
+    "During handling of the above exception, another exception occurred",
+)
+LIBRARY_ROOTS = (
+    "sqlalchemy",
+    "pydantic",
+    "pydantic_core",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "anyio",
+    "asyncio",
+    "celery",
+    "kombu",
+    "alembic",
+    "_pytest",
+    "pytest",
+    "pluggy",
+    "pytest_asyncio",
+    "greenlet",
+    "asyncpg",
+    "aiosqlite",
+    "aiomysql",
+    "asyncmy",
+    "psycopg",
+    "marshmallow",
+    "jinja2",
+    "logging",
+    "contextlib",
+    "concurrent",
+    "threading",
+    "runpy",
+    "debugpy",
+    "sqlmodel",
+    "strawberry",
+    "litestar",
+    "starlite",
+)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of the input after cleaning, with its 1-based number in the original text."""
+
+    number: int
+    text: str
+    section: int
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One stack frame: where it is, the function, and its source line if shown."""
+
+    number: int
+    path: str
+    lineno: int
+    func: str
+    code: str
+    section: int
+    library: str | None
+    """The top-level package for library frames (``sqlalchemy``...), None for user code."""
+    caret: str = ""
+    """The part of ``code`` the caret line points at, when Python 3.11+ printed one."""
+
+    @property
+    def sqlalchemy_module(self) -> str:
+        """``orm/strategies.py`` for a SQLAlchemy frame, empty for others."""
+        if self.library != "sqlalchemy":
+            return ""
+        _, _, rest = self.path.rpartition("sqlalchemy/")
+        return rest
+
+    @property
+    def location(self) -> str:
+        return f"{self.path}:{self.lineno}"
+
+
+@dataclass(frozen=True)
+class ExceptionLine:
+    """A line that names an exception type, with its message."""
+
+    number: int
+    type: str
+    message: str
+    section: int
+
+    @property
+    def short_type(self) -> str:
+        return self.type.rpartition(".")[2]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Everything the rules look at: clean lines, frames, exception lines, sections."""
+
+    lines: tuple[Line, ...]
+    frames: tuple[Frame, ...]
+    exceptions: tuple[ExceptionLine, ...]
+    sections: int
+    skipped_chars: int
+    skipped_lines: int
+    cut_lines: int
+    text: str
+    """The clean lines joined with newlines, for searching."""
+    offsets: tuple[int, ...]
+    """Where each clean line starts in ``text``."""
+
+    def line_at(self, offset: int) -> Line:
+        """The line that holds ``offset`` of ``text``."""
+        return self.lines[bisect_right(self.offsets, offset) - 1]
+
+    @property
+    def final_exception(self) -> ExceptionLine | None:
+        return self.exceptions[-1] if self.exceptions else None
+
+
+def visible(text: str) -> str:
+    """``text`` with every control character shown as an escape such as ``\\x1b``."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _strip_decorations(raw: str) -> str:
+    """Remove what terminals, loggers and pretty printers put around a traceback line."""
+    text = _ANSI.sub("", raw)
+    text = _CONTROL.sub("", text.replace("\t", "    "))
+    if "│" in text or "┃" in text:
+        text = _RICH_EDGE.sub("", text)
+        if text.lstrip().startswith(("╭", "╰")):
+            return ""
+    if " | " in text[:80] or text.lstrip().startswith("|"):
+        text = _COMPOSE.sub("", text, count=1)
+        text = _GROUP.sub("", text, count=1)
+    if text[:1].isdigit() or text.startswith("["):
+        text = _STAMP.sub("", text, count=1)
+    return _LEVEL.sub("", text, count=1)
+
+
+def _library_of(path: str) -> str | None:
+    """The package a frame's file belongs to, or None when it looks like the user's code."""
+    norm = path.replace("\\", "/")
+    for marker in ("site-packages/", "dist-packages/"):
+        if marker in norm:
+            root = norm.rpartition(marker)[2].split("/", 1)[0]
+            return root.removesuffix(".py") or "site-packages"
+    if norm.startswith("<") or "/lib/python3" in norm.lower() or "/Lib/" in norm:
+        parts = norm.rstrip("/").split("/")
+        return parts[-2] if len(parts) > 1 and parts[-2] in LIBRARY_ROOTS else "python"
+    head = norm.lstrip("./").split("/", 1)[0]
+    if head in LIBRARY_ROOTS:
+        return head
+    return None
+
+
+def _caret_span(code_raw: str, caret_raw: str) -> str:
+    """The slice of a code line under Python 3.11's ``^^^``/``~~~`` markers."""
+    start = len(caret_raw) - len(caret_raw.lstrip())
+    end = len(caret_raw.rstrip())
+    return code_raw[start:end].strip()
+
+
+def read(text: str) -> Reading:
+    """Read ``text`` from its end, within fixed bounds, into lines, frames and exceptions."""
+    skipped_chars = max(0, len(text) - MAX_CHARS)
+    window = text[skipped_chars:]
+    skipped_lines = text.count("\n", 0, skipped_chars) if skipped_chars else 0
+    raw_lines = window.splitlines()
+    if skipped_chars and raw_lines:
+        raw_lines = raw_lines[1:]  # the first one is cut in the middle
+        skipped_lines += 1
+    if len(raw_lines) > MAX_LINES:
+        skipped_lines += len(raw_lines) - MAX_LINES
+        raw_lines = raw_lines[-MAX_LINES:]
+
+    lines: list[Line] = []
+    raws: list[str] = []
+    cut = 0
+    section = 0
+    for index, raw in enumerate(raw_lines):
+        if len(raw) > MAX_LINE:
+            raw = raw[:MAX_LINE]
+            cut += 1
+        clean = _strip_decorations(raw)
+        if any(marker in clean for marker in _CHAIN):
+            section += 1
+        lines.append(Line(skipped_lines + index + 1, clean, section))
+        raws.append(raw)
+
+    frames = _frames(lines)
+    exceptions = tuple(
+        ExceptionLine(
+            line.number, m.group("type"), (m.group("message") or "").strip(), line.section
+        )
+        for line in lines
+        if (m := _EXCEPTION.match(line.text.strip())) and not line.text.startswith(" " * 4)
+    )
+    offsets: list[int] = []
+    position = 0
+    for line in lines:
+        offsets.append(position)
+        position += len(line.text) + 1
+    return Reading(
+        lines=tuple(lines),
+        frames=frames,
+        exceptions=exceptions,
+        sections=section + 1,
+        skipped_chars=skipped_chars,
+        skipped_lines=skipped_lines,
+        cut_lines=cut,
+        text="\n".join(line.text for line in lines),
+        offsets=tuple(offsets),
+    )
+
+
+def _frames(lines: list[Line]) -> tuple[Frame, ...]:
+    """Find the stack frames in every style the reader knows."""
+    found: list[Frame] = []
+    for index, line in enumerate(lines):
+        text = line.text
+        if 'File "' in text:
+            matches = list(_STD_FRAME.finditer(text))
+            for position, m in enumerate(matches):
+                tail_end = matches[position + 1].start() if position + 1 < len(matches) else None
+                code = text[m.end() : tail_end].strip()
+                caret = ""
+                if not code:
+                    code, caret = _next_code(lines, index)
+                found.append(_frame(line, m, code, caret))
+            continue
+        stripped = text.strip()
+        if " in " not in stripped:
+            continue
+        rich = _RICH_FRAME.search(stripped) if ".py:" in stripped else None
+        if rich:
+            found.append(_frame(line, rich, _arrow_code(lines, index, _RICH_ARROW), ""))
+            continue
+        if ".py" in stripped or "<ipython" in stripped or "Cell In" in stripped:
+            ipython = _IPY_FRAME.match(stripped)
+            if ipython:
+                found.append(_frame(line, ipython, _arrow_code(lines, index, _IPY_ARROW), ""))
+    return tuple(found)
+
+
+def _frame(line: Line, m: re.Match[str], code: str, caret: str) -> Frame:
+    path = m.group("path").replace("\\", "/")
+    number = m.group("line") if "line" in m.groupdict() else None
+    return Frame(
+        number=line.number,
+        path=path,
+        lineno=int(number) if number else 0,
+        func=m.group("func"),
+        code=code,
+        section=line.section,
+        library=_library_of(path),
+        caret=caret,
+    )
+
+
+def _next_code(lines: list[Line], index: int) -> tuple[str, str]:
+    """The source line printed under a standard frame, and the caret span if any."""
+    if index + 1 >= len(lines):
+        return "", ""
+    following = lines[index + 1].text
+    stripped = following.strip()
+    if not stripped or 'File "' in following or _EXCEPTION.match(stripped):
+        return "", ""
+    caret = ""
+    if index + 2 < len(lines) and _CARETS.match(lines[index + 2].text):
+        caret = _caret_span(following, lines[index + 2].text)
+    return stripped, caret
+
+
+def _arrow_code(lines: list[Line], index: int, arrow: re.Pattern[str]) -> str:
+    """The highlighted source line of a Rich or IPython frame, looked for just below it."""
+    for look in range(index + 1, min(index + 14, len(lines))):
+        text = lines[look].text.strip()
+        m = arrow.match(text)
+        if m:
+            return re.sub(r"^[│\s]+", "", m.group("code")).strip()
+        if 'File "' in text or _RICH_FRAME.search(text) or _IPY_FRAME.match(text):
+            break
+    return ""
