@@ -1,0 +1,253 @@
+"""Deferred column: ``mapped_column(deferred=True)`` leaves a column out of every SELECT.
+
+The first read of such a column runs a SELECT of its own, which plain async code
+cannot do. Three fixes, as switches: ``undefer()`` in the query, ``await
+user.awaitable_attrs.name``, and ``await session.refresh(user, ["name"])``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncAttrs
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, undefer
+
+from ..explain import failure, greenlet_error, how_raised
+from ..models import TABLE_PREFIX
+from ..results import ExperimentResult, Explanation, Fix, Script, StateSnapshot
+from .api import Option, Run, Scenario
+from .script import lines, marked, render_script
+
+UNDEFER = "undefer"
+AWAITABLE = "awaitable_attrs"
+REFRESH = "refresh_column"
+
+READ_STEP = "user = (await session.execute(select(User)...)).scalar_one()"
+REFRESH_STEP = "await session.refresh(user, ['name'])"
+AWAIT_STEP = "await user.awaitable_attrs.name"
+
+FIXES = (
+    Fix("load it with the row", "select(User).options(undefer(User.name))"),
+    Fix("await the load", "name = await user.awaitable_attrs.name  # AsyncAttrs mixin"),
+    Fix("load that column", 'await session.refresh(user, ["name"])'),
+)
+
+
+class DeferredModel(AsyncAttrs, DeclarativeBase):
+    """A registry of its own: ``playground_users`` again, with ``name`` deferred.
+
+    Its metadata is never created or dropped; the lab's own models make the table.
+    """
+
+
+class DeferredUser(DeferredModel):
+    """A user whose ``name`` is loaded only when first read."""
+
+    __tablename__ = f"{TABLE_PREFIX}users"
+
+    uid: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(deferred=True)
+
+    def __repr__(self) -> str:
+        return f"User(uid={self.__dict__.get('uid')!r})"
+
+
+class DeferredColumn(Scenario):
+    """Load a user with ``select()`` in a new session, then read its deferred ``name``."""
+
+    group = "Loading related data"
+    order = 65
+    title = "Deferred column"
+    shows = (
+        "MissingGreenlet from loading a `deferred=True` column; fixes: `undefer()`, "
+        '`await user.awaitable_attrs.name`, `await session.refresh(user, ["name"])`'
+    )
+    summary = "name is mapped_column(deferred=True); select() a user, then read user.name"
+    read_expression = "user.name"
+    uses_lab_session = False
+    options = (
+        Option(
+            key=UNDEFER,
+            label="undefer(User.name)",
+            hint="load name with the row",
+            short="undefer",
+            fix=True,
+        ),
+        Option(
+            key=AWAITABLE,
+            label="awaitable_attrs",
+            hint="await user.awaitable_attrs.name",
+            short="await",
+            fix=True,
+        ),
+        Option(
+            key=REFRESH,
+            label='refresh(user, ["name"])',
+            hint="load just that column",
+            short="refresh",
+            fix=True,
+        ),
+    )
+
+    async def run(self, run: Run) -> object:
+        settings = run.settings
+        session_factory = run.sessionmaker()
+        run.step("async with Session() as session:  # write a user")
+        async with session_factory() as session:
+            run.step("user = User(name=...)")
+            new_user = DeferredUser(name=run.user_input)
+            run.track(new_user)
+            run.observe()
+            session.add(new_user)
+            run.step("await session.flush(); uid = user.uid")
+            await session.flush()
+            uid = new_user.uid
+            run.step("await session.commit()")
+            await session.commit()
+            run.record_commit(new_user, run.user_input)
+            run.observe()
+        query = select(DeferredUser).where(DeferredUser.uid == uid)
+        if settings[UNDEFER]:
+            query = query.options(undefer(DeferredUser.name))
+        run.step("async with Session() as session:  # a new request reads it back")
+        async with session_factory() as session:
+            run.step(READ_STEP)
+            user: Any = (await session.execute(query)).scalar_one()
+            run.track(user)
+            run.observe()
+            if settings[REFRESH]:
+                await run.refresh(user, ["name"], session=session)
+            if settings[AWAITABLE]:
+                await run.awaited(AWAIT_STEP, user.awaitable_attrs.name, reading=True)
+            name: str = run.read("user.name", lambda: user.name)
+        return name
+
+    def explain(self, result: ExperimentResult) -> Explanation:
+        error = result.outcome.error
+        loaded = _after_select(result)
+        left_out = loaded is not None and "name" in loaded.unloaded
+        selects = [s for s in result.sql if s.step == READ_STEP and s.sql.startswith("SELECT")]
+        with_name = any(".name" in s.sql.split("FROM", 1)[0] for s in selects)
+        if error is None:
+            why = [
+                "undefer(User.name) put name back into the query's SELECT, so the row arrived "
+                "with it."
+                if with_name
+                else "The query's SELECT left name out, as deferred=True asks."
+            ]
+            for step in result.steps:
+                if step in (REFRESH_STEP, AWAIT_STEP):
+                    ran = any(s.step == step and s.sql.startswith("SELECT") for s in result.sql)
+                    why.append(
+                        f"`{step}` loaded name with a SELECT of its own, inside an await, "
+                        "where IO is allowed."
+                        if ran
+                        else f"`{step}` found name already loaded and ran no SQL."
+                    )
+            why.append("Reading user.name afterwards needed no IO.")
+            return Explanation(
+                f"{result.outcome.expression} = {result.outcome.value}",
+                "name was loaded before plain code read it",
+                tuple(why),
+            )
+        if error.involves_missing_greenlet:
+            state = (
+                "The object's state after the SELECT lists name as not loaded (it is not "
+                "expired: it was never there)."
+                if left_out
+                else "The SELECT did not bring name."
+            )
+            return greenlet_error(
+                result,
+                "MissingGreenlet: user.name is deferred and was never loaded",
+                "deferred=True kept name out of the SELECT; reading it runs another one",
+                (
+                    "deferred=True tells the ORM to leave name out of every SELECT of users, "
+                    "so select(User) loaded uid only.",
+                    state,
+                    "The first read of a deferred column loads it with a SELECT of its own; "
+                    "in plain async code there is no greenlet to await the driver in, so "
+                    "SQLAlchemy refused.",
+                ),
+                FIXES,
+            )
+        return failure(result, how_raised(error))
+
+    def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
+        chosen = self.settings(settings)
+        query = "select(User).where(User.uid == uid)"
+        orm_names = "DeclarativeBase, Mapped, mapped_column"
+        orm_import = (
+            marked(f"from sqlalchemy.orm import {orm_names}, undefer")
+            if chosen[UNDEFER]
+            else f"from sqlalchemy.orm import {orm_names}"
+        )
+        reads = lines(
+            marked(f"        query = {query}.options(undefer(User.name))")
+            if chosen[UNDEFER]
+            else f"        query = {query}",
+            "        user = (await session.execute(query)).scalar_one()",
+            marked('        await session.refresh(user, ["name"])') if chosen[REFRESH] else None,
+            marked("        await user.awaitable_attrs.name") if chosen[AWAITABLE] else None,
+            "        print(user.name)",
+        )
+        body = f"""
+engine = create_async_engine(DATABASE_URL)
+Session = async_sessionmaker(engine)
+
+
+class Model(AsyncAttrs, DeclarativeBase):
+    pass
+
+
+class User(Model):
+    __tablename__ = "playground_users"
+
+    uid: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(deferred=True)
+
+
+async def create_tables() -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(Model.metadata.create_all)
+
+
+async def add_user(name: str) -> int:
+    async with Session() as session:
+        user = User(name=name)
+        session.add(user)
+        await session.flush()
+        uid = user.uid
+        await session.commit()
+    return uid
+
+
+async def show_user(uid: int) -> None:
+    async with Session() as session:
+{reads}
+
+
+async def main() -> None:
+    await create_tables()
+    try:
+        await show_user(await add_user({name!r}))
+    finally:
+        await engine.dispose()
+"""
+        imports = (
+            "from sqlalchemy import select",
+            "from sqlalchemy.ext.asyncio import AsyncAttrs, async_sessionmaker, "
+            "create_async_engine",
+            orm_import,
+        )
+        return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)
+
+
+def _after_select(result: ExperimentResult) -> StateSnapshot | None:
+    """The user's state right after the SELECT, before any fix touched it."""
+    return next((s for s in result.states if s.step == READ_STEP), None)
+
+
+SCENARIO = DeferredColumn()

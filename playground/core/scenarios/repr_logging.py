@@ -1,0 +1,339 @@
+"""Logging and ``__repr__``: a repr that reads columns, called on an expired object.
+
+``logger.info("saved %r", user)`` formats its message inside the logging machinery,
+which catches the error, prints "--- Logging error ---" to stderr and lets the program
+go on without the log line. The same repr in an f-string raises where it is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from sqlalchemy import inspect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from ..explain import committed_rows, failure, greenlet_error, how_raised
+from ..models import TABLE_PREFIX
+from ..names import visible
+from ..results import ExperimentResult, Explanation, Fix, Script
+from .api import Option, Run, Scenario, expire_on_commit
+from .script import lines, marked, render_script
+
+FSTRING = "fstring"
+EXPIRE = "expire_on_commit"
+SAFE_REPR = "loaded_only_repr"
+REFRESH = "refresh_after_commit"
+
+LOGGER_NAME = "app"
+LOG_FORMAT = "%(levelname)s:%(name)s:%(message)s"
+"""logging's own default format, as ``basicConfig`` sets it in the script."""
+LOGGING_ERROR = "--- Logging error ---"
+LOG_LINE = "log line: "
+"""The prefix of the run's note that holds a line the log really received."""
+
+LAZY_CALL = 'logger.info("saved %r", user)'
+EAGER_CALL = 'logger.info(f"saved {user!r}")'
+
+FIX_NO_EXPIRE = Fix("keep values", "async_sessionmaker(engine, expire_on_commit=False)")
+FIX_SAFE = Fix("repr without IO", "def __repr__(self): values = inspect(self).dict  # loaded only")
+FIX_REFRESH = Fix("reload inside the greenlet", "await session.refresh(user)  # before logging")
+
+
+class ReprModel(DeclarativeBase):
+    """A registry of its own: the lab's users table mapped again, with other reprs.
+
+    Its metadata is never created or dropped; the lab's own models make the table.
+    """
+
+
+class ReadingUser(ReprModel):
+    """A user whose ``__repr__`` reads its columns, as most hand-written reprs do."""
+
+    __tablename__ = f"{TABLE_PREFIX}users"
+
+    uid: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+
+    def __repr__(self) -> str:
+        return f"User(uid={self.uid!r}, name={self.name!r})"
+
+
+class PeekingUser(ReprModel):
+    """A user whose ``__repr__`` shows only the values already loaded, never loading any."""
+
+    __table__ = ReadingUser.__table__
+
+    def __repr__(self) -> str:
+        values = inspect(self).dict
+        return f"User(uid={values.get('uid', '?')!r}, name={values.get('name', '?')!r})"
+
+
+class CapturingHandler(logging.Handler):
+    """A log handler keeping its lines in memory, and its error reports too, not on stderr.
+
+    ``emit`` does what ``StreamHandler.emit`` does: format, and on any error hand over to
+    ``handleError``. That is logging's own, run with ``sys.stderr`` pointed at a buffer
+    for the moment it prints (nothing else runs meanwhile), so under the app nothing
+    reaches the terminal, and the text is exactly what a program would print.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter(LOG_FORMAT))
+        self.lines: list[str] = []
+        self.errors = io.StringIO()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(self.format(record))
+        except Exception:
+            self.handleError(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+        with contextlib.redirect_stderr(self.errors):
+            super().handleError(record)
+
+
+@contextlib.contextmanager
+def captured_logger() -> Iterator[tuple[logging.Logger, CapturingHandler]]:
+    """The scenario's logger, at INFO, writing only to a capturing handler while inside."""
+    logger = logging.getLogger(LOGGER_NAME)
+    handler = CapturingHandler()
+    saved = (logger.level, logger.propagate)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        yield logger, handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
+class ReprLogging(Scenario):
+    """Commit a user, log it with ``%r``, and go on; or format it in an f-string."""
+
+    group = "Serializing and logging"
+    order = 75
+    title = "Logging an expired object"
+    shows = (
+        '`logger.info("saved %r", user)` swallows MissingGreenlet: '
+        '"--- Logging error ---" on stderr, the line lost, the program goes on; an f-string '
+        "raises it; fixed by a repr of loaded values only or a refresh"
+    )
+    summary = 'commit a user, then logger.info("saved %r", user), then carry on'
+    read_expression = "uid"
+    options = (
+        Option(
+            key=FSTRING,
+            label="f-string message",
+            hint='logger.info(f"saved {user!r}")',
+            short="f-string",
+        ),
+        expire_on_commit(),
+        Option(
+            key=SAFE_REPR,
+            label="repr of loaded values",
+            hint="__repr__ reads inspect(self).dict",
+            short="safe repr",
+            fix=True,
+        ),
+        Option(
+            key=REFRESH,
+            label="refresh after commit",
+            hint="await session.refresh(user)",
+            short="refresh",
+            fix=True,
+        ),
+    )
+
+    async def run(self, run: Run) -> object:
+        settings = run.settings
+        session = run.session
+        cls: Any = PeekingUser if settings[SAFE_REPR] else ReadingUser
+        user = cls(name=run.user_input)
+        run.step("user = User(name=...)")
+        run.track(user)
+        run.observe()
+        run.step("session.add(user)")
+        session.add(user)
+        run.step("await session.flush(); uid = user.uid")
+        await session.flush()
+        uid: int = user.uid
+        run.observe()
+        run.step("await session.commit()")
+        await session.commit()
+        run.record_commit(user, run.user_input)
+        run.observe()
+        if settings[REFRESH]:
+            await run.refresh(user)
+        with captured_logger() as (logger, handler):
+            if settings[FSTRING]:
+                # The f-string is built before logging is called: nothing catches its error.
+                run.read(EAGER_CALL, lambda: logger.info(f"saved {user!r}"))
+            else:
+                run.read(LAZY_CALL, lambda: logger.info("saved %r", user))
+        for line in handler.lines:
+            run.note(LOG_LINE + line)
+        if handler.errors.getvalue():
+            run.stderr.append(handler.errors.getvalue())
+        run.step("print(uid)  # the program goes on")
+        return uid
+
+    def explain(self, result: ExperimentResult) -> Explanation:
+        error = result.outcome.error
+        logged = [n[len(LOG_LINE) :] for n in result.notes if n.startswith(LOG_LINE)]
+        if error is not None:
+            if error.involves_missing_greenlet:
+                return greenlet_error(
+                    result,
+                    "MissingGreenlet from __repr__, raised by the f-string",
+                    "the f-string called repr(user) before logging ran; nothing caught it",
+                    (
+                        "The commit expired uid and name; the f-string called repr(user) "
+                        "right where it is written, and the repr read uid, which needed a "
+                        "SELECT outside the greenlet.",
+                        "logging was never even called: an f-string is built before the call, "
+                        "so its error propagates like any other and stops the program.",
+                    ),
+                    (FIX_SAFE, FIX_REFRESH, FIX_NO_EXPIRE),
+                )
+            return failure(result, how_raised(error))
+        if LOGGING_ERROR in result.stderr:
+            return self._explain_swallowed(result, logged)
+        how = "the object still held its values"
+        if result.setting(SAFE_REPR):
+            how = "the repr showed only what was loaded and loaded nothing"
+        if result.setting(REFRESH):
+            how = "refresh() had reloaded the values inside the greenlet"
+        if not result.setting(EXPIRE):
+            how = "expire_on_commit=False kept the values through the commit"
+        return Explanation(
+            f"logged, then {result.outcome.expression} = {result.outcome.value}",
+            f"the log line was written: {how}",
+            (
+                f"The log received: {visible(logged[0])}" if logged else "Nothing was logged.",
+                f"repr(user) needed no IO: {how}.",
+            ),
+        )
+
+    def _explain_swallowed(self, result: ExperimentResult, logged: list[str]) -> Explanation:
+        text = result.stderr
+        raised = re.findall(r"^(sqlalchemy\.exc\.\w+): ", text, re.MULTILINE)
+        refused = raised[-1].rsplit(".", 1)[-1] if raised else "an exception"
+        reports = text.count(LOGGING_ERROR)
+        twice = "Unable to print the message and arguments" in text
+        why = [
+            "The commit expired uid and name. logging formats the message only when a "
+            "handler writes it, so repr(user) ran inside the handler, read uid, and needed a "
+            "SELECT outside the greenlet.",
+            f"The handler caught the {refused} and printed {reports} logging error report"
+            f"{'s' if reports > 1 else ''} to stderr; logger.info returned normally, the "
+            "program went on, and the line never reached the log"
+            + (f" (it received: {visible(logged[0])})." if logged else "."),
+        ]
+        if twice:
+            why.append(
+                "Even the report's own 'Arguments:' line failed: printing the arguments calls "
+                "repr(user) again, so stderr says 'Unable to print the message and arguments'."
+            )
+        why += [
+            "Nothing raised, so no except clause sees it and no error handler or test fails; "
+            "the only trace is on stderr, easy to miss among other output.",
+            committed_rows(result),
+        ]
+        every = text.splitlines()
+        # Frame lines are indented; the unindented ones tell the story (types, SQL, advice).
+        excerpt = [visible(line) for line in every if line.strip() and not line[0].isspace()]
+        heading = (
+            f"What stderr received ({len(every)} lines; frames left out here; the script "
+            "prints them all):"
+        )
+        return Explanation(
+            "Logging error: the log line was lost, the program went on",
+            f"logging caught {refused} from __repr__ and wrote '{LOGGING_ERROR}' to stderr",
+            tuple(why),
+            (FIX_SAFE, FIX_REFRESH, FIX_NO_EXPIRE),
+            (heading, *excerpt),
+        )
+
+    def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
+        chosen = self.settings(settings)
+        if chosen[SAFE_REPR]:
+            repr_lines = lines(
+                marked("    def __repr__(self) -> str:  # shows what is loaded, loads nothing"),
+                marked("        values = inspect(self).dict"),
+                marked(
+                    "        return f\"User(uid={values.get('uid', '?')!r}, "
+                    "name={values.get('name', '?')!r})\""
+                ),
+            )
+        else:
+            repr_lines = lines(
+                marked("    def __repr__(self) -> str:", False),
+                marked('        return f"User(uid={self.uid!r}, name={self.name!r})"', False),
+            )
+        steps = lines(
+            f"        user = User(name={name!r})",
+            "        session.add(user)",
+            "        await session.flush()",
+            "        uid = user.uid",
+            "        await session.commit()",
+            marked("        await session.refresh(user)") if chosen[REFRESH] else None,
+            marked(f"        {EAGER_CALL}")
+            if chosen[FSTRING]
+            else marked(f"        {LAZY_CALL}", False),
+            "        print(uid)  # the program goes on",
+        )
+        body = f"""
+logging.basicConfig(level=logging.INFO)
+logger = logging.getLogger({LOGGER_NAME!r})
+
+engine = create_async_engine(DATABASE_URL)
+{marked(f"Session = async_sessionmaker(engine, expire_on_commit={chosen[EXPIRE]})")}
+session = Session()
+
+
+class Model(DeclarativeBase):
+    pass
+
+
+class User(Model):
+    __tablename__ = "playground_users"
+
+    uid: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+
+{repr_lines}
+
+
+async def create_tables() -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(Model.metadata.create_all)
+
+
+async def main() -> None:
+    await create_tables()
+    try:
+{steps}
+    finally:
+        await session.close()
+        await engine.dispose()
+"""
+        imports = lines(
+            "import logging",
+            "",
+            marked("from sqlalchemy import inspect") if chosen[SAFE_REPR] else None,
+            "from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine",
+            "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column",
+        )
+        return render_script(f"{self.title}: {self.summary}", chosen, url, (imports,), body)
+
+
+SCENARIO = ReprLogging()
