@@ -10,9 +10,11 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import __version__
 from .core.database import DatabaseProblem, default_database_path, default_url
+from .core.names import visible
 from .core.scenarios import DEFAULT_SCENARIO, SCENARIOS
 
 
@@ -71,7 +73,7 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     if unknown:
         own = ", ".join(o.flag for o in SCENARIOS[args.scenario].options) or "none"
         parser.error(
-            f"{unknown[0]} is not a switch of {args.scenario} (its switches: {own}); "
+            f"{visible(unknown[0])} is not a switch of {args.scenario} (its switches: {own}); "
             "pick the scenario with --scenario NAME first"
         )
     return args
@@ -112,6 +114,16 @@ SUBCOMMANDS = {
 """Each subcommand is a module with ``main(argv) -> int``, imported only when asked for."""
 
 
+def fail(text: str) -> int:
+    """Say why the app cannot start, in one line on stderr, and give the exit status 2.
+
+    Everything in the line is made visible: a path or URL the user typed can hold
+    newlines or terminal escapes, which must neither split the line nor drive the terminal.
+    """
+    print(f"playground: {visible(text)}", file=sys.stderr)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in SUBCOMMANDS:
@@ -122,24 +134,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_arguments(argv)
     scenario = SCENARIOS[args.scenario]
     settings = _settings(args)
-    url = args.db or default_url()
+    url = default_url() if args.db is None else args.db
+    try:
+        from .core.database import parse_url
+
+        parse_url(url)
+    except DatabaseProblem as exc:
+        return fail(str(exc))
     if args.print_script:
         sys.stdout.write(scenario.script(settings, url).text)
         return 0
+    try:
+        exports_dir = Path.cwd()
+    except OSError:
+        return fail(
+            "the current folder no longer exists (it was deleted or moved away); "
+            "change to another folder and start again"
+        )
     try:
         if args.db is None:
             default_database_path().parent.mkdir(parents=True, exist_ok=True)
         asyncio.run(_preflight(url))
     except DatabaseProblem as exc:
-        print(f"playground: {exc}", file=sys.stderr)
-        return 2
+        return fail(str(exc))
     except OSError as exc:
-        print(f"playground: cannot prepare {default_database_path()}: {exc}", file=sys.stderr)
-        return 2
+        return fail(f"cannot prepare {default_database_path()}: {exc}")
 
     from .ui.app import make_app
 
-    app = make_app(url, scenario=args.scenario, settings=settings)
+    app = make_app(url, scenario=args.scenario, settings=settings, exports_dir=exports_dir)
     app.run()
     return app.return_code or 0
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from textual.widgets import Static
 
 from playground.core.lab import Lab
 from playground.core.scenarios import SCENARIOS
@@ -57,18 +58,26 @@ async def test_database_locked_by_another_process(tmp_path: Path):
     path = tmp_path / "locked.db"
     await make_database(path, ["first"])
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sqlite3, sys\n"
-         f"conn = sqlite3.connect({str(path)!r}, isolation_level=None)\n"
-         "conn.execute('BEGIN IMMEDIATE')  # a write lock: readers may still read\n"
-         "print('locked', flush=True)\n"
-         "sys.stdin.readline()\n"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys\n"
+            f"conn = sqlite3.connect({str(path)!r}, isolation_level=None)\n"
+            "conn.execute('BEGIN IMMEDIATE')  # a write lock: readers may still read\n"
+            "print('locked', flush=True)\n"
+            "sys.stdin.readline()\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        app = make_app(f"sqlite+aiosqlite:///{path}?timeout=0.2", exports_dir=tmp_path,
-                       settings={"expire_on_commit": False})
+        app = make_app(
+            f"sqlite+aiosqlite:///{path}?timeout=0.2",
+            exports_dir=tmp_path,
+            settings={"expire_on_commit": False},
+        )
         async with app.run_test(size=SIZE) as pilot:
             await add(pilot, "blocked")
             blocked = entries(app)[-1]
@@ -171,7 +180,9 @@ def test_not_a_database_is_left_unchanged(tmp_path: Path):
     before = path.read_bytes()
     result = subprocess.run(
         [sys.executable, "-m", "playground", "--db", f"sqlite+aiosqlite:///{path}"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2 and "file is not a database" in result.stderr
     assert "Traceback" not in result.stderr
@@ -182,8 +193,119 @@ def test_not_a_database_is_left_unchanged(tmp_path: Path):
 def test_missing_directory_is_one_clear_line(tmp_path: Path, where: str):
     result = subprocess.run(
         [sys.executable, "-m", "playground", "--db", f"sqlite+aiosqlite:///{tmp_path / where}"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "missing-dir").exists()
+
+
+FOREIGN_TABLE = "CREATE TABLE playground_users (id INTEGER PRIMARY KEY, email TEXT NOT NULL)"
+
+
+def replace_with_a_foreign_table(path: Path) -> None:
+    """Another program drops the playground's users table and puts its own there."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE playground_posts")
+        conn.execute("DROP TABLE playground_users")
+        conn.execute(FOREIGN_TABLE)
+        conn.execute("INSERT INTO playground_users (email) VALUES ('someone@example.org')")
+
+
+def foreign_rows(path: Path) -> list[tuple[int, str]]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT id, email FROM playground_users").fetchall()
+
+
+def last_note(app) -> str:
+    log = app.query_one(CommitLog)
+    return str(log.get_option_at_index(log.option_count - 1).prompt) if log.option_count else ""
+
+
+async def loaded(pilot) -> None:
+    """Wait until the database is open and the users table is on screen."""
+    await settle(pilot, lambda: "row" in str(pilot.app.query_one("#users").border_subtitle))
+
+
+async def bulk_ends_with_a_log_entry(pilot, says: str) -> str:
+    """Ask for a failing bulk add; the log names the rows in and the cause, the form recovers."""
+    app = pilot.app
+    await start_bulk(pilot, 1000, until_first_batch=False)
+    await settle(pilot, lambda: "bulk add:" in last_note(app))
+    note = last_note(app)
+    assert "0 of 1,000 users committed" in note and says in note
+    message = app.query_one("#message", Static)
+    assert message.display and not app.query_one("#bulk-progress").display
+    assert "0 of 1,000 users committed" in str(message.render())
+    assert "stop bulk" not in app.export_screenshot(), "Ctrl+G is not offered any more"
+    return note
+
+
+async def test_bulk_add_on_an_overwritten_file_ends_with_a_log_entry(tmp_path: Path):
+    path = tmp_path / "overwritten.db"
+    app = make_app(f"sqlite+aiosqlite:///{path}", exports_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        path.write_bytes(b"overwritten by another program\n" * 200)
+        await bulk_ends_with_a_log_entry(pilot, "file is not a database")
+        assert app.is_running
+
+
+async def test_bulk_add_into_a_foreign_table_ends_with_a_log_entry(tmp_path: Path):
+    path = tmp_path / "swapped.db"
+    app = make_app(f"sqlite+aiosqlite:///{path}", exports_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        replace_with_a_foreign_table(path)
+        await bulk_ends_with_a_log_entry(pilot, "no column named name")
+    assert foreign_rows(path) == [(1, "someone@example.org")]
+
+
+def test_a_foreign_table_at_start_is_one_line_and_left_alone(tmp_path: Path):
+    path = tmp_path / "theirs.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute(FOREIGN_TABLE)
+        conn.execute("INSERT INTO playground_users (email) VALUES ('someone@example.org')")
+    before = path.read_bytes()
+    result = subprocess.run(
+        [sys.executable, "-m", "playground", "--db", f"sqlite+aiosqlite:///{path}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert "playground_users that is not the playground's" in line
+    assert "columns: id, email" in line and "never drops or alters it" in line
+    assert path.read_bytes() == before, "no table was created, dropped or altered"
+
+
+async def test_the_app_refuses_a_foreign_table_at_start(tmp_path: Path):
+    """The app's own open refuses too (the table may appear after the command line's check)."""
+    path = tmp_path / "theirs.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute(FOREIGN_TABLE)
+    app = make_app(f"sqlite+aiosqlite:///{path}", exports_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: not app.is_running)
+    assert app.return_code == 2
+    with sqlite3.connect(path) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    assert tables == ["playground_users"]
+
+
+async def test_reset_refuses_a_foreign_table(tmp_path: Path):
+    path = tmp_path / "swapped.db"
+    app = make_app(f"sqlite+aiosqlite:///{path}", exports_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        replace_with_a_foreign_table(path)
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        await pilot.press("y")
+        message = app.query_one("#message", Static)
+        await settle(pilot, lambda: "reset failed" in str(message.render()))
+        assert "playground_users that is not the playground's" in str(message.render())
+    assert foreign_rows(path) == [(1, "someone@example.org")]

@@ -33,6 +33,26 @@ class BulkResult:
     cancelled: bool
     duration_ms: float
     error: ExceptionInfo | None = None
+    """What stopped it: a failed batch, or failing to read the table afterwards."""
+    rows: tuple[tuple[int, str], ...] = ()
+    """The newest rows of the users table once it ended."""
+    total: int | None = None
+    """How many rows the users table holds once it ended; None when it could not be read."""
+
+
+async def read_table(lab: Lab) -> tuple[list[tuple[int, str]], int | None, ExceptionInfo | None]:
+    """The newest rows and the row count, or the reason they could not be read.
+
+    After a failed batch the database may be gone (a server down, a file overwritten,
+    a table replaced), so reading it can fail too; the caller still gets an answer.
+    """
+    try:
+        rows = await lab.fetch_users()
+        return rows, await lab.count_users(), None
+    except LabClosed:
+        return [], None, None
+    except Exception as exc:
+        return [], None, describe_exception(exc)
 
 
 async def bulk_add(
@@ -44,7 +64,11 @@ async def bulk_add(
     progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> BulkResult:
-    """Insert ``count`` users named ``f"{prefix} {n}"``, one transaction per batch."""
+    """Insert ``count`` users named ``f"{prefix} {n}"``, one transaction per batch.
+
+    It never raises for a database failure: the result says how many rows are in, why
+    it stopped, and what the table holds afterwards, so the screen can always recover.
+    """
     t0 = time.perf_counter()
     inserted = batches = 0
     error = None
@@ -67,11 +91,15 @@ async def bulk_add(
         if progress is not None:
             progress(inserted, count)
         await asyncio.sleep(0)
+    cancelled = inserted < count and error is None
+    table, total, read_error = await read_table(lab)
     return BulkResult(
         requested=count,
         inserted=inserted,
         batches=batches,
-        cancelled=inserted < count and error is None,
+        cancelled=cancelled,
         duration_ms=(time.perf_counter() - t0) * 1000,
-        error=error,
+        error=error or read_error,
+        rows=tuple(table),
+        total=total,
     )

@@ -6,16 +6,31 @@ line can exit cleanly instead of printing a traceback.
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from collections.abc import Mapping
 from contextlib import closing
 from pathlib import Path
 
 from platformdirs import user_data_path
+from sqlalchemy import Connection, inspect
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 
+from .models import Model
+from .names import visible
+
 APP_NAME = "playground"
 EXTRA_FOR_DRIVER = {"asyncpg": "postgres"}
+MASK = "***"
+
+SECRET_KEY = re.compile(r"pass|pwd|secret|token", re.IGNORECASE)
+"""Query parameters whose value is a secret: asyncpg takes ``?password=`` as the password."""
+
+_USERINFO_SECRET = re.compile(r"^([^\s:/@]*):\S*@")
+_QUERY_SECRET = re.compile(
+    r"([?&;][^=&;#\s]*(?:pass|pwd|secret|token)[^=&;#\s]*=)[^&;#\s]*", re.IGNORECASE
+)
 
 
 class DatabaseProblem(Exception):
@@ -31,22 +46,76 @@ def default_url() -> str:
     return f"sqlite+aiosqlite:///{default_database_path()}"
 
 
+def redact(text: str) -> str:
+    """A URL typed by a user, shown safely even when it does not parse.
+
+    The password between ``user:`` and ``@`` and every secret-looking query value are
+    masked, and control characters are written as escapes, so nothing typed reaches the
+    terminal as a password or as an escape sequence.
+    """
+    scheme, separator, rest = text.strip().partition("://")
+    if not separator:
+        scheme, rest = "", scheme
+    rest = _USERINFO_SECRET.sub(lambda m: f"{m[1]}:{MASK}@", rest, count=1)
+    return visible(scheme + separator + _QUERY_SECRET.sub(lambda m: f"{m[1]}{MASK}", rest))
+
+
+def secrets_of(url: URL) -> list[str]:
+    """Every secret the URL carries: its password and secret-looking query values."""
+    found = [str(url.password)] if url.password else []
+    for key, value in url.query.items():
+        if SECRET_KEY.search(key):
+            found += [value] if isinstance(value, str) else list(value)
+    return [secret for secret in found if secret]
+
+
+def safe_url(url: URL, *, keep_secret_query: bool = True) -> str:
+    """The URL as text with every secret masked (or, if asked, secret query keys dropped).
+
+    ``render_as_string(hide_password=True)`` hides only the password between ``:`` and
+    ``@``; a password given as ``?password=`` would show, so the query is filtered too.
+    """
+    query = {
+        key: (MASK if keep_secret_query else None) if SECRET_KEY.search(key) else value
+        for key, value in url.query.items()
+    }
+    bare = URL.create(
+        url.drivername,
+        url.username,
+        MASK if url.password else None,
+        url.host,
+        url.port,
+        url.database,
+        {key: value for key, value in query.items() if value is not None},
+    )
+    return visible(bare.render_as_string(hide_password=False).replace("%2A%2A%2A", MASK))
+
+
+def without_secrets(text: str, url: URL) -> str:
+    """``text`` with every secret of ``url`` replaced by the mask."""
+    for secret in sorted(secrets_of(url), key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
+
 def parse_url(text: str) -> URL:
     """Parse and check a URL: it must name an installed asyncio driver."""
+    if not text.strip():
+        raise DatabaseProblem("the database URL is empty; give one, or leave out --db")
     try:
         url = make_url(text)
     except (sa_exc.ArgumentError, ValueError) as exc:
-        raise DatabaseProblem(f"not a database URL: {text!r} ({exc})") from None
+        raise DatabaseProblem(f"not a database URL: {redact(text)} ({redact(str(exc))})") from None
     try:
         dialect_cls = url.get_dialect()
     except sa_exc.NoSuchModuleError:
         raise DatabaseProblem(
-            f"unknown database driver {url.drivername!r}; "
+            f"unknown database driver {visible(url.drivername)!r}; "
             "try sqlite+aiosqlite:// or postgresql+asyncpg://"
         ) from None
     if not getattr(dialect_cls, "is_async", False):
         raise DatabaseProblem(
-            f"{url.drivername!r} is not an asyncio driver; "
+            f"{visible(url.drivername)!r} is not an asyncio driver; "
             "the lab needs one, e.g. sqlite+aiosqlite:// or postgresql+asyncpg://"
         )
     try:
@@ -55,7 +124,9 @@ def parse_url(text: str) -> URL:
         driver = url.get_driver_name()
         extra = EXTRA_FOR_DRIVER.get(driver)
         hint = f'; install it with: pip install "playground[{extra}]"' if extra else ""
-        raise DatabaseProblem(f"the {driver} driver is not installed ({exc}){hint}") from None
+        raise DatabaseProblem(
+            f"the {visible(driver)} driver is not installed ({visible(str(exc))}){hint}"
+        ) from None
     return url
 
 
@@ -81,22 +152,20 @@ def sqlite_path(url: URL) -> Path | None:
 
 
 def describe(url: URL) -> str:
-    """A one-line, password-free description of where the data lives."""
+    """A one-line, password-free description of where the data lives, safe to print."""
     if is_memory(url):
         return "in-memory SQLite (gone when the app quits)"
     path = sqlite_path(url)
     if path is not None:
-        return f"SQLite file {path}"
-    return url.render_as_string(hide_password=True)
+        return f"SQLite file {visible(str(path))}"
+    return safe_url(url)
 
 
 def explain_connect_error(url: URL, exc: BaseException) -> str:
     """One line saying why the database could not be opened, never with the password."""
     detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     first = detail[0] if detail else type(exc).__name__
-    if url.password:
-        first = first.replace(str(url.password), "***")
-    return f"cannot open {describe(url)}: {first}"
+    return f"cannot open {describe(url)}: {visible(without_secrets(first, url))}"
 
 
 def check_sqlite_file(url: URL) -> None:
@@ -113,5 +182,48 @@ def check_sqlite_file(url: URL) -> None:
     try:
         with closing(sqlite3.connect(path)) as conn:
             conn.execute("PRAGMA schema_version")
+            found = {
+                name: [
+                    row[0] for row in conn.execute("SELECT name FROM pragma_table_info(?)", (name,))
+                ]
+                for name in Model.metadata.tables
+            }
     except sqlite3.Error as exc:
-        raise DatabaseProblem(f"cannot open {describe(url)}: {exc}") from None
+        raise DatabaseProblem(f"cannot open {describe(url)}: {visible(str(exc))}") from None
+    problem = schema_problem({name: cols for name, cols in found.items() if cols}, describe(url))
+    if problem is not None:
+        raise DatabaseProblem(problem)
+
+
+def existing_columns(conn: Connection) -> dict[str, list[str]]:
+    """The columns of each playground table that already exists, read without changing it."""
+    inspector = inspect(conn)
+    return {
+        name: [column["name"] for column in inspector.get_columns(name)]
+        for name in Model.metadata.tables
+        if inspector.has_table(name)
+    }
+
+
+def schema_problem(found: Mapping[str, list[str]], where: str) -> str | None:
+    """Why an existing table of the playground's name is someone else's, or None.
+
+    A table is the playground's when its columns are exactly the model's; anything else
+    belongs to someone, and the lab refuses to write to it, drop it or alter it.
+    """
+    for name, table in Model.metadata.tables.items():
+        if name not in found:
+            continue
+        columns = list(found[name])
+        ours = [column.name for column in table.columns]
+        if sorted(columns) == sorted(ours):
+            continue
+        shown = ", ".join(visible(column) for column in columns[:6])
+        if len(columns) > 6:
+            shown += f" and {len(columns) - 6} more"
+        return (
+            f"{where} already has a table {name} that is not the playground's "
+            f"(columns: {shown or 'none'}; the playground's: {', '.join(ours)}); "
+            "the lab never drops or alters it: give another database with --db"
+        )
+    return None

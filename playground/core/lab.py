@@ -31,10 +31,13 @@ from .capture import SqlRecorder, describe_exception
 from .database import (
     DatabaseProblem,
     check_sqlite_file,
+    describe,
+    existing_columns,
     explain_connect_error,
     is_memory,
     is_sqlite,
     parse_url,
+    schema_problem,
 )
 from .models import Model, User
 from .results import ExceptionInfo, ExperimentResult, Outcome, SqlStatement
@@ -139,6 +142,11 @@ class Lab:
     def backend(self) -> str:
         return self.url.get_backend_name()
 
+    @property
+    def where(self) -> str:
+        """Where the data lives, in one line with no password: safe to show anywhere."""
+        return describe(self.url)
+
     async def open(self) -> None:
         """Create the engine, make the tables if missing, and start the session."""
         check_sqlite_file(self.url)
@@ -153,14 +161,20 @@ class Lab:
             if self.url.get_driver_name() == "asyncpg":
                 kwargs["connect_args"] = {"timeout": CONNECT_TIMEOUT}
         engine = create_async_engine(self.url, **kwargs)
+        problem = None
         try:
             async with engine.begin() as conn:
-                await conn.run_sync(Model.metadata.create_all)
+                # Someone else's table under the playground's name is left exactly as it is.
+                problem = schema_problem(await conn.run_sync(existing_columns), self.where)
+                if problem is None:
+                    await conn.run_sync(Model.metadata.create_all)
         except Exception as exc:
+            problem = explain_connect_error(self.url, exc)
+        if problem is not None:
             await engine.dispose()
             # Let the driver's worker finish closing before anyone closes the loop.
             await asyncio.sleep(0.05)
-            raise DatabaseProblem(explain_connect_error(self.url, exc)) from exc
+            raise DatabaseProblem(problem)
         self.engine = engine
         self._recorder = SqlRecorder(engine.sync_engine)
         self._sessionmaker = async_sessionmaker(engine, expire_on_commit=True)
@@ -279,12 +293,19 @@ class Lab:
             await self.session.close()
 
     async def reset(self) -> None:
-        """Drop the playground's own tables (and nothing else), then create them afresh."""
+        """Drop the playground's own tables (and nothing else), then create them afresh.
+
+        A table of the playground's name with other columns is someone else's: the reset
+        refuses with a ``DatabaseProblem`` before dropping anything.
+        """
         async with self.lock:
             if self.engine is None or self._session is None:
                 raise LabClosed("the lab is not open")
             await self._session.close()
             async with self.engine.begin() as conn:
+                problem = schema_problem(await conn.run_sync(existing_columns), self.where)
+                if problem is not None:
+                    raise DatabaseProblem(problem)
                 await conn.run_sync(Model.metadata.drop_all)
                 await conn.run_sync(Model.metadata.create_all)
 

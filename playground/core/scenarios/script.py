@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 
 from sqlalchemy.engine import URL, make_url
 
+from ..database import SECRET_KEY
 from ..results import Script
 
 MARK = "# <-"
@@ -65,10 +66,12 @@ def script_url(url: str) -> str:
 
 
 def without_password(url: URL) -> str:
-    """The URL as text with no password at all (``URL.set(password=None)`` keeps it)."""
-    bare = URL.create(
-        url.drivername, url.username, None, url.host, url.port, url.database, url.query
-    )
+    """The URL as text with no password at all, nor a ``?password=`` or other secret.
+
+    ``URL.set(password=None)`` keeps the password, so the URL is built afresh.
+    """
+    query = {key: value for key, value in url.query.items() if not SECRET_KEY.search(key)}
+    bare = URL.create(url.drivername, url.username, None, url.host, url.port, url.database, query)
     return bare.render_as_string(hide_password=False)
 
 
