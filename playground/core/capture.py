@@ -169,7 +169,14 @@ def _chain(exc: BaseException) -> Iterator[tuple[BaseException, str]]:
 
 
 def describe_exception(exc: BaseException) -> ExceptionInfo:
-    """Turn a live exception into plain data: its chain, traceback and SQLAlchemy extras."""
+    """Turn a live exception into plain data: its chain, traceback and SQLAlchemy extras.
+
+    An exception that already carries that data as ``exception_info`` (one reported by
+    a child process) is described by it, so the lab shows the child's own chain.
+    """
+    reported = getattr(exc, "exception_info", None)
+    if isinstance(reported, ExceptionInfo):
+        return reported
     chain = tuple(
         ExceptionLink(
             type_name=f"{type(link).__module__}.{type(link).__qualname__}",
