@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from textual import events
+from textual.keys import _character_to_key
 from textual.pilot import Pilot
 
 from playground.ui.app import PlaygroundApp
@@ -49,3 +51,26 @@ async def add(pilot: Pilot[None], name: str) -> None:
     await pilot.press(*name) if name else None
     await pilot.press("enter")
     await settle(pilot, lambda: len(entries(app)) > before)  # type: ignore[arg-type]
+
+
+def key_event(char: str) -> events.Key:
+    """The key event a terminal's parser makes for one typed character."""
+    if char in "\r\n":
+        return events.Key("enter", "\r")
+    if char == "\t":
+        return events.Key("tab", "\t")
+    return events.Key(_character_to_key(char), char)
+
+
+def burst(app: PlaygroundApp, keys: list[events.Key | str]) -> None:
+    """Deliver keys the way a fast typist or a non-bracketed paste does: all at once.
+
+    Pilot's ``press`` waits for each key to be handled before the next, which hides any
+    ordering problem; a terminal does not wait.
+    """
+    for key in keys:
+        if isinstance(key, str):
+            for event in map(key_event, key):
+                app.post_message(event)
+        else:
+            app.post_message(key)

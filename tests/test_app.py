@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from playground.ui.app import PlaygroundApp
+import sqlite3
+from pathlib import Path
+
+from textual import events
+from textual.widgets import Static
+
+from playground.ui.app import MIN_HEIGHT, MIN_WIDTH, PlaygroundApp, make_app
+from playground.ui.screens import ConfirmQuit, SaveElsewhere
 from playground.ui.widgets import NameInput
 
-from .pilot import add, entries, log_text, settle, table_rows
+from .pilot import add, burst, entries, log_text, settle, table_rows
 
 SIZE = (100, 32)
 
@@ -106,3 +113,162 @@ async def test_hints_show_at_80x24(app_factory):
         hints = list(app.query(".option-hint"))
         assert len(hints) == 2 and all(hint.display for hint in hints)
         assert all(hint.region.height == 1 for hint in hints)
+
+
+def message(app: PlaygroundApp) -> str:
+    return str(app.query_one("#message", Static).render())
+
+
+def committed(path: Path) -> list[str]:
+    """The names in a SQLite file, read without the app."""
+    with sqlite3.connect(path) as db:
+        return [name for (name,) in db.execute("SELECT name FROM playground_users ORDER BY uid")]
+
+
+async def test_each_enter_commits_what_was_typed_before_it(app_factory):
+    """Keys arriving all at once (a non-bracketed paste) still commit one name per line."""
+    app = app_factory(settings={"expire_on_commit": False})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.lab.engine is not None)
+        burst(app, ["alice\rbob\rcarol\r", "h1", "1\rh12\rh1", "3\r"])
+        await settle(pilot, lambda: len(entries(app)) == 6)
+        assert [r.user_input for r in entries(app)] == [
+            "alice",
+            "bob",
+            "carol",
+            "h11",
+            "h12",
+            "h13",
+        ]
+        assert app.query_one(NameInput).value == ""
+
+
+async def test_backspace_in_a_burst_deletes_what_was_typed_before_it(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.lab.engine is not None)
+        burst(app, ["abx", events.Key("backspace", "\x7f"), "c"])
+        await settle(pilot, lambda: app.query_one(NameInput).value == "abc")
+
+
+async def test_typed_format_characters_are_kept(app_factory):
+    """Zero-width joiners and direction marks typed as keys reach the database unchanged."""
+    name = "x\u202ey\u200dz \U0001f468\u200d\U0001f469\u00a0w"
+    app = app_factory(settings={"expire_on_commit": False})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.lab.engine is not None)
+        burst(app, [name + "\r"])
+        await settle(pilot, lambda: len(entries(app)) == 1)
+        assert await app.lab.fetch_users() == [(1, name)]
+        await settle(pilot, lambda: len(table_rows(app)) == 1)
+        assert table_rows(app) == [("1", "x\\u202ey\\u200dz \U0001f468\\u200d\U0001f469\\xa0w")]
+
+
+async def test_a_paste_with_a_control_character_is_refused_whole(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.lab.engine is not None)
+        await pilot.press(*"ab")
+        for pasted, says in [
+            ("nul\x00byte", "control character \\x00 at position 4 of 8"),
+            ("alice\nbob", "a line break at position 6 of 9"),
+            ("\x1b[31mred", "control character \\x1b at position 1 of 8"),
+        ]:
+            app.post_message(events.Paste(pasted))
+            await settle(pilot, lambda says=says: says in message(app))
+            assert "Paste refused" in message(app)
+            assert app.query_one(NameInput).value == "ab", "nothing of the paste went in"
+        app.post_message(events.Paste("c\u200dd"))
+        await settle(pilot, lambda: app.query_one(NameInput).value == "abc\u200dd")
+        await pilot.press("enter")
+        await settle(pilot, lambda: len(entries(app)) == 1)
+        assert entries(app)[0].user_input == "abc\u200dd"
+
+
+async def test_q_after_a_click_on_a_switch_starts_a_name(app_factory):
+    app = app_factory(settings={"expire_on_commit": False})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.lab.engine is not None)
+        assert await pilot.click("#switch-auto_refresh")
+        assert not focused_on_name(app) and app.settings["auto_refresh"] is True
+        await pilot.press(*"quinn", "enter")
+        await settle(pilot, lambda: len(entries(app)) == 1)
+        assert app.is_running and entries(app)[0].user_input == "quinn"
+        assert focused_on_name(app)
+
+
+async def test_letters_typed_right_after_tabs_go_where_the_tabs_put_the_focus(app_factory):
+    """Shift+Tab twice reaches a switch, then ``qa`` and Enter: the name is committed and no
+    switch flips, however fast the keys come."""
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.lab.engine is not None)
+        back = events.Key("shift+tab", None)
+        burst(app, [back, back, "qa\r"])
+        await settle(pilot, lambda: len(entries(app)) == 1)
+        assert entries(app)[0].user_input == "qa"
+        assert app.settings == {"expire_on_commit": True, "auto_refresh": False}
+        assert app.is_running
+
+
+async def test_ctrl_q_with_nothing_in_flight_quits_at_once(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.lab.engine is not None)
+        await pilot.press("ctrl+q")
+        await settle(pilot, lambda: not app.is_running)
+    assert app.lab.engine is None
+
+
+async def test_quit_while_a_commit_waits_asks_and_says_what_it_waits_on(tmp_path: Path):
+    path = tmp_path / "quit.db"
+    app = make_app(f"sqlite+aiosqlite:///{path}", exports_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.lab.engine is not None)
+        await app.lab.lock.acquire()  # the commit waits, as on a database lock
+        await pilot.press(*"last", "enter", "ctrl+q")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmQuit))
+        await pilot.press("n")
+        await settle(pilot, lambda: not isinstance(app.screen, ConfirmQuit))
+        assert app.is_running and "Not quitting" in message(app)
+        await pilot.press("ctrl+q")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmQuit))
+        await pilot.press("ctrl+q")
+        await settle(pilot, lambda: "Quitting after the commit of #1 finishes" in message(app))
+        assert app.is_running, "still waiting for the commit"
+        app.lab.lock.release()
+        await settle(pilot, lambda: not app.is_running)
+    assert committed(path) == ["last"], "the commit in flight finished before the exit"
+
+
+async def test_too_small_a_terminal_says_the_size_it_needs(app_factory):
+    app = app_factory()
+    async with app.run_test(size=(40, 12)) as pilot:
+        await settle(pilot, lambda: app.lab.engine is not None)
+        note = app.query_one("#too-small", Static)
+        assert note.display and note.region.height > 0
+        assert f"at least {MIN_WIDTH}x{MIN_HEIGHT}" in str(note.render())
+        assert not app.query_one("#main").display
+        await pilot.press(*"ann", "enter")
+        await pilot.pause()
+        assert entries(app) == [] and app.query_one(NameInput).value == ""
+        await pilot.resize_terminal(MIN_WIDTH, MIN_HEIGHT)
+        await settle(pilot, lambda: not note.display)
+        await add(pilot, "ann")
+        assert entries(app)[0].user_input == "ann"
+
+
+async def test_a_refused_save_names_the_path_and_saves_elsewhere(app_factory, tmp_path: Path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the folder should be")
+    app = app_factory(exports_dir=blocker)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.lab.engine is not None)
+        await pilot.press("f9")
+        await settle(pilot, lambda: isinstance(app.screen, SaveElsewhere))
+        wanted = blocker / "playground_after_commit.py"
+        assert f"not saved to {wanted}" in message(app)
+        await pilot.press("enter")
+        await settle(pilot, lambda: "Script saved to" in message(app))
+    saved = list((tmp_path / "xdg-data").rglob("playground_after_commit.py"))
+    assert len(saved) == 1 and "expire_on_commit" in saved[0].read_text()

@@ -30,11 +30,13 @@ class KeysInOrder:
     """
 
     async def _on_key(self, event: events.Key) -> None:
-        if event.is_printable:
-            return  # the widget's own key handling, below in the MRO, takes it
+        # Textual calls the ``_on_key`` of every class in the MRO, so this one runs after
+        # the subclass's own and before the widget's, unless a handler prevented it.
         assert isinstance(self, Widget)
+        if self.check_consume_key(event.key, event.character):
+            return  # text for the widget itself (a letter in an Input)
         for binding in self._bindings.key_to_bindings.get(event.key, ()):
-            if await self.run_action(binding.action):
+            if await self.app.run_action(binding.action, self):
                 event.stop()
                 event.prevent_default()
                 return
@@ -62,8 +64,6 @@ class NameInput(KeysInOrder, Input):
             event.stop()
             event.prevent_default()
             self._insert(char)
-            return
-        await super()._on_key(event)
 
     def _on_paste(self, event: events.Paste) -> None:
         event.stop()
