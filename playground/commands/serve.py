@@ -1,0 +1,500 @@
+"""``playground serve``: the app in a browser tab, one app process per tab, for a classroom.
+
+It builds on textual-serve, which starts one app process per websocket; this module adds
+what a room full of students needs: a private in-memory database per tab (or one shared
+``--db``), a cap on concurrent sessions, processes that end with their tab, and a database
+URL that travels to each process in its environment, never on a command line or a page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib.util
+import ipaddress
+import os
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+
+import jinja2
+from aiohttp import web
+from textual_serve.app_service import AppService
+from textual_serve.server import Server, to_int
+
+DB_ENV = "PLAYGROUND_DB"
+"""The child reads its database URL from here, so a password never shows in ``ps``."""
+PARENT_ENV = "PLAYGROUND_SERVE_PARENT"
+"""The server's pid, so a child whose server is already gone exits at once."""
+MEMORY_URL = "sqlite+aiosqlite://"
+DEFAULT_MAX_SESSIONS = 20
+QUIT_GRACE = 5.0
+"""Seconds a tab's app gets to quit cleanly before it is terminated, then killed."""
+HEARTBEAT = 15.0
+"""Websocket ping interval: a connection that stops answering is dropped after about this."""
+
+PAGE = jinja2.Environment(autoescape=True).from_string(
+    """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ title }}</title>
+<link rel="stylesheet" href="/static/css/xterm.css">
+<style>
+@font-face {
+  font-family: "Roboto Mono";
+  src: url("/static/fonts/RobotoMono-VariableFont_wght.ttf") format("truetype");
+  font-weight: 100 700;
+}
+html, body { margin: 0; height: 100%; background: #0c181f; color: #e8eef2; }
+body { display: flex; flex-direction: column; font: 15px/1.4 system-ui, sans-serif; }
+header { padding: 6px 12px; background: #12232d; display: flex; gap: 1.2em; flex-wrap: wrap; }
+header .shared { color: #ffd37a; }
+main { flex: 1; min-height: 0; padding: 4px; display: flex; flex-direction: column; }
+.notice { max-width: 40em; margin: 4em auto; padding: 1.5em 2em; background: #12232d; }
+button { font: inherit; padding: 0.4em 1.2em; background: #5e0ba7; color: #fff; border: 0; }
+button:hover { background: #ac5af4; cursor: pointer; }
+#ended { display: none; padding: 6px 12px; background: #3a2a00; }
+body.-closed #ended { display: block; }
+#terminal { flex: 1; min-height: 0; }
+</style>
+{% if not full %}<script src="/static/js/textual.js"></script>{% endif %}
+</head>
+<body>
+<header>
+<strong>{{ title }}</strong>
+<span class="{{ 'shared' if shared else '' }}">{{ database_note }}</span>
+<span>Type a name and press Enter, then F2 to flip the first switch.</span>
+</header>
+{% if full %}
+<div class="notice" role="status">
+<h1>The classroom is full</h1>
+<p>All {{ max_sessions }} sessions are in use, so a new one cannot start right now.
+A place frees up as soon as someone closes their tab: please try again in a minute.</p>
+<p><button type="button" onclick="location.reload()">Try again</button></p>
+</div>
+{% else %}
+<div id="ended" role="status">This session has ended (the app quit, the server stopped, or the
+connection dropped). <button type="button" onclick="location.reload()">Start a new session</button>
+</div>
+<main><div id="terminal" class="textual-terminal" data-font-size="{{ font_size }}"></div></main>
+<script>
+document.getElementById("terminal").dataset.sessionWebsocketUrl =
+  (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
+</script>
+{% endif %}
+</body>
+</html>
+"""
+)
+
+
+def _now() -> str:
+    return time.strftime("%H:%M:%S")
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` names only this machine, so no one else can reach the port."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    return bool(infos) and all(
+        ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_loopback for info in infos
+    )
+
+
+def browser_address(host: str, port: int) -> str:
+    """The address to type into a browser for a server bound to ``host`` and ``port``."""
+    if host in ("0.0.0.0", "::", ""):
+        host = socket.gethostname()
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
+
+
+class Session(AppService):
+    """One tab's app process, in its own folder, stopped for certain when the tab goes.
+
+    textual-serve starts the app through a shell and trusts it to quit when asked; here the
+    process is started directly (no shell between, no URL on its command line) and is
+    terminated, then killed, if it does not quit in time.
+    """
+
+    def __init__(
+        self,
+        number: int,
+        argv: list[str],
+        env: dict[str, str],
+        websocket: web.WebSocketResponse,
+        server: Server,
+    ) -> None:
+        super().__init__(
+            " ".join(argv),
+            write_bytes=websocket.send_bytes,
+            write_str=websocket.send_str,
+            close=websocket.close,
+            download_manager=server.download_manager,
+        )
+        self.number = number
+        self.argv = argv
+        self.extra_env = env
+        self.websocket = websocket
+        self.workdir = tempfile.mkdtemp(prefix="playground-serve-")
+        self._stopped = False
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    async def _open_app_process(
+        self, width: int = 80, height: int = 24
+    ) -> asyncio.subprocess.Process:
+        environment = self._build_environment(width=width, height=height)
+        environment.update(self.extra_env)
+        self._process = process = await asyncio.create_subprocess_exec(
+            *self.argv,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=environment,
+            cwd=self.workdir,
+            start_new_session=True,
+        )
+        assert process.stdin is not None
+        self._stdin = process.stdin
+        return process
+
+    async def run(self) -> None:
+        """Relay the app's output; when the app has ended, close the tab's connection."""
+        await super().run()
+        with contextlib.suppress(Exception):
+            await self.remote_close()
+
+    async def stop(self) -> None:
+        """Ask the app to quit, and terminate or kill it if it has not within the grace time."""
+        if self._stopped:
+            return
+        self._stopped = True
+        process = self._process
+        if process is not None and process.returncode is None:
+            with contextlib.suppress(Exception):
+                await self.send_meta({"type": "quit"})
+            if not await _exited(process, QUIT_GRACE):
+                with contextlib.suppress(ProcessLookupError):
+                    process.terminate()
+                if not await _exited(process, 3.0):
+                    with contextlib.suppress(ProcessLookupError):
+                        process.kill()
+                    await process.wait()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, 5.0)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                pass
+            self._task = None
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+async def _exited(process: asyncio.subprocess.Process, timeout: float) -> bool:
+    try:
+        await asyncio.wait_for(process.wait(), timeout)
+    except asyncio.TimeoutError:
+        return False
+    return True
+
+
+class ClassroomServer(Server):
+    """textual-serve's server with a session cap, a page of its own and no shell in between."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        child_argv: list[str],
+        child_env: dict[str, str],
+        max_sessions: int,
+        database_note: str,
+        shared: bool,
+        title: str,
+    ) -> None:
+        super().__init__(" ".join(child_argv), host=host, port=port, title=title)
+        self.child_argv = child_argv
+        self.child_env = child_env
+        self.max_sessions = max_sessions
+        self.database_note = database_note
+        self.shared = shared
+        self.sessions: dict[int, Session] = {}
+        self._opened = 0
+
+    def say(self, text: str) -> None:
+        print(f"[{_now()}] {text}", flush=True)
+
+    async def _make_app(self) -> web.Application:
+        app = web.Application()
+        app.add_routes(
+            [
+                web.get("/", self.handle_index, name="index"),
+                web.get("/ws", self.handle_websocket, name="websocket"),
+                web.get("/favicon.ico", self.handle_favicon),
+                web.static("/static", self.statics_path, name="static"),
+            ]
+        )
+        app.on_shutdown.append(self.on_shutdown)
+        return app
+
+    async def handle_favicon(self, request: web.Request) -> web.Response:
+        """No icon: an empty answer, so the browser's console stays free of 404s."""
+        return web.Response(status=204)
+
+    def is_full(self) -> bool:
+        return len(self.sessions) >= self.max_sessions
+
+    async def handle_index(self, request: web.Request) -> web.Response:  # type: ignore[override]
+        full = self.is_full()
+        if full:
+            self.say(f"page refused: all {self.max_sessions} sessions in use")
+        html = PAGE.render(
+            title=self.title,
+            full=full,
+            max_sessions=self.max_sessions,
+            database_note=self.database_note,
+            shared=self.shared,
+            font_size=min(max(to_int(request.query.get("fontsize", "16"), 16), 8), 40),
+        )
+        headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+        if full:
+            headers["Retry-After"] = "60"
+        return web.Response(
+            text=html, content_type="text/html", status=503 if full else 200, headers=headers
+        )
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        websocket = web.WebSocketResponse(heartbeat=HEARTBEAT)
+        await websocket.prepare(request)
+        if self.is_full():
+            self.say(f"session refused: all {self.max_sessions} sessions in use")
+            message = (
+                f"\r\n  The classroom is full: all {self.max_sessions} sessions are in use.\r\n"
+                "  Please try again in a minute, when someone has closed their tab.\r\n"
+            )
+            with contextlib.suppress(Exception):
+                await websocket.send_bytes(message.encode("utf-8"))
+                await websocket.close(code=1013, message=b"classroom full")
+            return websocket
+        self._opened += 1
+        session = Session(self._opened, self.child_argv, self.child_env, websocket, self)
+        self.sessions[session.number] = session
+        width = to_int(request.query.get("width", "80"), 80)
+        height = to_int(request.query.get("height", "24"), 24)
+        try:
+            await session.start(width, height)
+            self.say(
+                f"session {session.number} started (pid {session.pid}); "
+                f"{len(self.sessions)} of {self.max_sessions} in use"
+            )
+            await self._process_messages(websocket, session)
+        except asyncio.CancelledError:
+            pass
+        except Exception as error:  # a malformed message from a browser ends only its session
+            self.say(f"session {session.number}: {type(error).__name__}: {error}")
+        finally:
+            await session.stop()
+            self.sessions.pop(session.number, None)
+            with contextlib.suppress(Exception):
+                await websocket.close()
+            self.say(
+                f"session {session.number} ended (pid {session.pid}); "
+                f"{len(self.sessions)} of {self.max_sessions} in use"
+            )
+        return websocket
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """End every session's process before the server goes, so none is left behind."""
+        sessions = list(self.sessions.values())
+        if sessions:
+            self.say(f"stopping {len(sessions)} session(s)")
+        for session in sessions:
+            with contextlib.suppress(Exception):
+                await session.websocket.close(code=1001, message=b"server stopping")
+        await asyncio.gather(*(session.stop() for session in sessions), return_exceptions=True)
+
+
+async def _serve(server: ClassroomServer) -> int:
+    app = await server._make_app()
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=10.0, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, server.host, server.port)
+    try:
+        await site.start()
+    except OSError as exc:
+        print(
+            f"playground serve: cannot listen on {server.host}:{server.port}: {exc}",
+            file=sys.stderr,
+        )
+        await runner.cleanup()
+        return 2
+    port = int(runner.addresses[0][1])
+    print(f"Open {browser_address(server.host, port)} in a browser.", flush=True)
+    print(
+        f"Up to {server.max_sessions} sessions at once; {server.database_note}. "
+        "Press Ctrl+C to stop.",
+        flush=True,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        server.say("stopping")
+        await runner.cleanup()
+    return 0
+
+
+async def _check_database(url: str) -> None:
+    """Open the shared database once, as each tab will, so a bad one fails before class starts."""
+    from playground.core.lab import Lab
+
+    lab = Lab(url)
+    try:
+        await lab.open()
+    finally:
+        await lab.close()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="playground serve",
+        description=(
+            "Serve the playground to web browsers: every tab gets its own app process "
+            "and, unless --db is given, its own in-memory database."
+        ),
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8000, help="port (default: %(default)s; 0 picks a free one)"
+    )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="one database shared by every tab (default: a private in-memory SQLite per tab)",
+    )
+    parser.add_argument(
+        "--tour", action="store_true", help="serve the guided tour instead of the app"
+    )
+    parser.add_argument(
+        "--max-sessions",
+        type=int,
+        default=DEFAULT_MAX_SESSIONS,
+        metavar="N",
+        help="most tabs served at once; the next gets a polite 'full' page (default: %(default)s)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(list(argv))
+    if args.max_sessions < 1:
+        print("playground serve: --max-sessions must be at least 1", file=sys.stderr)
+        return 2
+    from playground.core.database import DatabaseProblem, describe, is_memory, parse_url
+
+    url = args.db or MEMORY_URL
+    try:
+        parsed = parse_url(url)
+        if args.db is not None and not is_memory(parsed):
+            asyncio.run(_check_database(url))
+    except DatabaseProblem as exc:
+        print(f"playground serve: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # e.g. a URL the dialect refuses; never echo the password
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if parsed.password:
+            message = message.replace(str(parsed.password), "***")
+        print(f"playground serve: cannot use {describe(parsed)}: {message}", file=sys.stderr)
+        return 2
+    shared = not is_memory(parsed)
+    if shared:
+        note = f"all tabs share one database: {describe(parsed)}"
+    else:
+        note = "each tab has its own in-memory database"
+
+    extra: list[str] = []
+    if args.tour:
+        if importlib.util.find_spec("playground.commands.tour") is None:
+            print("playground serve: this version has no tour", file=sys.stderr)
+            return 2
+        extra = ["tour"]
+    child_argv = [sys.executable, "-m", "playground.commands.serve", *extra]
+    child_env = {DB_ENV: url, PARENT_ENV: str(os.getpid())}
+
+    if not is_loopback(args.host):
+        print(
+            f"WARNING: listening on {args.host}, not on this machine's loopback address: anyone "
+            f"who can reach port {args.port} can open sessions here"
+            + (" and read and change the shared database" if shared else "")
+            + ". There is no login. Use it only on a network you trust, and stop it after class.",
+            file=sys.stderr,
+            flush=True,
+        )
+    if shared:
+        print(f"Note: {note}; students will see each other's rows.", flush=True)
+    server = ClassroomServer(
+        host=args.host,
+        port=args.port,
+        child_argv=child_argv,
+        child_env=child_env,
+        max_sessions=args.max_sessions,
+        database_note=note,
+        shared=shared,
+        title="playground tour" if args.tour else "playground",
+    )
+    return asyncio.run(_serve(server))
+
+
+def _die_with_parent() -> None:
+    """Have Linux kill this process when the server dies, even by SIGKILL, so none is orphaned."""
+    parent = os.environ.pop(PARENT_ENV, "")
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            pr_set_pdeathsig = 1
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if parent and os.getppid() != int(parent):
+        os._exit(1)
+
+
+def session_main(argv: Sequence[str]) -> int:
+    """Run one tab's app (``argv`` is empty, or ``["tour"]``) on the URL the server passed.
+
+    The URL arrives in the environment and is handed to the command line parser in this
+    process, so it never appears in this process's own command line.
+    """
+    _die_with_parent()
+    url = os.environ.pop(DB_ENV, MEMORY_URL)
+    from playground.__main__ import main as playground_main
+
+    if argv and argv[0] == "tour":
+        return playground_main(["tour", "--db", url, *argv[1:]])
+    return playground_main(["--db", url, *argv])
+
+
+if __name__ == "__main__":
+    sys.exit(session_main(sys.argv[1:]))

@@ -1,0 +1,444 @@
+"""``playground serve`` in a real browser: Playwright driving the system's Chromium.
+
+The page draws the app with xterm.js on a canvas, so the tests read the terminal's own
+buffer: an init script catches the xterm ``Terminal`` object as textual-serve's bundle
+creates it, and ``page.evaluate`` reads its lines. Without a browser these tests are
+skipped with the reason; under CI (``CI`` set) a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("PLAYGROUND_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WAIT_MS = 45_000
+"""The longest any single wait in a page may take (a loaded 2-core machine starts apps slowly)."""
+
+CATCH_TERMINAL = """
+window.__terminals = [];
+Object.defineProperty(Object.prototype, "_addonManager", {
+  configurable: true,
+  set(value) {
+    Object.defineProperty(this, "_addonManager",
+      {value, writable: true, configurable: true, enumerable: true});
+    if ("buffer" in this) window.__terminals.push(this);
+  },
+});
+"""
+"""Keep a reference to each xterm.js Terminal: its public class is the one with an addon manager."""
+
+READ_SCREEN = """() => {
+  const terminal = window.__terminals && window.__terminals[0];
+  if (!terminal) return "";
+  const buffer = terminal.buffer.active;
+  const lines = [];
+  for (let i = 0; i < buffer.length; i++) {
+    const line = buffer.getLine(i);
+    lines.push(line ? line.translateToString(true) : "");
+  }
+  return lines.join("\\n");
+}"""
+
+SCREEN_HAS = "(text) => (" + READ_SCREEN + ")().includes(text)"
+
+
+def browser_missing() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -e '.[test]')"
+    if not Path(CHROMIUM).exists():
+        return f"no Chromium at {CHROMIUM} (apt-get install chromium, or set PLAYGROUND_CHROMIUM)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One headless Chromium with an empty profile for the module; each test opens its tabs."""
+    reason = browser_missing()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI runs the browser tests, but {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 800},
+        )
+        context.add_init_script(CATCH_TERMINAL)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+# --- the server -------------------------------------------------------------------------
+
+
+def children_of(pid: int) -> set[int]:
+    """Pids whose parent is ``pid``, read from /proc."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if fields[0] != "Z" and int(fields[1]) == pid:
+            found.add(int(entry))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return state[state.rfind(")") + 2] != "Z"
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll a process-level condition until it holds, failing after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.05)
+
+
+class Served:
+    """A running ``playground serve`` with its log collected line by line."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "playground", "serve", "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        wait_until(lambda: self.url is not None or self.process.poll() is not None, 60, "address")
+        if self.url is None:
+            raise AssertionError("playground serve did not start:\n" + self.log)
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def log(self) -> str:
+        return "".join(self.lines)
+
+    @property
+    def url(self) -> str | None:
+        match = re.search(r"Open (http://\S+) in a browser", self.log)
+        return match.group(1) if match else None
+
+    def sessions(self) -> set[int]:
+        return children_of(self.process.pid)
+
+    def stop(self) -> None:
+        children = self.sessions()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+                raise AssertionError("the server did not stop on SIGTERM:\n" + self.log) from None
+        self._reader.join(10)
+        wait_until(lambda: not any(alive(pid) for pid in children), 10, "sessions to end")
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., Served]]:
+    started: list[Served] = []
+
+    def start(*args: str) -> Served:
+        served = Served(*args)
+        started.append(served)
+        return served
+
+    yield start
+    for served in started:
+        served.stop()
+
+
+# --- the page ---------------------------------------------------------------------------
+
+
+def screen(page: Any) -> str:
+    return str(page.evaluate(READ_SCREEN))
+
+
+def wait_for_screen(page: Any, text: str) -> None:
+    """Wait until the terminal in the page shows ``text``; on timeout, show what it showed."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(SCREEN_HAS, arg=text, timeout=WAIT_MS)
+    except PlaywrightTimeout:
+        raise AssertionError(f"the page never showed {text!r}; it shows:\n{screen(page)}") from None
+
+
+def open_tab(context: Any, url: str) -> Any:
+    """A new tab on the served page, once the app's first frame is drawn."""
+    page = context.new_page()
+    page.on("console", lambda message: print("console:", message.text))
+    page.on("pageerror", lambda error: print("page error:", error))
+    page.goto(url, timeout=WAIT_MS)
+    wait_for_screen(page, "Add user")
+    return page
+
+
+def commit(page: Any, name: str) -> None:
+    """Type a name into the app and press Enter, as a student would."""
+    page.focus(".xterm-helper-textarea")
+    page.keyboard.type(name)
+    wait_for_screen(page, name)
+    page.keyboard.press("Enter")
+
+
+def users_table(page: Any) -> str:
+    """The lines of the screen that belong to the users table (its left column)."""
+    return "\n".join(line[:26] for line in screen(page).splitlines())
+
+
+# --- the tests --------------------------------------------------------------------------
+
+
+def test_commit_flip_and_commit_again_in_the_browser(browser_context, serve):
+    served = serve()
+    page = open_tab(browser_context, served.url)
+    assert "each tab has its own in-memory database" in page.inner_text("header")
+    commit(page, "ada")
+    wait_for_screen(page, "MissingGreenlet")
+    wait_for_screen(page, "row committed anyway: uid 1")
+    page.keyboard.press("F2")
+    wait_for_screen(page, "OFF expire_on_commit")
+    commit(page, "grace")
+    wait_for_screen(page, "user.uid = 2")
+    page.close()
+
+
+def test_two_tabs_do_not_see_each_others_rows(browser_context, serve):
+    served = serve()
+    first = open_tab(browser_context, served.url)
+    second = open_tab(browser_context, served.url)
+    assert len(served.sessions()) == 2
+    commit(first, "alpha")
+    wait_for_screen(first, "row committed anyway: uid 1")
+    commit(second, "bravo")
+    wait_for_screen(second, "row committed anyway: uid 1")
+    # The first tab's next commit re-reads the table: a shared database would now show bravo.
+    commit(first, "charlie")
+    wait_for_screen(first, "row committed anyway: uid 2")
+    first.wait_for_function(
+        "(text) => (" + READ_SCREEN + ")().includes(text)", arg="2 rows", timeout=WAIT_MS
+    )
+    assert "charlie" in users_table(first) and "alpha" in users_table(first)
+    assert "bravo" not in screen(first)
+    assert "alpha" not in screen(second) and "charlie" not in screen(second)
+    first.close()
+    second.close()
+
+
+def test_a_shared_database_is_said_and_shared(browser_context, serve, tmp_path):
+    served = serve("--db", f"sqlite+aiosqlite:///{tmp_path / 'class.db'}")
+    assert "all tabs share one database" in served.log
+    first = open_tab(browser_context, served.url)
+    assert "all tabs share one database" in first.inner_text("header")
+    second = open_tab(browser_context, served.url)
+    commit(first, "alpha")
+    wait_for_screen(first, "row committed anyway: uid 1")
+    commit(second, "bravo")
+    wait_for_screen(second, "row committed anyway: uid 2")
+    commit(first, "charlie")
+    wait_for_screen(first, "row committed anyway: uid 3")
+    wait_for_screen(first, "3 rows")
+    assert "bravo" in users_table(first)
+    first.close()
+    second.close()
+
+
+def test_closing_a_tab_ends_its_process(browser_context, serve):
+    served = serve()
+    page = open_tab(browser_context, served.url)
+    (pid,) = served.sessions()
+    assert alive(pid)
+    page.close()
+    wait_until(lambda: not alive(pid), 20, f"session process {pid} to end")
+    wait_until(lambda: "ended (pid" in served.log, 10, "the log line for the end")
+
+
+def test_a_dropped_connection_ends_its_process(serve):
+    """A client killed without closing its websocket: the server sees the socket go."""
+    served = serve()
+    ws_url = served.url.replace("http://", "ws://") + "ws?width=100&height=30"
+    client = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import asyncio, aiohttp, sys\n"
+            "async def main():\n"
+            "    async with aiohttp.ClientSession() as s:\n"
+            f"        async with s.ws_connect({ws_url!r}) as ws:\n"
+            "            await ws.receive()\n"
+            "            print('connected', flush=True)\n"
+            "            await asyncio.sleep(600)\n"
+            "asyncio.run(main())\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert client.stdout is not None
+        assert client.stdout.readline().strip() == "connected"
+        (pid,) = served.sessions()
+        client.kill()
+        client.wait(10)
+        wait_until(lambda: not alive(pid), 20, f"session process {pid} to end")
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait(10)
+
+
+def test_the_cap_refuses_the_next_tab_politely(browser_context, serve):
+    served = serve("--max-sessions", "1")
+    first = open_tab(browser_context, served.url)
+    second = browser_context.new_page()
+    response = second.goto(served.url, timeout=WAIT_MS)
+    assert response is not None and response.status == 503
+    assert "The classroom is full" in second.inner_text("body")
+    assert "All 1 sessions are in use" in second.inner_text("body")
+    assert len(served.sessions()) == 1
+    assert "page refused: all 1 sessions in use" in served.log
+    # A websocket opened anyway (a page loaded just before the last place went) is told too.
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import asyncio, aiohttp\n"
+            "async def main():\n"
+            "    async with aiohttp.ClientSession() as s:\n"
+            f"        async with s.ws_connect({served.url.replace('http', 'ws') + 'ws'!r}) as ws:\n"
+            "            message = await ws.receive(timeout=30)\n"
+            "            print(message.data.decode())\n"
+            "            await ws.receive(timeout=30)\n"
+            "            print('close code', ws.close_code)\n"
+            "asyncio.run(main())\n",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "The classroom is full: all 1 sessions are in use" in probe.stdout
+    assert "close code 1013" in probe.stdout
+    first.close()
+    wait_until(lambda: not served.sessions(), 20, "the first session to end")
+    third = open_tab(browser_context, served.url)
+    assert len(served.sessions()) == 1
+    third.close()
+    second.close()
+
+
+def _check_no_secret(browser_context: Any, served: Served, secret: str) -> None:
+    """Use a tab fully, then look for the password everywhere a student or `ps` could."""
+    seen: list[str] = []
+    page = browser_context.new_page()
+    page.on("request", lambda request: seen.append(request.url))
+    page.on("console", lambda message: seen.append(message.text))
+    page.on(
+        "websocket",
+        lambda ws: (
+            seen.append(ws.url),
+            ws.on("framereceived", lambda frame: seen.append(str(frame))),
+        ),
+    )
+    page.goto(served.url, timeout=WAIT_MS)
+    wait_for_screen(page, "Add user")
+    assert "all tabs share one database" in page.inner_text("header")
+    commit(page, "dora")
+    wait_for_screen(page, "MissingGreenlet")
+    page.keyboard.press("F6")
+    wait_for_screen(page, "name: dora")
+    for pid in served.sessions():
+        seen.append(Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"))
+    seen += [page.content(), page.url, screen(page), served.log]
+    page.close()
+    assert len(seen) > 5
+    leaks = [item[:200] for item in seen if secret in item]
+    assert not leaks, leaks
+
+
+def test_no_password_reaches_the_page_urls_console_or_ps(browser_context, serve):
+    """A PostgreSQL role made for this test, with a random password, shared by the tabs."""
+    import asyncio
+    import concurrent.futures
+
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from .conftest import postgres_url
+
+    admin = postgres_url()
+    role = "serve_" + secrets.token_hex(4)
+    secret = "pw-" + secrets.token_hex(8)
+
+    async def execute(*statements: str) -> None:
+        engine = create_async_engine(admin, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as conn:
+                for statement in statements:
+                    await conn.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    def run(*statements: str) -> None:
+        # Playwright's sync API keeps an event loop in this thread: use another one.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, execute(*statements)).result(timeout=60)
+
+    run(f"CREATE ROLE {role} LOGIN PASSWORD '{secret}'", f"CREATE DATABASE {role} OWNER {role}")
+    try:
+        from sqlalchemy.engine import make_url
+
+        url = make_url(admin).set(username=role, password=secret, database=role)
+        served = serve("--db", url.render_as_string(hide_password=False))
+        _check_no_secret(browser_context, served, secret)
+        served.stop()
+    finally:
+        run(f"DROP DATABASE IF EXISTS {role} WITH (FORCE)", f"DROP ROLE {role}")
