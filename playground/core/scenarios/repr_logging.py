@@ -36,6 +36,7 @@ LOGGING_ERROR = "--- Logging error ---"
 LOG_LINE = "log line: "
 """The prefix of the run's note that holds a line the log really received."""
 
+COMMIT_STEP = "await session.commit()"
 LAZY_CALL = 'logger.info("saved %r", user)'
 EAGER_CALL = 'logger.info(f"saved {user!r}")'
 
@@ -167,7 +168,7 @@ class ReprLogging(Scenario):
         await session.flush()
         uid: int = user.uid
         run.observe()
-        run.step("await session.commit()")
+        run.step(COMMIT_STEP)
         await session.commit()
         run.record_commit(user, run.user_input)
         run.observe()
@@ -196,9 +197,9 @@ class ReprLogging(Scenario):
                     "MissingGreenlet from __repr__, raised by the f-string",
                     "the f-string called repr(user) before logging ran; nothing caught it",
                     (
-                        "The commit expired uid and name; the f-string called repr(user) "
-                        "right where it is written, and the repr read uid, which needed a "
-                        "SELECT outside the greenlet.",
+                        f"The commit expired {_expired_by_commit(result)}; the f-string "
+                        "called repr(user) right where it is written, and the repr read uid, "
+                        "which needed a SELECT outside the greenlet.",
                         "logging was never even called: an f-string is built before the call, "
                         "so its error propagates like any other and stops the program.",
                     ),
@@ -206,7 +207,7 @@ class ReprLogging(Scenario):
                 )
             return failure(result, how_raised(error))
         if LOGGING_ERROR in result.stderr:
-            return self._explain_swallowed(result, logged)
+            return self._explain_swallowed(result)
         how = "the object still held its values"
         if result.setting(SAFE_REPR):
             how = "the repr showed only what was loaded and loaded nothing"
@@ -223,20 +224,19 @@ class ReprLogging(Scenario):
             ),
         )
 
-    def _explain_swallowed(self, result: ExperimentResult, logged: list[str]) -> Explanation:
+    def _explain_swallowed(self, result: ExperimentResult) -> Explanation:
         text = result.stderr
         raised = re.findall(r"^(sqlalchemy\.exc\.\w+): ", text, re.MULTILINE)
         refused = raised[-1].rsplit(".", 1)[-1] if raised else "an exception"
         reports = text.count(LOGGING_ERROR)
         twice = "Unable to print the message and arguments" in text
         why = [
-            "The commit expired uid and name. logging formats the message only when a "
-            "handler writes it, so repr(user) ran inside the handler, read uid, and needed a "
-            "SELECT outside the greenlet.",
+            f"The commit expired {_expired_by_commit(result)}. logging formats the message "
+            "only when a handler writes it, so repr(user) ran inside the handler, read uid, "
+            "and needed a SELECT outside the greenlet.",
             f"The handler caught the {refused} and printed {reports} logging error report"
             f"{'s' if reports > 1 else ''} to stderr; logger.info returned normally, the "
-            "program went on, and the line never reached the log"
-            + (f" (it received: {visible(logged[0])})." if logged else "."),
+            "program went on, and the line never reached the log.",
         ]
         if twice:
             why.append(
@@ -244,8 +244,8 @@ class ReprLogging(Scenario):
                 "repr(user) again, so stderr says 'Unable to print the message and arguments'."
             )
         why += [
-            "Nothing raised, so no except clause sees it and no error handler or test fails; "
-            "the only trace is on stderr, easy to miss among other output.",
+            "Nothing raised, so no except clause or error handler sees it; the only trace is "
+            "the report on stderr, easy to miss among other output.",
             committed_rows(result),
         ]
         every = text.splitlines()
@@ -334,6 +334,12 @@ async def main() -> None:
             "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column",
         )
         return render_script(f"{self.title}: {self.summary}", chosen, url, (imports,), body)
+
+
+def _expired_by_commit(result: ExperimentResult) -> str:
+    """The attributes the commit expired, as the state snapshot after it shows."""
+    after = next((s for s in result.states if s.step == COMMIT_STEP), None)
+    return " and ".join(after.expired) if after and after.expired else "nothing"
 
 
 SCENARIO = ReprLogging()
