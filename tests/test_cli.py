@@ -95,7 +95,7 @@ def test_print_script_without_the_driver_installed():
         "sys.exit(main(['--print-script', '--db', 'postgresql+asyncpg://u@127.0.0.1/db']))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert 'pip install "playground[postgres]"' in one_line(result)
+    assert 'pip install "sqlalchemy-async-playground[postgres]"' in one_line(result)
 
 
 def test_print_script_drops_a_password_given_as_a_query_parameter():

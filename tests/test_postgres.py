@@ -63,7 +63,7 @@ def test_missing_driver_names_the_extra():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert 'pip install "playground[postgres]"' in result.stderr
+    assert 'pip install "sqlalchemy-async-playground[postgres]"' in result.stderr
 
 
 async def test_password_is_never_shown(pg_url: str, tmp_path: Path, app_factory_pg):

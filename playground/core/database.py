@@ -123,7 +123,8 @@ def parse_url(text: str) -> URL:
     except ImportError as exc:
         driver = url.get_driver_name()
         extra = EXTRA_FOR_DRIVER.get(driver)
-        hint = f'; install it with: pip install "playground[{extra}]"' if extra else ""
+        package = f"sqlalchemy-async-playground[{extra}]"
+        hint = f'; install it with: pip install "{package}"' if extra else ""
         raise DatabaseProblem(
             f"the {visible(driver)} driver is not installed ({visible(str(exc))}){hint}"
         ) from None
