@@ -28,30 +28,39 @@ class ScenarioPicker(ModalScreen[str | None]):
         self._current = current
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="picker"):
-            yield Static(Text("Pick a scenario (Enter), or Escape", "bold"))
+        with Vertical(id="picker") as picker:
+            picker.border_title = "Pick a scenario"
+            picker.border_subtitle = "Enter picks · Escape keeps"
             yield OptionList(*self._options(), id="scenarios")
+            yield Static(id="picker-summary")
 
     @staticmethod
     def _options() -> list[Option]:
-        """One disabled heading per group, then its scenarios, numbered across groups."""
+        """One disabled heading per group, then its scenarios by title, numbered across groups.
+
+        One line each, so thirteen scenarios and their headings fit a 24-line terminal; the
+        highlighted one's summary shows below the list.
+        """
         options: list[Option] = []
         number = 0
         for group, scenarios in SCENARIOS.grouped():
             options.append(Option(Text(group, "bold underline"), disabled=True))
             for scenario in scenarios:
                 number += 1
-                label = Text.assemble(
-                    (f"{number:>2}. {scenario.title}", "bold"),
-                    (f"  {scenario.summary}", "dim"),
-                )
-                options.append(Option(label, id=scenario.name))
+                options.append(Option(Text(f"{number:>2}. {scenario.title}"), id=scenario.name))
         return options
 
     def on_mount(self) -> None:
         picker = self.query_one(OptionList)
         picker.highlighted = picker.get_option_index(self._current)
         picker.focus()
+
+    @on(OptionList.OptionHighlighted)
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id in SCENARIOS:
+            scenario = SCENARIOS[event.option.id]
+            summary = Text.assemble((scenario.name, "bold"), "  ", (scenario.summary, "dim"))
+            self.query_one("#picker-summary", Static).update(summary)
 
     @on(OptionList.OptionSelected)
     def _picked(self, event: OptionList.OptionSelected) -> None:
