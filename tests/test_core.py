@@ -48,8 +48,11 @@ async def test_each_combination_really_runs(lab: Lab, db_url: str, expire: bool,
         error = result.outcome.error
         assert error is not None and result.outcome.value is None
         assert error.involves_missing_greenlet
-        outer_is_mg = error.outer.type_name == "sqlalchemy.exc.MissingGreenlet"
-        assert error.wrapped_missing_greenlet is not outer_is_mg
+        # Known from the versions alone: 2.1 with aiosqlite wraps it in a StatementError.
+        wrapped = not sqlalchemy.__version__.startswith("2.0") and lab.backend == "sqlite"
+        outer = "sqlalchemy.exc.StatementError" if wrapped else "sqlalchemy.exc.MissingGreenlet"
+        assert error.outer.type_name == outer
+        assert error.wrapped_missing_greenlet is wrapped
         assert "user.uid" in error.traceback, "the traceback points at the read"
     else:
         assert result.outcome.error is None
@@ -72,7 +75,7 @@ async def test_the_error_follows_the_installed_version(lab: Lab):
     series = "".join(sqlalchemy.__version__.split(".")[:2])
     assert f"https://sqlalche.me/e/{series}/xd2s" in " ".join(explanation.notes)
     catches = " ".join(explanation.why)
-    assert ("would NOT catch" in catches) is error.wrapped_missing_greenlet
+    assert ("would NOT catch" in catches) is wrapped
 
 
 async def test_sql_and_states_are_what_happened(lab: Lab):

@@ -35,9 +35,10 @@ def _tool(name: str) -> str:
     [
         ["lint-imports"],
         ["ruff", "check", "."],
+        ["ruff", "format", "--check", "."],
         ["mypy"],
     ],
-    ids=["import-linter", "ruff", "mypy"],
+    ids=["import-linter", "ruff", "ruff-format", "mypy"],
 )
 def test_linters(command: list[str]):
     result = subprocess.run(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from textual.widgets import Static
 from playground.core.lab import Lab
 from playground.core.scenarios import SCENARIOS
 from playground.ui.app import make_app
+from playground.ui.screens import ConfirmQuit
 from playground.ui.widgets import CommitLog, UsersTable
 
 from .pilot import add, entries, settle
@@ -54,9 +56,8 @@ async def test_read_only_database(tmp_path: Path):
     assert sqlite_rows(path) == [(1, "kept")]
 
 
-async def test_database_locked_by_another_process(tmp_path: Path):
-    path = tmp_path / "locked.db"
-    await make_database(path, ["first"])
+def hold_write_lock(path: Path) -> subprocess.Popen[str]:
+    """Another process takes the database's write lock and keeps it until told on stdin."""
     holder = subprocess.Popen(
         [
             sys.executable,
@@ -71,8 +72,28 @@ async def test_database_locked_by_another_process(tmp_path: Path):
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+async def wait_until(pilot, condition, timeout: float = 15.0) -> None:
+    """Poll what the app shows, without waiting for workers (one may be blocked on purpose)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, f"condition not met within {timeout}s"
+        await pilot.pause(0.02)
+
+
+def message_text(app) -> str:
+    return str(app.query_one("#message", Static).render())
+
+
+async def test_database_locked_by_another_process(tmp_path: Path):
+    path = tmp_path / "locked.db"
+    await make_database(path, ["first"])
+    holder = hold_write_lock(path)
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         app = make_app(
             f"sqlite+aiosqlite:///{path}?timeout=0.2",
             exports_dir=tmp_path,
@@ -110,10 +131,8 @@ async def test_bulk_add_can_be_stopped_between_batches(tmp_path: Path):
     async with app.run_test(size=SIZE) as pilot:
         await start_bulk(pilot, 400_000)
         await pilot.press("ctrl+g")
-        await settle(pilot, lambda: not app._bulk_running and app.jobs.idle)
-        await pilot.pause()
-        log = app.query_one(CommitLog)
-        note = str(log.get_option_at_index(log.option_count - 1).prompt)
+        await settle(pilot, lambda: "bulk add:" in last_note(app))
+        note = last_note(app)
         assert "stopped on request" in note
     count = len(sqlite_rows(path))
     assert 0 < count < 400_000 and count % 500 == 0, "only whole batches are committed"
@@ -138,23 +157,37 @@ async def test_quit_during_a_bulk_add_leaves_whole_batches(tmp_path: Path):
     async with app.run_test(size=SIZE) as pilot:
         await start_bulk(pilot, 400_000)
         await pilot.press("ctrl+q")
-        await pilot.pause()
-    assert app.return_code in (0, None)
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmQuit))
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: not app.is_running)
+    assert app.return_code == 0
     assert app.lab.engine is None, "the engine was disposed"
     count = len(sqlite_rows(path))
-    assert count % 500 == 0 and count < 400_000
+    assert 0 < count < 400_000 and count % 500 == 0, "the batch in flight finished whole"
 
 
-async def test_quit_right_after_a_commit_is_asked(tmp_path: Path):
+async def test_quit_during_a_commit_waits_for_it(tmp_path: Path):
+    """The commit is provably in flight (held up by another process's lock) when quitting."""
     path = tmp_path / "quit.db"
-    app = make_app(f"sqlite+aiosqlite:///{path}", exports_dir=tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, lambda: app.lab.engine is not None)
-        await pilot.press(*"last", "enter", "ctrl+q")
-        await pilot.pause()
-    assert app.lab.engine is None
-    rows = sqlite_rows(path)
-    assert rows in ([], [(1, "last")]), "the commit either happened whole or not at all"
+    await make_database(path, [])
+    holder = hold_write_lock(path)
+    try:
+        app = make_app(f"sqlite+aiosqlite:///{path}?timeout=30", exports_dir=tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await loaded(pilot)
+            await pilot.press(*"last", "enter")
+            await wait_until(pilot, app.lab.lock.locked)
+            await pilot.press("ctrl+q")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmQuit))
+            await pilot.press("ctrl+q")
+            await wait_until(pilot, lambda: "Quitting after the commit of #1" in message_text(app))
+            assert app.is_running, "it waits for the commit"
+            holder.communicate("\n", timeout=10)
+            await wait_until(pilot, lambda: not app.is_running)
+    finally:
+        holder.kill()
+    assert app.return_code == 0 and app.lab.engine is None
+    assert sqlite_rows(path) == [(1, "last")], "the commit in flight finished, whole"
 
 
 async def test_flips_and_submits_during_a_long_job_apply_in_order(tmp_path: Path):
