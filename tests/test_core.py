@@ -139,3 +139,69 @@ def test_default_database_lives_in_the_data_dir(private_data_dir: Path):
     from playground.core.database import default_database_path
 
     assert default_database_path().is_relative_to(private_data_dir)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+asyncpg://alice:S3cr3t@db.example/lab?application_name=x",
+        "postgresql+asyncpg://alice@db.example/lab?password=S3cr3t&application_name=x",
+        "postgresql+asyncpg://alice@db.example/lab?PassWord=S3cr3t&application_name=x",
+        "postgresql+asyncpg://alice@db.example/lab?password=S3cr3t&password=S3cr3t2",
+    ],
+    ids=["userinfo", "query", "query-any-case", "query-twice"],
+)
+def test_where_the_data_lives_is_said_without_secrets(url: str):
+    from playground.core.database import describe, parse_url
+
+    shown = describe(parse_url(url))
+    assert "S3cr3t" not in shown and "***" in shown
+    assert shown.startswith("postgresql+asyncpg://alice") and "db.example/lab" in shown
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "postgresql+asyncpg://alice:S3cr3t@host:notaport/db",
+        "postgresql+asyncpg://alice:S3/cr@3t@host:notaport/db",
+        "postgresql+asyncpg://alice@host:notaport/db?sslmode=x&password=S3cr3t",
+        "alice:S3cr3t@host/db",
+    ],
+)
+def test_a_url_that_does_not_parse_is_refused_without_its_secrets(typed: str):
+    from playground.core.database import DatabaseProblem, parse_url
+
+    with pytest.raises(DatabaseProblem, match="not a database URL") as refused:
+        parse_url(typed)
+    assert "S3" not in str(refused.value) and "3t" not in str(refused.value)
+    assert "alice" in str(refused.value), "the rest of the URL is shown, to find the typo"
+
+
+async def test_bulk_add_on_an_overwritten_file_says_why_and_never_raises(tmp_path: Path):
+    from playground.core.bulk import bulk_add
+
+    path = tmp_path / "lab.db"
+    lab = Lab(f"sqlite+aiosqlite:///{path}")
+    await lab.open()
+    await lab.run(AFTER_COMMIT, "kept", {"expire_on_commit": False})
+    try:
+        path.write_bytes(b"not a database any more\n" * 200)
+        result = await bulk_add(lab, 1000, batch_size=100)
+    finally:
+        await lab.close()
+    assert (result.inserted, result.batches, result.cancelled) == (0, 0, False)
+    assert result.error is not None and "file is not a database" in result.error.outer.message
+    assert result.total is None and result.rows == (), "an unreadable table is not 'empty'"
+
+
+async def test_bulk_add_reports_the_table_it_leaves(tmp_path: Path):
+    from playground.core.bulk import bulk_add
+
+    lab = Lab(f"sqlite+aiosqlite:///{tmp_path / 'lab.db'}")
+    await lab.open()
+    try:
+        result = await bulk_add(lab, 250, batch_size=100)
+    finally:
+        await lab.close()
+    assert (result.inserted, result.batches, result.error, result.total) == (250, 3, None, 250)
+    assert [uid for uid, _ in result.rows] == list(range(51, 251)), "the newest 200 rows"
