@@ -253,6 +253,26 @@ def test_commit_flip_and_commit_again_in_the_browser(browser_context, serve):
     page.close()
 
 
+def test_the_tour_is_served_with_its_progress_private_to_the_tab(browser_context, serve):
+    served = serve("--tour")
+    page = browser_context.new_page()
+    page.goto(served.url, timeout=WAIT_MS)
+    wait_for_screen(page, "Lesson 1 of")
+    assert "Guess what each snippet does" in page.inner_text("header")
+    (pid,) = served.sessions()
+    assert Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[-2] == b"tour"
+    environ = dict(
+        item.split("=", 1)
+        for item in Path(f"/proc/{pid}/environ").read_text(errors="replace").split("\0")
+        if "=" in item
+    )
+    private = Path(environ["XDG_DATA_HOME"]).parent
+    assert private.name.startswith("playground-serve-") and private.is_dir()
+    page.close()
+    wait_until(lambda: not alive(pid), 20, f"session process {pid} to end")
+    wait_until(lambda: not private.exists(), 10, "the tab's private folder to go")
+
+
 def test_two_tabs_do_not_see_each_others_rows(browser_context, serve):
     served = serve()
     first = open_tab(browser_context, served.url)

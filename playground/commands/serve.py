@@ -70,7 +70,7 @@ body.-closed #ended { display: block; }
 <header>
 <strong>{{ title }}</strong>
 <span class="{{ 'shared' if shared else '' }}">{{ database_note }}</span>
-<span>Type a name and press Enter, then F2 to flip the first switch.</span>
+<span>{{ hint }}</span>
 </header>
 {% if full %}
 <div class="notice" role="status">
@@ -162,6 +162,8 @@ class Session(AppService):
     ) -> asyncio.subprocess.Process:
         environment = self._build_environment(width=width, height=height)
         environment.update(self.extra_env)
+        # Saved state (the tour's progress) stays with this tab, not in the teacher's folders.
+        environment["XDG_DATA_HOME"] = os.path.join(self.workdir, "data")
         self._process = process = await asyncio.create_subprocess_exec(
             *self.argv,
             stdin=asyncio.subprocess.PIPE,
@@ -235,6 +237,11 @@ class ClassroomServer(Server):
         self.max_sessions = max_sessions
         self.database_note = database_note
         self.shared = shared
+        self.hint = (
+            "Guess what each snippet does; the tour then runs it for real."
+            if "tour" in child_argv
+            else "Type a name and press Enter, then F2 to flip the first switch."
+        )
         self.sessions: dict[int, Session] = {}
         self._opened = 0
 
@@ -271,6 +278,7 @@ class ClassroomServer(Server):
             max_sessions=self.max_sessions,
             database_note=self.database_note,
             shared=self.shared,
+            hint=self.hint,
             font_size=min(max(to_int(request.query.get("fontsize", "16"), 16), 8), 40),
         )
         headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
