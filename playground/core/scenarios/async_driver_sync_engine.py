@@ -15,6 +15,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from ..capture import instance_state
+from ..database import is_memory
 from ..explain import failure, greenlet_error, how_raised, success
 from ..models import User
 from ..results import ExperimentResult, Explanation, Fix, Script, SqlStatement
@@ -80,6 +81,11 @@ class AsyncDriverSyncEngine(Scenario):
         query = select(User.name).where(User.uid == identity[0])
         run.reading = True
         url = run.lab.url
+        if is_memory(url):
+            run.note(
+                "In-memory database: it belongs to the lab's one connection, so any other "
+                "engine opens an empty database of its own, without the playground's tables."
+            )
         if run.settings[ASYNC_ENGINE]:
             run.step("engine = create_async_engine(url)")
             kwargs: dict[str, Any] = {}
@@ -163,7 +169,8 @@ class AsyncDriverSyncEngine(Scenario):
                 ),
                 FIXES,
             )
-        return failure(result, how_raised(error))
+        memory = tuple(note for note in result.notes if note.startswith("In-memory"))
+        return failure(result, (*memory, *how_raised(error)))
 
     def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
         chosen = self.settings(settings)
