@@ -48,7 +48,7 @@ from .widgets import CommitLog, DetailsPane, NameInput, OptionSwitch, UsersTable
 
 OPTION_KEYS = ("f2", "f3", "f4", "f5")
 SHORT_SCREEN = 30
-MIN_WIDTH, MIN_HEIGHT = 60, 18
+MIN_WIDTH, MIN_HEIGHT = 64, 20
 
 
 class PlaygroundApp(App[None]):
