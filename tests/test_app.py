@@ -272,3 +272,28 @@ async def test_a_refused_save_names_the_path_and_saves_elsewhere(app_factory, tm
         await settle(pilot, lambda: "Script saved to" in message(app))
     saved = list((tmp_path / "xdg-data").rglob("playground_after_commit.py"))
     assert len(saved) == 1 and "expire_on_commit" in saved[0].read_text()
+
+
+async def bulk(pilot, count: int) -> str:
+    """Run a bulk add through its dialog and return the message it ends with."""
+    app = pilot.app
+    before = message(app)
+    await pilot.press("ctrl+b")
+    await settle(pilot, lambda: app.screen.query("#bulk-count"))
+    await pilot.press("ctrl+u", *str(count), "enter")
+    await settle(pilot, lambda: "bulk add:" in message(app) and message(app) != before)
+    return message(app)
+
+
+async def test_a_second_bulk_add_does_not_reuse_names_and_counts_batches(tmp_path: Path):
+    path = tmp_path / "bulk.db"
+    app = make_app(f"sqlite+aiosqlite:///{path}", exports_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.lab.engine is not None)
+        first = await bulk(pilot, 300)
+        assert "300 of 300 users committed in 1 batch (" in first
+        second = await bulk(pilot, 700)
+        assert "700 of 700 users committed in 2 batches (" in second
+    names = committed(path)
+    assert len(names) == len(set(names)) == 1000
+    assert names[0] == "bulk 1" and names[300] == "bulk 301" and names[-1] == "bulk 1000"

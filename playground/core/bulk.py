@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 from .capture import describe_exception
 from .lab import Lab, LabClosed
@@ -66,20 +66,27 @@ async def bulk_add(
 ) -> BulkResult:
     """Insert ``count`` users named ``f"{prefix} {n}"``, one transaction per batch.
 
+    ``n`` counts on from the highest uid in the table, so a second bulk add does not
+    repeat the names of the first (``bulk 1`` twice would look like one user).
+
     It never raises for a database failure: the result says how many rows are in, why
     it stopped, and what the table holds afterwards, so the screen can always recover.
     """
     t0 = time.perf_counter()
     inserted = batches = 0
     error = None
+    start: int | None = None
     while inserted < count and not should_stop():
         size = min(batch_size, count - inserted)
-        rows = [{"name": f"{prefix} {inserted + n + 1}"} for n in range(size)]
         try:
             async with lab.lock:
                 if lab.engine is None:
                     raise LabClosed("the lab is not open")
                 async with lab.engine.begin() as conn:
+                    if start is None:
+                        start = await conn.scalar(select(func.max(User.uid))) or 0
+                    first = start + inserted + 1
+                    rows = [{"name": f"{prefix} {first + n}"} for n in range(size)]
                     await conn.execute(insert(User), rows)
         except LabClosed:
             break
