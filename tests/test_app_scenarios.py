@@ -49,11 +49,11 @@ async def test_footer_keys_follow_the_scenario(app_factory):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f5")
         assert app.settings["refresh_posts"] is True
-        labels = {b.action: b.description for _, b in app._bindings}
+        labels = {a.binding.action: a.binding.description for a in app.active_bindings.values()}
         assert labels["toggle_option(0)"] == "selectin" and labels["toggle_option(3)"] == "refresh"
         await app.switch_scenario("after-commit")
         assert app.check_action("toggle_option", (2,)) is False
-        labels = {b.action: b.description for _, b in app._bindings}
+        labels = {a.binding.action: a.binding.description for a in app.active_bindings.values()}
         assert labels["toggle_option(1)"] == "refresh"
 
 
