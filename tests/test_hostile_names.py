@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import unicodedata
 from collections.abc import Iterator
 
@@ -14,7 +15,7 @@ from rich.console import Console
 from rich.text import Text
 
 from playground.core.lab import Lab
-from playground.core.names import MAX_NAME_LENGTH, name_problem, visible
+from playground.core.names import MAX_NAME_LENGTH, name_problem, paste_problem, visible
 from playground.core.scenarios import SCENARIOS
 from playground.ui.render import log_entry, preview
 
@@ -66,8 +67,10 @@ def test_any_name(lab_loop: tuple[asyncio.Runner, Lab], name: str):
     before = runner.run(lab.fetch_users(limit=1_000_000))
     problem = name_problem(name)
     if problem is not None:
-        assert not name.strip() or len(name) > MAX_NAME_LENGTH or any(
-            unicodedata.category(c) == "Cc" for c in name
+        assert (
+            not name.strip()
+            or len(name) > MAX_NAME_LENGTH
+            or any(unicodedata.category(c) == "Cc" for c in name)
         )
         assert "\x1b" not in problem and all(c.isprintable() for c in problem)
         return
@@ -82,3 +85,23 @@ def test_any_name(lab_loop: tuple[asyncio.Runner, Lab], name: str):
         assert not any(unicodedata.category(c) in ("Cc",) and c != "\n" for c in shown)
     assert repr(preview(name)) in entry, "the name appears literally, markup and all"
     assert visible(name) in cell.replace("\n", "")
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=names)
+def test_a_paste_is_refused_at_its_first_control_character(text: str):
+    """A refused paste names the character and where it is; an accepted one has none."""
+    problem = paste_problem(text)
+    if problem is None:
+        assert all(unicodedata.category(c) != "Cc" for c in text)
+        return
+    found = re.search(r"at position (\d+) of ([\d,]+)", problem)
+    assert found is not None, problem
+    position, length = int(found[1]), int(found[2].replace(",", ""))
+    assert length == len(text)
+    char = text[position - 1]
+    assert unicodedata.category(char) == "Cc"
+    assert all(unicodedata.category(c) != "Cc" for c in text[: position - 1])
+    assert ("a line break" in problem) == (char in "\r\n")
+    assert char in "\r\n" or visible(char) in problem
+    assert all(c.isprintable() for c in problem)
