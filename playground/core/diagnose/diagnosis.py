@@ -159,6 +159,8 @@ def diagnose(text: str) -> Diagnosis:
     reading = read(text)
     notes = _notes(reading)
     final = reading.final_exception
+    if final is not None and reading.frames and reading.frames[-1].number > final.number:
+        final = None  # frames after the last exception line: the text stops before its end
     exception = visible(f"{final.type}: {final.message}".rstrip(": ")) if final else None
     if not reading.text.strip():
         return Diagnosis(
@@ -194,7 +196,7 @@ def diagnose(text: str) -> Diagnosis:
     kinds = {signal.kind for signal in signals}
     rule = first_match(kinds)
     contexts = _contexts(reading, where_frame)
-    missing = _missing(reading, kinds, where_frame)
+    missing = _missing(reading, kinds, where_frame, final is None)
     where = (
         Evidence(
             where_frame.number,
@@ -399,10 +401,12 @@ def _contexts(reading: Reading, where: Frame | None) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _missing(reading: Reading, kinds: set[str], where: Frame | None) -> tuple[str, ...]:
+def _missing(
+    reading: Reading, kinds: set[str], where: Frame | None, final_missing: bool
+) -> tuple[str, ...]:
     """What the text lacks that would make a diagnosis surer, most important first."""
     lacks: list[str] = []
-    if reading.final_exception is None:
+    if final_missing:
         lacks.append(
             "the final exception line is missing (the last line of a traceback, "
             "such as 'sqlalchemy.exc.MissingGreenlet: ...')"

@@ -16,6 +16,8 @@ MAX_CHARS = 1_000_000
 """Only the last this-many characters are read; the end of a traceback is what counts."""
 MAX_LINES = 20_000
 """Only the last this-many lines of that window are read."""
+MAX_FRAMES = 400
+"""Only the innermost this-many frames are kept; deeper stacks are recursion."""
 MAX_LINE = 2_000
 """A longer line is cut to this many characters before any pattern looks at it."""
 
@@ -38,6 +40,7 @@ _IPY_FRAME = re.compile(
 )
 _IPY_ARROW = re.compile(r"^-*> ?\s*(?P<line>\d+)\s(?P<code>.*)$")
 _RICH_ARROW = re.compile(r"^[❱>]\s*(?P<line>\d+)\s(?P<code>.*)$")
+_LISTING = re.compile(r"^(?:❱|-*>)?\s*\d+(?:\s|$)")
 _CARETS = re.compile(r"^\s*[\^~]+\s*$")
 _EXCEPTION = re.compile(
     r"^(?P<type>(?:[A-Za-z_]\w*\.){0,6}[A-Za-z_]\w*"
@@ -83,6 +86,28 @@ LIBRARY_ROOTS = (
     "litestar",
     "starlite",
 )
+
+QUIET = frozenset(
+    {
+        "sqlalchemy",
+        "pydantic",
+        "pydantic_core",
+        "asyncpg",
+        "aiosqlite",
+        "greenlet",
+        "python",
+        "asyncio",
+        "starlette",
+        "fastapi",
+        "uvicorn",
+        "anyio",
+        "logging",
+        "contextlib",
+    }
+)
+"""Libraries whose own source, printed under their frames, is never read as evidence."""
+_PATH_TAIL = re.compile(r"^\S*\.py:\d+ in \S")
+_PATH_HEAD = re.compile(r"^[^\s│]*[/\\][^\s│]*(?: in)?$")
 
 
 @dataclass(frozen=True)
@@ -168,8 +193,7 @@ def visible(text: str) -> str:
 
 def _strip_decorations(raw: str) -> str:
     """Remove what terminals, loggers and pretty printers put around a traceback line."""
-    text = _ANSI.sub("", raw)
-    text = _CONTROL.sub("", text.replace("\t", "    "))
+    text = visible(_ANSI.sub("", raw).replace("\t", "    "))
     if "│" in text or "┃" in text:
         text = _RICH_EDGE.sub("", text)
         if text.lstrip().startswith(("╭", "╰")):
@@ -211,28 +235,29 @@ def read(text: str) -> Reading:
     window = text[skipped_chars:]
     skipped_lines = text.count("\n", 0, skipped_chars) if skipped_chars else 0
     raw_lines = window.splitlines()
-    if skipped_chars and raw_lines:
+    if skipped_chars and len(raw_lines) > 1:
         raw_lines = raw_lines[1:]  # the first one is cut in the middle
         skipped_lines += 1
     if len(raw_lines) > MAX_LINES:
         skipped_lines += len(raw_lines) - MAX_LINES
         raw_lines = raw_lines[-MAX_LINES:]
 
-    lines: list[Line] = []
-    raws: list[str] = []
+    cleaned: list[str] = []
     cut = 0
-    section = 0
-    for index, raw in enumerate(raw_lines):
+    for raw in raw_lines:
         if len(raw) > MAX_LINE:
             raw = raw[:MAX_LINE]
             cut += 1
-        clean = _strip_decorations(raw)
+        cleaned.append(_strip_decorations(raw))
+    _join_wrapped_paths(cleaned)
+    lines: list[Line] = []
+    section = 0
+    for index, clean in enumerate(cleaned):
         if any(marker in clean for marker in _CHAIN):
             section += 1
         lines.append(Line(skipped_lines + index + 1, clean, section))
-        raws.append(raw)
 
-    frames = _frames(lines)
+    frames, library_code = _frames(lines)
     exceptions = tuple(
         ExceptionLine(
             line.number, m.group("type"), (m.group("message") or "").strip(), line.section
@@ -242,9 +267,9 @@ def read(text: str) -> Reading:
     )
     offsets: list[int] = []
     position = 0
-    for line in lines:
+    for i, line in enumerate(lines):
         offsets.append(position)
-        position += len(line.text) + 1
+        position += (0 if i in library_code else len(line.text)) + 1
     return Reading(
         lines=tuple(lines),
         frames=frames,
@@ -253,14 +278,49 @@ def read(text: str) -> Reading:
         skipped_chars=skipped_chars,
         skipped_lines=skipped_lines,
         cut_lines=cut,
-        text="\n".join(line.text for line in lines),
+        text="\n".join("" if i in library_code else line.text for i, line in enumerate(lines)),
         offsets=tuple(offsets),
     )
 
 
-def _frames(lines: list[Line]) -> tuple[Frame, ...]:
-    """Find the stack frames in every style the reader knows."""
+def _join_wrapped_paths(cleaned: list[str]) -> None:
+    """Rejoin a frame's path that Rich wrapped over several lines of a narrow panel.
+
+    Rich breaks anywhere, dropping the space at the break: ``.../attributes.py:5`` then
+    ``75 in __get__``, or ``.../state.py:833 in`` then ``_load_expired``.
+    """
+    for index in range(len(cleaned) - 1):
+        head = cleaned[index].strip()
+        if not head or len(head) > 600 or not _PATH_HEAD.match(head) or _PATH_TAIL.match(head):
+            continue
+        joined = head
+        for look in range(index + 1, min(index + 4, len(cleaned))):
+            tail = cleaned[look].strip()
+            if not tail or tail.count(" ") > 2:
+                break
+            whole = next(
+                (joined + sep + tail for sep in ("", " ") if _PATH_TAIL.match(joined + sep + tail)),
+                None,
+            )
+            if whole is not None:
+                cleaned[index] = whole
+                for blank in range(index + 1, look + 1):
+                    cleaned[blank] = ""
+                break
+            if " " in tail.removesuffix(" in"):
+                break
+            joined += tail
+
+
+def _frames(lines: list[Line]) -> tuple[tuple[Frame, ...], set[int]]:
+    """Find the stack frames in every style the reader knows.
+
+    Also returns the indexes of lines that are library source shown under a frame
+    (SQLAlchemy's own code mentions IntegrityError, rollback...), so that text
+    meanings never read them as the user's words.
+    """
     found: list[Frame] = []
+    library_code: set[int] = set()
     for index, line in enumerate(lines):
         text = line.text
         if 'File "' in text:
@@ -271,20 +331,41 @@ def _frames(lines: list[Line]) -> tuple[Frame, ...]:
                 caret = ""
                 if not code:
                     code, caret = _next_code(lines, index)
-                found.append(_frame(line, m, code, caret))
+                frame = _frame(line, m, code, caret)
+                found.append(frame)
+                if frame.library in QUIET and code and not text[m.end() :].strip():
+                    library_code.update((index + 1, index + 2) if caret else (index + 1,))
             continue
         stripped = text.strip()
         if " in " not in stripped:
             continue
         rich = _RICH_FRAME.search(stripped) if ".py:" in stripped else None
+        styled = None
         if rich:
-            found.append(_frame(line, rich, _arrow_code(lines, index, _RICH_ARROW), ""))
-            continue
-        if ".py" in stripped or "<ipython" in stripped or "Cell In" in stripped:
+            styled = _frame(line, rich, _arrow_code(lines, index, _RICH_ARROW), "")
+        elif ".py" in stripped or "<ipython" in stripped or "Cell In" in stripped:
             ipython = _IPY_FRAME.match(stripped)
             if ipython:
-                found.append(_frame(line, ipython, _arrow_code(lines, index, _IPY_ARROW), ""))
-    return tuple(found)
+                styled = _frame(line, ipython, _arrow_code(lines, index, _IPY_ARROW), "")
+        if styled is not None:
+            found.append(styled)
+            if styled.library in QUIET:
+                library_code.update(_listing(lines, index))
+    return tuple(found[-MAX_FRAMES:]), library_code
+
+
+def _listing(lines: list[Line], index: int) -> list[int]:
+    """The numbered source lines Rich or IPython print under the frame at ``index``."""
+    marked: list[int] = []
+    for look in range(index + 1, min(index + 24, len(lines))):
+        text = lines[look].text.strip()
+        if _LISTING.match(text):
+            marked.append(look)
+        elif 'File "' in text or (".py:" in text and _RICH_FRAME.search(text)):
+            break
+        elif _IPY_FRAME.match(text):
+            break
+    return marked
 
 
 def _frame(line: Line, m: re.Match[str], code: str, caret: str) -> Frame:
@@ -323,6 +404,8 @@ def _arrow_code(lines: list[Line], index: int, arrow: re.Pattern[str]) -> str:
         m = arrow.match(text)
         if m:
             return re.sub(r"^[│\s]+", "", m.group("code")).strip()
-        if 'File "' in text or _RICH_FRAME.search(text) or _IPY_FRAME.match(text):
+        if 'File "' in text or (".py:" in text and _RICH_FRAME.search(text)):
+            break
+        if _IPY_FRAME.match(text):
             break
     return ""

@@ -1,0 +1,261 @@
+"""The diagnosis engine: inputs as they really arrive, the rules' evidence, hostile input.
+
+The tracebacks here are raised for real (SQLAlchemy against SQLite in memory) and then
+dressed the way users paste them: Rich panels, ANSI colours, log prefixes, Windows
+paths, IPython arrows, text cut at either end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import re
+import traceback
+
+import pytest
+from rich.console import Console
+from rich.traceback import Traceback
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from playground.core.diagnose import PITFALLS, RULES, diagnose, render_text
+from playground.core.diagnose.lessons import LESSONS
+from playground.core.diagnose.reader import MAX_CHARS, read
+from playground.core.models import Model, User, UserWithPosts
+
+
+async def _raise_after_commit() -> BaseException:
+    """Commit a user, then read an attribute in plain code: the real MissingGreenlet."""
+    engine = create_async_engine("sqlite+aiosqlite://")
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(Model.metadata.create_all)
+        session_factory = async_sessionmaker(engine)
+        async with session_factory() as session:
+            user = User(name="Foo")
+            session.add(user)
+            await session.commit()
+            try:
+                print(user.uid)
+            except Exception as exc:
+                return exc
+    finally:
+        await engine.dispose()
+    raise AssertionError("the read did not fail")
+
+
+async def _raise_lazy() -> BaseException:
+    """Load a user without its posts, then read them: the lazy loader's MissingGreenlet."""
+    engine = create_async_engine("sqlite+aiosqlite://")
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(Model.metadata.create_all)
+        session_factory = async_sessionmaker(engine)
+        async with session_factory() as session:
+            session.add(UserWithPosts(name="Foo"))
+            await session.commit()
+        async with session_factory() as session:
+            user = (await session.execute(select(UserWithPosts))).scalar_one()
+            try:
+                print(len(user.posts))
+            except Exception as exc:
+                return exc
+    finally:
+        await engine.dispose()
+    raise AssertionError("the read did not fail")
+
+
+@pytest.fixture(scope="module")
+def after_commit() -> str:
+    exc = asyncio.run(_raise_after_commit())
+    return "".join(traceback.format_exception(exc))
+
+
+@pytest.fixture(scope="module")
+def lazy() -> str:
+    exc = asyncio.run(_raise_lazy())
+    return "".join(traceback.format_exception(exc))
+
+
+@pytest.fixture(scope="module")
+def after_commit_exc() -> BaseException:
+    return asyncio.run(_raise_after_commit())
+
+
+def test_plain_traceback_names_the_pitfall_the_line_and_the_attribute(after_commit: str):
+    diagnosis = diagnose(after_commit)
+    assert diagnosis.pitfall == "expired-after-commit"
+    assert diagnosis.where is not None and "test_diagnose.py" in diagnosis.where.text
+    assert "print(user.uid)" in diagnosis.where.text
+    assert diagnosis.attribute == "uid"
+    assert diagnosis.command == "playground --scenario after-commit"
+    whys = " ".join(item.why for item in diagnosis.evidence)
+    assert "_load_expired" in whys
+
+
+def test_lazy_loader_frames_name_the_relationship(lazy: str):
+    diagnosis = diagnose(lazy)
+    assert diagnosis.pitfall == "lazy-relationship"
+    assert diagnosis.confidence == "high"
+    assert diagnosis.attribute == "posts"
+    assert diagnosis.command == "playground --scenario lazy-relationship"
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_rich_panels_with_locals_are_read(after_commit_exc: BaseException, width: int):
+    console = Console(record=True, width=width, file=io.StringIO(), color_system="truecolor")
+    exc = after_commit_exc
+    console.print(Traceback.from_exception(type(exc), exc, exc.__traceback__, show_locals=True))
+    panel = console.export_text(styles=True)
+    assert "│" in panel and "\x1b[" in panel
+    diagnosis = diagnose(panel)
+    assert diagnosis.pitfall == "expired-after-commit"
+    assert diagnosis.where is not None and "test_diagnose.py" in diagnosis.where.text
+    assert "\x1b" not in render_text(diagnosis)
+
+
+def test_ansi_colours_log_prefixes_and_windows_paths(after_commit: str):
+    dressed = "\n".join(
+        f"2024-05-01T10:00:00.123Z web_1  | \x1b[31m{line}\x1b[0m"
+        for line in after_commit.replace("/", "\\").splitlines()
+    )
+    diagnosis = diagnose(dressed)
+    assert diagnosis.pitfall == "expired-after-commit"
+    assert diagnosis.where is not None and "test_diagnose.py" in diagnosis.where.text
+
+
+def test_ipython_arrows_are_frames(after_commit: str):
+    """IPython prints 'path in func' and '---> N code' instead of File lines."""
+    out = []
+    for line in after_commit.splitlines():
+        m = re.match(r'  File "(.+)", line (\d+), in (\S+)', line)
+        if m:
+            out.append(f"{m.group(1)} in {m.group(3)}(self)")
+            out.append(f"---> {m.group(2)} <code>")
+        elif not line.startswith("    "):
+            out.append(line)
+    diagnosis = diagnose("\n".join(out))
+    assert diagnosis.pitfall == "expired-after-commit"
+    assert diagnosis.where is not None and "test_diagnose.py" in diagnosis.where.text
+
+
+def test_only_the_final_line(after_commit: str):
+    final = after_commit.strip().splitlines()[-1]
+    diagnosis = diagnose(final)
+    assert diagnosis.pitfall is None, "MissingGreenlet alone has a dozen causes"
+    assert any("stack frames" in item for item in diagnosis.missing)
+
+
+def test_text_cut_before_the_final_line_says_so(lazy: str):
+    cut = "\n".join(lazy.splitlines()[:-12])
+    diagnosis = diagnose(cut)
+    assert "the final exception line is missing" in diagnosis.missing[0]
+    assert diagnosis.pitfall == "lazy-relationship"
+    assert diagnosis.confidence == "high", "the cause's MissingGreenlet line is still there"
+
+    last_section = lazy.rpartition("direct cause of the following exception:")[2]
+    frames_only = "\n".join(last_section.splitlines()[:-12])
+    assert "MissingGreenlet" not in frames_only
+    diagnosis = diagnose(frames_only)
+    assert diagnosis.pitfall == "lazy-relationship"
+    assert diagnosis.confidence == "low", "only the loader's frames say it"
+
+
+def test_json_has_the_documented_keys(after_commit: str):
+    data = diagnose(after_commit).to_json()
+    for key in ("pitfall", "confidence", "evidence", "fixes", "scenario", "command"):
+        assert key in data
+    assert {"line", "text", "why"} <= set(data["evidence"][0])
+    json.dumps(data)
+
+
+def test_every_pitfall_has_a_lesson_and_a_rule():
+    assert set(PITFALLS) == {rule.pitfall for rule in RULES}
+    for pitfall in PITFALLS:
+        lesson = LESSONS[pitfall]
+        assert lesson.title and lesson.explanation and lesson.fixes
+    assert LESSONS["event-or-hook-io"].scenario is None
+
+
+def test_a_pitfall_without_a_scenario_says_so():
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "/app/models.py", line 12, in stamp\n'
+        "    target.updated_by = target.owner.name\n"
+        '  File "/venv/lib/python3.12/site-packages/sqlalchemy/event/attr.py", line 497,'
+        " in __call__\n"
+        "    fn(*args, **kw)\n"
+        '  File "/venv/lib/python3.12/site-packages/sqlalchemy/orm/strategies.py", line 978,'
+        " in _load_for_state\n"
+        "    return self._emit_lazyload(\n"
+        "sqlalchemy.exc.MissingGreenlet: greenlet_spawn has not been called; can't call "
+        "await_only() here. Was IO attempted in an unexpected place?\n"
+    )
+    diagnosis = diagnose(text)
+    assert diagnosis.pitfall == "event-or-hook-io"
+    assert diagnosis.command is None
+    assert "no live scenario yet" in render_text(diagnosis)
+
+
+def test_library_frames_source_is_not_read_as_evidence():
+    """SQLAlchemy's own code under its frame mentions rollback; that is not the user's."""
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "/srv/app.py", line 3, in main\n'
+        "    print(user.name)\n"
+        '  File "/v/site-packages/sqlalchemy/orm/attributes.py", line 575, in __get__\n'
+        "    return self.impl.get(state, dict_)\n"
+        '  File "/v/site-packages/sqlalchemy/orm/state.py", line 833, in _load_expired\n'
+        "    except (exc.PendingRollbackError, IntegrityError):\n"
+        "sqlalchemy.exc.MissingGreenlet: greenlet_spawn has not been called\n"
+    )
+    assert diagnose(text).pitfall == "expired-after-commit"
+
+
+# Hostile input: bounded work, a clear message, nothing interpreted.
+
+
+def test_empty_input():
+    diagnosis = diagnose("")
+    assert diagnosis.pitfall is None
+    assert diagnosis.missing == ("the input is empty: paste a traceback",)
+
+
+def test_ten_megabytes_reads_only_the_tail(after_commit: str):
+    big = "x" * (10 * 1024 * 1024) + "\n" + after_commit
+    diagnosis = diagnose(big)
+    assert diagnosis.pitfall == "expired-after-commit"
+    assert any("earlier lines skipped" in note for note in diagnosis.notes)
+    assert len(read(big).text) <= MAX_CHARS
+
+
+def test_one_endless_line_is_cut():
+    diagnosis = diagnose("MissingGreenlet " * 1_000_000)
+    assert diagnosis.pitfall is None
+    assert any("cut" in note for note in diagnosis.notes)
+
+
+def test_binary_bytes_and_nul():
+    data = bytes(range(256)) * 4000 + b"\x00" * 10_000
+    diagnosis = diagnose(data.decode("utf-8", errors="replace"))
+    assert diagnosis.pitfall is None
+    text = render_text(diagnosis)
+    assert "\x00" not in text and "\x1b" not in text
+
+
+def test_escape_sequences_never_reach_the_output(after_commit: str):
+    hostile = after_commit.replace(
+        "print(user.uid)", "print(user.uid)  \x1b]52;c;aGk=\x07\x1b[2J\x9b31m"
+    )
+    diagnosis = diagnose(hostile)
+    assert diagnosis.pitfall == "expired-after-commit"
+    rendered = render_text(diagnosis) + json.dumps(diagnosis.to_json(), ensure_ascii=False)
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", rendered)
+
+
+def test_many_short_lines_and_many_frames_finish():
+    frames = '  File "/a.py", line 1, in f\n    x.y\n' * 200_000
+    diagnosis = diagnose(frames)
+    assert diagnosis.pitfall is None
+    assert "the final exception line is missing" in diagnosis.missing[0]
