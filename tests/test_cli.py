@@ -37,6 +37,8 @@ def test_version_and_help():
         ("nosuchdb+nodriver://x", "unknown database driver"),
         ("sqlite:///plain.db", "not an asyncio driver"),
         ("sqlite+aiosqlite:///{tmp}/a-file/below/it.db", "cannot open SQLite file"),
+        ("sqlite+aiosqlite:////dev/null", "not a regular file"),
+        ("sqlite+aiosqlite:///{tmp}", "not a regular file"),
     ],
 )
 def test_bad_database_is_one_clear_line(tmp_path: Path, url: str, says: str):

@@ -180,6 +180,9 @@ def check_sqlite_file(url: URL) -> None:
     path = sqlite_path(url)
     if path is None:
         return
+    if path.exists() and not path.is_file():
+        # A folder, a device such as /dev/null or a pipe: SQLite fails later, or blocks.
+        raise DatabaseProblem(f"cannot open {describe(url)}: it is not a regular file")
     try:
         with closing(sqlite3.connect(path)) as conn:
             conn.execute("PRAGMA schema_version")
