@@ -8,6 +8,7 @@ results that come back as messages.
 from __future__ import annotations
 
 import dataclasses
+import time
 import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -112,6 +113,7 @@ class PlaygroundApp(App[None]):
         self._bulk_stop = False
         self._script_stale = True
         self._quitting = False
+        self._quit_started = 0.0
         self._too_small = False
 
     def get_driver_class(self) -> type[Driver]:
@@ -585,12 +587,10 @@ class PlaygroundApp(App[None]):
     def action_quit(self) -> None:
         """Quit at once when nothing is in flight; otherwise ask, and say what is awaited.
 
-        Ctrl+Q on the question agrees, so quitting on purpose is two presses; Ctrl+Q while
-        already waiting stops waiting and cancels the work in flight.
+        Ctrl+Q on the question agrees, so quitting on purpose is two presses.
         """
         if self._quitting:
-            self._say("Quitting now: the work in flight is cancelled and rolled back.")
-            self.workers.cancel_group(self, "lab")
+            self._say_waiting()
             return
         if isinstance(self.screen, ConfirmQuit):
             self.screen.dismiss(True)
@@ -616,15 +616,23 @@ class PlaygroundApp(App[None]):
         self._quitting = True
         self.jobs.closing = True
         self._bulk_stop = True
+        if self.jobs.in_flight():
+            self.query_one("#form").remove_class("-bulk")
+            self._quit_started = time.monotonic()
+            self._say_waiting()
+            self.set_interval(1, self._say_waiting)
+        self.run_worker(self._close_and_exit(), name="quit", group="quit")
+
+    def _say_waiting(self) -> None:
+        """Say what quitting waits on, and for how long: a lock can hold a commit for seconds."""
         busy = self.jobs.in_flight()
         if busy:
-            self.query_one("#form").remove_class("-bulk")
+            waited = time.monotonic() - self._quit_started
             self._say(
-                f"Quitting after {busy[0]} finishes (queued work is skipped); "
-                "Ctrl+Q again stops waiting.",
+                f"Quitting after {busy[0]} finishes (waiting {waited:.0f} s; it may wait on a "
+                "database lock); queued work is skipped.",
                 error=True,
             )
-        self.run_worker(self._close_and_exit(), name="quit", group="quit")
 
     async def _close_and_exit(self) -> None:
         await self.lab.close()
