@@ -288,6 +288,38 @@ def _user_calls_sync_session(frame: Frame, after: Frame | None) -> bool:
     return entry and "await" not in code and "run_sync" not in code
 
 
+SERIALIZER_CALLS = (
+    "model_validate(",
+    "from_orm(",
+    "jsonable_encoder(",
+    "model_dump(",
+    "TypeAdapter(",
+    ".dump(",
+    ".dumps(",
+    "render_template(",
+    "TemplateResponse(",
+)
+
+
+def _is_serializer(frame: Frame, after: Frame | None) -> bool:
+    """A serializer's own frame, or the user's line calling one straight into the ORM."""
+    if frame.library in ("pydantic", "pydantic_core", "marshmallow", "jinja2"):
+        return True
+    if "fastapi/encoders" in frame.path or frame.func.rpartition(".")[2] in (
+        "serialize_response",
+        "jsonable_encoder",
+        "from_orm",
+        "model_validate",
+        "validate_model",
+    ):
+        return True
+    return (
+        after is not None
+        and after.library is not None
+        and any(call in frame.code for call in SERIALIZER_CALLS)
+    )
+
+
 FRAME_MEANINGS: tuple[FrameMeaning, ...] = (
     FrameMeaning(
         "attribute-get",
@@ -386,18 +418,7 @@ FRAME_MEANINGS: tuple[FrameMeaning, ...] = (
     ),
     FrameMeaning(
         "serializer",
-        lambda f, _n: (
-            f.library in ("pydantic", "pydantic_core", "marshmallow", "jinja2")
-            or f.func.rpartition(".")[2]
-            in (
-                "serialize_response",
-                "jsonable_encoder",
-                "from_orm",
-                "model_validate",
-                "validate_model",
-            )
-            or "fastapi/encoders" in f.path
-        ),
+        _is_serializer,
         "a serializer (pydantic, FastAPI's response model, marshmallow, a template) read "
         "the object's attributes",
     ),
