@@ -14,11 +14,11 @@ TRACEBACK = """\
 Traceback (most recent call last):
   File "/srv/app/api.py", line 42, in read_user
     return UserOut.model_validate(user)
-  File "/venv/lib/python3.12/site-packages/sqlalchemy/orm/attributes.py", line 566, in __get__
+  File "/v/site-packages/sqlalchemy/orm/attributes.py", line 566, in __get__
     return self.impl.get(state, dict_)
-  File "/venv/lib/python3.12/site-packages/sqlalchemy/orm/attributes.py", line 1116, in _fire_loader_callables
+  File "/v/site-packages/sqlalchemy/orm/attributes.py", line 1116, in _fire_loader_callables
     return state._load_expired(state, passive)
-  File "/venv/lib/python3.12/site-packages/sqlalchemy/orm/state.py", line 803, in _load_expired
+  File "/v/site-packages/sqlalchemy/orm/state.py", line 803, in _load_expired
     self.manager.expired_attribute_loader(self, toload, passive)
 sqlalchemy.exc.MissingGreenlet: greenlet_spawn has not been called; can't call await_only() here.
 """
@@ -27,7 +27,7 @@ EXPIRED = """\
 Traceback (most recent call last):
   File "/srv/app/jobs.py", line 7, in run
     print(user.name)
-  File "/venv/lib/python3.12/site-packages/sqlalchemy/orm/attributes.py", line 1116, in get
+  File "/v/site-packages/sqlalchemy/orm/attributes.py", line 1116, in get
     return state._load_expired(state, passive)
 sqlalchemy.exc.MissingGreenlet: greenlet_spawn has not been called; can't call await_only() here.
 """
