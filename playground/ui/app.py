@@ -21,6 +21,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, ScrollableContainer, Vertical
 from textual.driver import Driver
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import (
     Button,
@@ -264,7 +265,7 @@ class PlaygroundApp(App[None]):
             yield SystemCommand(
                 f"Switch: {option.label}",
                 f"Turn '{option.hint}' on or off{key}",
-                lambda index=index: self.action_toggle_option(index),  # type: ignore[misc]
+                lambda index=index: self.action_toggle_option(index),
             )
 
     # -------------------------------------------------------------- scenario
@@ -370,8 +371,8 @@ class PlaygroundApp(App[None]):
         table.add_users(rows)
         self._total_rows = total
         shown = min(total, table.MAX_ROWS)
-        rows = plural(total, "row")
-        table.border_subtitle = f"{shown:,} of {rows}" if total > shown else rows
+        count = plural(total, "row")
+        table.border_subtitle = f"{shown:,} of {count}" if total > shown else count
 
     @on(LabProblem)
     def _lab_problem(self, message: LabProblem) -> None:
@@ -506,7 +507,7 @@ class PlaygroundApp(App[None]):
             result = await bulk_add(
                 self.lab,
                 count,
-                progress=lambda done, total: self.post_message(BulkProgress(done, total)),
+                progress=lambda done, total: self._post(BulkProgress(done, total)),
                 should_stop=lambda: self._bulk_stop or self.jobs.closing,
             )
         finally:
@@ -514,6 +515,9 @@ class PlaygroundApp(App[None]):
         rows, total = list(result.rows), result.total  # read by bulk_add, which never raises
         self._seen_uid = max([self._seen_uid, *(uid for uid, _ in rows)])
         self.post_message(BulkDone(result, rows, total))
+
+    def _post(self, message: Message) -> None:
+        self.post_message(message)
 
     async def _mount_progress_bar(self) -> None:
         """Mount the (hidden) bulk progress bar after the first frame, not before it.
@@ -584,7 +588,7 @@ class PlaygroundApp(App[None]):
         self.post_message(RowsLoaded([], 0, replace=True, note=note))
 
     # ----------------------------------------------------------------- exit
-    def action_quit(self) -> None:
+    async def action_quit(self) -> None:
         """Quit at once when nothing is in flight; otherwise ask, and say what is awaited.
 
         Ctrl+Q on the question agrees, so quitting on purpose is two presses.

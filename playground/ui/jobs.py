@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from textual.app import App
 from textual.worker import Worker
@@ -21,7 +22,7 @@ Job = Callable[[], Awaitable[None]]
 class JobChain:
     """Queue async jobs for a Textual app; they run strictly one after another."""
 
-    def __init__(self, app: App[object]) -> None:
+    def __init__(self, app: App[Any]) -> None:
         self._app = app
         self._tail: asyncio.Future[None] | None = None
         self._waiting: dict[int, str] = {}
@@ -66,7 +67,12 @@ class JobChain:
     def _release(previous: asyncio.Future[None] | None, done: asyncio.Future[None]) -> None:
         """Mark this job finished, but never before the one it waited for."""
         if previous is not None and not previous.done():
-            previous.add_done_callback(lambda _: done.done() or done.set_result(None))
+
+            def finish(_: asyncio.Future[None]) -> None:
+                if not done.done():
+                    done.set_result(None)
+
+            previous.add_done_callback(finish)
         elif not done.done():
             done.set_result(None)
 

@@ -52,4 +52,5 @@ class BulkDone(Message):
 
     result: BulkResult
     rows: list[tuple[int, str]]
-    total: int
+    total: int | None
+    """None when the table could not be read after the bulk add."""

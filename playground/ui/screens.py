@@ -57,8 +57,9 @@ class ScenarioPicker(ModalScreen[str | None]):
 
     @on(OptionList.OptionHighlighted)
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option.id in SCENARIOS:
-            scenario = SCENARIOS[event.option.id]
+        option_id = event.option.id
+        if option_id is not None and option_id in SCENARIOS:
+            scenario = SCENARIOS[option_id]
             summary = Text.assemble((scenario.name, "bold"), "  ", (scenario.summary, "dim"))
             self.query_one("#picker-summary", Static).update(summary)
 
