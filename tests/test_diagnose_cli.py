@@ -84,3 +84,15 @@ def test_escape_sequences_in_the_input_come_out_visible(tmp_path: Path):
         assert not any(byte in done.stdout for byte in (b"\x1b", b"\x07", b"\x08", b"\x00"))
     shown = run(str(path)).stdout
     assert b"\\x08\\x00" in shown, "a lone control character is shown as an escape"
+
+
+def test_the_readme_example_is_the_real_output():
+    """The README's example input, diagnosed now, prints exactly the output shown there."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Diagnose your traceback", 1)[1].split("\n## ", 1)[0]
+    blocks = section.split("```")[1::2]
+    example, shown = blocks[0].strip("\n"), blocks[1].strip("\n")
+    done = run(stdin=example.encode())
+    assert done.returncode == 0
+    printed = "\n".join(line.rstrip() for line in done.stdout.decode().strip("\n").splitlines())
+    assert printed == shown

@@ -441,8 +441,24 @@ def _missing(
     return tuple(lacks)
 
 
+_ERROR_LINK = re.compile(r"sqlalche\.me/e/(\d)(\d+)/")
+_WRAPPED = re.compile(r"(\w+Error): \(sqlalchemy\.exc\.MissingGreenlet\)")
+
+
 def _notes(reading: Reading) -> tuple[str, ...]:
     notes: list[str] = []
+    link = _ERROR_LINK.search(reading.text)
+    if link:
+        notes.append(
+            f"the error links point to SQLAlchemy {link.group(1)}.{link.group(2)}'s pages "
+            f"(/e/{link.group(1)}{link.group(2)}/)"
+        )
+    wrapped = _WRAPPED.search(reading.text)
+    if wrapped:
+        notes.append(
+            f"MissingGreenlet arrived wrapped in {wrapped.group(1)} (its __cause__), so "
+            "'except MissingGreenlet' would not catch it"
+        )
     if reading.skipped_lines:
         notes.append(
             f"only the last {len(reading.lines)} lines were read "
