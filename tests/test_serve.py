@@ -323,19 +323,18 @@ def test_closing_a_tab_ends_its_process(browser_context, serve):
     wait_until(lambda: "ended (pid" in served.log, 10, "the log line for the end")
 
 
-def test_a_dropped_connection_ends_its_process(serve):
-    """A client killed without closing its websocket: the server sees the socket go."""
-    served = serve()
-    ws_url = served.url.replace("http://", "ws://") + "ws?width=100&height=30"
+def connect_client(served: Served) -> subprocess.Popen[str]:
+    """A bare websocket client in its own process, once its session has sent output."""
+    ws_url = str(served.url).replace("http://", "ws://") + "ws?width=100&height=30"
     client = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import asyncio, aiohttp, sys\n"
+            "import asyncio, aiohttp\n"
             "async def main():\n"
             "    async with aiohttp.ClientSession() as s:\n"
             f"        async with s.ws_connect({ws_url!r}) as ws:\n"
-            "            await ws.receive()\n"
+            "            await ws.receive(timeout=60)\n"
             "            print('connected', flush=True)\n"
             "            await asyncio.sleep(600)\n"
             "asyncio.run(main())\n",
@@ -343,15 +342,40 @@ def test_a_dropped_connection_ends_its_process(serve):
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert client.stdout is not None
+    assert client.stdout.readline().strip() == "connected"
+    return client
+
+
+def test_a_dropped_connection_ends_its_process(serve):
+    """A client killed without closing its websocket: the server sees the socket go."""
+    served = serve()
+    client = connect_client(served)
     try:
-        assert client.stdout is not None
-        assert client.stdout.readline().strip() == "connected"
         (pid,) = served.sessions()
         client.kill()
         client.wait(10)
         wait_until(lambda: not alive(pid), 20, f"session process {pid} to end")
     finally:
-        if client.poll() is None:
+        client.kill()
+        client.wait(10)
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "killed"])
+def test_stopping_the_server_ends_every_session(serve, how):
+    """Ctrl+C ends sessions in order; a killed server's sessions are ended by the kernel."""
+    served = serve()
+    clients = [connect_client(served), connect_client(served)]
+    try:
+        sessions = served.sessions()
+        assert len(sessions) == 2
+        served.process.send_signal(how)
+        served.process.wait(30)
+        wait_until(lambda: not any(alive(pid) for pid in sessions), 20, "every session to end")
+        if how == signal.SIGINT:
+            wait_until(lambda: served.log.count("ended (pid") == 2, 10, "two log lines")
+    finally:
+        for client in clients:
             client.kill()
             client.wait(10)
 
