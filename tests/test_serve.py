@@ -196,6 +196,28 @@ def serve() -> Iterator[Callable[..., Served]]:
         served.stop()
 
 
+def test_refusals_and_the_warning_for_another_interface():
+    """Checked before anything listens: a bad cap, an unreachable database, a wide host."""
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "playground", "serve", *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+    result = run("--max-sessions", "0")
+    assert result.returncode == 2 and "--max-sessions must be at least 1" in result.stderr
+    secret = "pw-" + secrets.token_hex(8)
+    result = run("--db", f"postgresql+asyncpg://teacher:{secret}@127.0.0.1:1/lab")
+    assert (
+        result.returncode == 2 and "cannot open postgresql+asyncpg://teacher:***@" in result.stderr
+    )
+    assert secret not in result.stdout + result.stderr
+    # 192.0.2.1 is a documentation address this machine does not have: warned, never bound.
+    result = run("--host", "192.0.2.1", "--port", "0")
+    assert result.returncode == 2
+    assert "WARNING: listening on 192.0.2.1" in result.stderr
+    assert "anyone who can reach this port can open sessions" in result.stderr
+
+
 # --- the page ---------------------------------------------------------------------------
 
 

@@ -355,6 +355,11 @@ async def _serve(server: ClassroomServer) -> int:
         return 2
     port = int(runner.addresses[0][1])
     print(f"Open {browser_address(server.host, port)} in a browser.", flush=True)
+    if server.host in ("0.0.0.0", "::", ""):
+        print(
+            "(Students use this machine's name, or its address on the classroom network.)",
+            flush=True,
+        )
     print(
         f"Up to {server.max_sessions} sessions at once; {server.database_note}. "
         "Press Ctrl+C to stop.",
@@ -455,7 +460,7 @@ def main(argv: Sequence[str]) -> int:
     if not is_loopback(args.host):
         print(
             f"WARNING: listening on {args.host}, not on this machine's loopback address: anyone "
-            f"who can reach port {args.port} can open sessions here"
+            "who can reach this port can open sessions here"
             + (" and read and change the shared database" if shared else "")
             + ". There is no login. Use it only on a network you trust, and stop it after class.",
             file=sys.stderr,
