@@ -297,3 +297,19 @@ async def test_a_second_bulk_add_does_not_reuse_names_and_counts_batches(tmp_pat
     names = committed(path)
     assert len(names) == len(set(names)) == 1000
     assert names[0] == "bulk 1" and names[300] == "bulk 301" and names[-1] == "bulk 1000"
+
+
+async def test_switches_flipped_between_fast_enters_apply_from_the_next_one(app_factory):
+    """``a``, Enter, F2, ``b``, Enter, F2, F3, ``c``, Enter in one burst: each commit runs
+    with the switches as they were when its Enter was typed."""
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.lab.engine is not None)
+        f2, f3 = events.Key("f2", None), events.Key("f3", None)
+        burst(app, ["a\r", f2, "b\r", f2, f3, "c\r"])
+        await settle(pilot, lambda: len(entries(app)) == 3)
+        a, b, c = entries(app)
+    assert [r.user_input for r in (a, b, c)] == ["a", "b", "c"]
+    assert dict(a.settings) == {"expire_on_commit": True, "auto_refresh": False}
+    assert dict(b.settings) == {"expire_on_commit": False, "auto_refresh": False}
+    assert dict(c.settings) == {"expire_on_commit": True, "auto_refresh": True}

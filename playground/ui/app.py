@@ -173,7 +173,9 @@ class PlaygroundApp(App[None]):
         )
 
     async def on_mount(self) -> None:
-        self.query_one(NameInput).focus()
+        name = self.query_one(NameInput)
+        name.snapshot = lambda: (self.scenario, dict(self.settings))
+        name.focus()
         self._scenario_changed()
         # Open the database once the first frame is out: the screen never waits for it.
         self.call_after_refresh(self.jobs.add, self._open_lab, "open the lab")
@@ -323,7 +325,10 @@ class PlaygroundApp(App[None]):
             self._say(problem, error=True)
             return
         self._seq += 1
-        seq, scenario, settings = self._seq, self.scenario, dict(self.settings)
+        scenario, settings = self.scenario, dict(self.settings)
+        if isinstance(event.context, tuple):  # as they were when Enter was handled
+            scenario, settings = event.context
+        seq = self._seq
         self.last_name = name
         self._say(f"#{seq} queued: {preview(name)}")
 
@@ -384,9 +389,23 @@ class PlaygroundApp(App[None]):
 
     # ------------------------------------------------------------- settings
     def action_toggle_option(self, index: int) -> None:
+        """Flip a switch, after the keys typed before it have been handled.
+
+        F-keys act on arrival, while letters and Enter wait their turn in the name field:
+        flipping there keeps ``a``, Enter, F2, ``b``, Enter committing ``a`` with the old
+        setting and ``b`` with the new one, however fast they come.
+        """
+        if isinstance(self.focused, NameInput):
+            self.focused.call_later(self._toggle_now, index)
+        else:
+            self._toggle_now(index)
+
+    def _toggle_now(self, index: int) -> None:
         if index < len(self.scenario.options):
-            switch = self.query_one(f"#switch-{self.scenario.options[index].key}", Switch)
+            option = self.scenario.options[index]
+            switch = self.query_one(f"#switch-{option.key}", Switch)
             switch.toggle()
+            self.settings[option.key] = switch.value
 
     @on(Switch.Changed)
     def _switch_changed(self, event: Switch.Changed) -> None:

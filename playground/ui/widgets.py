@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -43,7 +44,19 @@ class KeysInOrder:
 
 
 class NameInput(KeysInOrder, Input):
-    """The name field: every key acts in the order it arrived, and nothing typed is dropped."""
+    """The name field: every key acts in the order it arrived, and nothing typed is dropped.
+
+    ``snapshot``, when set, is called as Enter is handled; its value travels with the
+    submission, so a switch flipped right after Enter does not change that commit.
+    """
+
+    snapshot: Callable[[], object] | None = None
+
+    @dataclass
+    class Submitted(Input.Submitted):
+        """Enter in the name field, with the app's ``snapshot`` as of that key."""
+
+        context: object = None
 
     @dataclass
     class Refused(Message):
@@ -86,7 +99,8 @@ class NameInput(KeysInOrder, Input):
         value = self.value
         if name_problem(value) is None:
             self.value = ""
-        self.post_message(self.Submitted(self, value))
+        context = self.snapshot() if self.snapshot is not None else None
+        self.post_message(self.Submitted(self, value, context=context))
 
 
 class LabSwitch(KeysInOrder, Switch):
