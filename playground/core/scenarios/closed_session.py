@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..explain import committed_rows, failure, how_raised, reference, success
+from ..explain import (
+    committed_rows,
+    expired_by,
+    failed_step,
+    failure,
+    how_raised,
+    reference,
+    state_after,
+    success,
+)
 from ..models import User
 from ..results import ExperimentResult, Explanation, Fix, Script
 from .api import Option, Run, Scenario, expire_on_commit
@@ -81,14 +90,17 @@ class ClosedSession(Scenario):
             )
             return success(result, "the values were loaded before the session closed", why)
         if error.outer.type_name.endswith("DetachedInstanceError"):
+            by = expired_by(result, "uid") or "await session.commit()"
+            expired = ", ".join(state_after(result, by) or ("uid",))
             return Explanation(
                 "DetachedInstanceError: user has no session to reload from",
                 "the commit expired uid and the block closed the session: nothing can reload it",
                 (
-                    "The commit expired every attribute of user; then the end of the "
-                    "`async with` block closed the session and detached the object.",
-                    "Reading uid needs a reload, and a detached object has no session to load "
-                    "through, so SQLAlchemy stops at once, before any SQL or IO.",
+                    f"`{by}` expired {expired} of user; then the end of the `async with` "
+                    "block closed the session and detached the object.",
+                    f"`{failed_step(result)}` needs a reload, and a detached object has no "
+                    "session to load through, so SQLAlchemy stopped at once, before any SQL "
+                    "or IO.",
                     "Compare MissingGreenlet (the 'After commit' scenario): there the session "
                     "is alive and a SELECT is attempted, but outside the greenlet. Here there "
                     "is no session at all. `except MissingGreenlet:` would not catch this.",
