@@ -299,8 +299,7 @@ async def real_results(count: int, settings: dict[str, bool]):
     lab = Lab("sqlite+aiosqlite://")
     await lab.open()
     results = [
-        await lab.run(SCENARIOS["after-commit"], f"r{i}", settings, seq=i + 1)
-        for i in range(count)
+        await lab.run(SCENARIOS["after-commit"], f"r{i}", settings, seq=i + 1) for i in range(count)
     ]
     await lab.close()
     return results

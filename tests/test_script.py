@@ -52,9 +52,21 @@ async def test_printed_script_reproduces_the_lab(
     await lab.close()
 
     printed = subprocess.run(
-        [sys.executable, "-m", "playground", "--print-script", "--scenario", scenario_name,
-         "--db", db_url, *flags(settings)],
-        capture_output=True, text=True, check=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "playground",
+            "--print-script",
+            "--scenario",
+            scenario_name,
+            "--db",
+            db_url,
+            *flags(settings),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     ).stdout
     password = make_url(db_url).password
     assert password is None or f":{password}@" not in printed, "no password in the script"
@@ -62,7 +74,11 @@ async def test_printed_script_reproduces_the_lab(
     script.write_text(printed)
     await drop_playground_tables(db_url)
     ran = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
         env={**os.environ, **script_environment(db_url, tmp_path)},
     )
 
