@@ -209,6 +209,10 @@ class PlaygroundApp(App[None]):
             name = self.query_one(NameInput)
             if self.focused is not name and not isinstance(self.focused, Input):
                 self.screen.set_focus(name)
+        if typed and isinstance(event, events.Paste) and not isinstance(self.focused, NameInput):
+            # The paste parser keeps NUL for the name field to refuse; elsewhere (the
+            # bulk dialog, the paste screen) it is dropped, as Textual's own parser does.
+            event = events.Paste(event.text.replace("\x00", ""))
         await super().on_event(event)
 
     def _takes_text(self, event: events.Key | events.Paste) -> bool:
