@@ -178,3 +178,26 @@ def test_q_typed_after_tabs_starts_a_name(terminal: Terminal):
 def test_ctrl_q_with_nothing_in_flight_quits_at_once(terminal: Terminal):
     terminal.keys("C-q")
     terminal.wait_for(lambda s: "[exited with 0 ]" in s, "the app exits", timeout=5)
+
+
+def parsed(chunks: list[str]) -> list[tuple[str, str]]:
+    """What the app's input parser makes of terminal input read in these chunks."""
+    from textual import events
+
+    from playground.ui.terminal import PasteSafeParser
+
+    parser = PasteSafeParser()
+    tokens = [token for chunk in chunks for token in parser.feed(chunk)]
+    return [
+        ("paste", token.text) if isinstance(token, events.Paste) else ("key", token.key)
+        for token in tokens
+        if isinstance(token, events.Paste | events.Key)
+    ]
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 1000])
+def test_the_parser_turns_a_bracketed_paste_into_exact_text_and_no_keys(chunk: int):
+    pasted = "x\x1b\x11y\x00z\x1b[31mred\x1b\x02"
+    data = f"ab\x1b[200~{pasted}\x1b[201~c"
+    chunks = [data[i : i + chunk] for i in range(0, len(data), chunk)]
+    assert parsed(chunks) == [("key", "a"), ("key", "b"), ("paste", pasted), ("key", "c")]
