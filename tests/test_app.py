@@ -249,6 +249,12 @@ async def test_too_small_a_terminal_says_the_size_it_needs(app_factory):
         assert note.display and note.region.height > 0
         assert f"at least {MIN_WIDTH}x{MIN_HEIGHT}" in str(note.render())
         assert not app.query_one("#main").display
+        offered = {
+            active.binding.action
+            for active in app.active_bindings.values()
+            if active.enabled and active.binding.show
+        }
+        assert offered == {"quit"}, "the footer offers only what works"
         await pilot.press(*"ann", "enter")
         await pilot.pause()
         assert entries(app) == [] and app.query_one(NameInput).value == ""

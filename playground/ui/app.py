@@ -186,6 +186,7 @@ class PlaygroundApp(App[None]):
         self.screen.set_class(height < SHORT_SCREEN, "-short")
         self._too_small = width < MIN_WIDTH or height < MIN_HEIGHT
         self.screen.set_class(self._too_small, "-too-small")
+        self.refresh_bindings()
         self.query_one("#too-small", Static).update(
             Text.assemble(
                 (f"The terminal is {width}x{height}.\n", "bold"),
@@ -305,6 +306,8 @@ class PlaygroundApp(App[None]):
         self._refresh_script()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self._too_small and action != "quit":
+            return False  # the footer offers only what works on a screen too small to use
         if action == "stop_bulk":
             return self._bulk_running
         if action == "toggle_option":
