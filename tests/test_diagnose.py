@@ -147,19 +147,36 @@ def test_only_the_final_line(after_commit: str):
     assert any("stack frames" in item for item in diagnosis.missing)
 
 
+def _frames_only(tb: str) -> str:
+    """The last section of a traceback, without its final exception line and after."""
+    last = tb.rpartition("Traceback (most recent call last):")[2]
+    kept = []
+    for line in last.splitlines():
+        if line and not line.startswith(" "):
+            break
+        kept.append(line)
+    return "Traceback (most recent call last):" + "\n".join(kept)
+
+
 def test_text_cut_before_the_final_line_says_so(lazy: str):
-    cut = "\n".join(lazy.splitlines()[:-12])
-    diagnosis = diagnose(cut)
+    frames_only = _frames_only(lazy)
+    assert "MissingGreenlet:" not in frames_only, "no exception line names it"
+    diagnosis = diagnose(frames_only)
     assert "the final exception line is missing" in diagnosis.missing[0]
     assert diagnosis.pitfall == "lazy-relationship"
-    assert diagnosis.confidence == "high", "the cause's MissingGreenlet line is still there"
-
-    last_section = lazy.rpartition("direct cause of the following exception:")[2]
-    frames_only = "\n".join(last_section.splitlines()[:-12])
-    assert "MissingGreenlet" not in frames_only
-    diagnosis = diagnose(frames_only)
-    assert diagnosis.pitfall == "lazy-relationship"
     assert diagnosis.confidence == "low", "only the loader's frames say it"
+
+
+def test_a_cut_text_with_the_cause_still_in_it_is_sure(lazy: str):
+    cause = (
+        "sqlalchemy.exc.MissingGreenlet: greenlet_spawn has not been called; "
+        "can't call await_only() here.\n\n"
+        "The above exception was the direct cause of the following exception:\n\n"
+    )
+    diagnosis = diagnose(cause + _frames_only(lazy))
+    assert "the final exception line is missing" in diagnosis.missing[0]
+    assert diagnosis.pitfall == "lazy-relationship"
+    assert diagnosis.confidence == "high"
 
 
 def test_json_has_the_documented_keys(after_commit: str):
