@@ -264,7 +264,7 @@ def users_table(page: Any) -> str:
 def test_commit_flip_and_commit_again_in_the_browser(browser_context, serve):
     served = serve()
     page = open_tab(browser_context, served.url)
-    assert "each tab has its own in-memory database" in page.inner_text("header")
+    assert "each tab has its own private database" in page.inner_text("header")
     commit(page, "ada")
     wait_for_screen(page, "MissingGreenlet")
     wait_for_screen(page, "row committed anyway: uid 1")

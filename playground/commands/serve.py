@@ -1,7 +1,7 @@
 """``playground serve``: the app in a browser tab, one app process per tab, for a classroom.
 
 It builds on textual-serve, which starts one app process per websocket; this module adds
-what a room full of students needs: a private in-memory database per tab (or one shared
+what a room full of students needs: a private database per tab (or one shared
 ``--db``), a cap on concurrent sessions, processes that end with their tab, and a database
 URL that travels to each process in its environment, never on a command line or a page.
 """
@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import jinja2
 from aiohttp import web
@@ -394,7 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="playground serve",
         description=(
             "Serve the playground to web browsers: every tab gets its own app process "
-            "and, unless --db is given, its own in-memory database."
+            "and, unless --db is given, its own private database."
         ),
     )
     parser.add_argument(
@@ -406,7 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--db",
         metavar="URL",
-        help="one database shared by every tab (default: a private in-memory SQLite per tab)",
+        help="one database shared by every tab (default: a private SQLite file per tab)",
     )
     parser.add_argument(
         "--tour", action="store_true", help="serve the guided tour instead of the app"
@@ -446,7 +447,7 @@ def main(argv: Sequence[str]) -> int:
     if shared:
         note = f"all tabs share one database: {describe(parsed)}"
     else:
-        note = "each tab has its own in-memory database"
+        note = "each tab has its own private database"
 
     extra: list[str] = []
     if args.tour:
@@ -502,6 +503,10 @@ def session_main(argv: Sequence[str]) -> int:
     """
     _die_with_parent()
     url = os.environ.pop(DB_ENV, MEMORY_URL)
+    if url == MEMORY_URL:
+        # A file in the tab's own temporary folder rather than memory: some scenarios need a
+        # second connection to the same data (a fresh engine, a session per task).
+        url = f"sqlite+aiosqlite:///{Path.cwd() / 'playground.db'}"
     from playground.__main__ import main as playground_main
 
     if argv and argv[0] == "tour":

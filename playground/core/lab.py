@@ -160,7 +160,10 @@ class Lab:
             kwargs["pool_pre_ping"] = True
             if self.url.get_driver_name() == "asyncpg":
                 kwargs["connect_args"] = {"timeout": CONNECT_TIMEOUT}
-        engine = create_async_engine(self.url, **kwargs)
+        try:
+            engine = create_async_engine(self.url, **kwargs)
+        except Exception as exc:  # arguments the dialect refuses, e.g. a password for SQLite
+            raise DatabaseProblem(explain_connect_error(self.url, exc)) from exc
         problem = None
         try:
             async with engine.begin() as conn:
