@@ -94,6 +94,10 @@ def test_a_paste_is_refused_at_its_first_control_character(text: str):
     problem = paste_problem(text)
     if problem is None:
         assert all(unicodedata.category(c) != "Cc" for c in text)
+        assert len(text) <= MAX_NAME_LENGTH
+        return
+    if len(text) > MAX_NAME_LENGTH:
+        assert f"{len(text):,} characters" in problem
         return
     found = re.search(r"at position (\d+) of ([\d,]+)", problem)
     assert found is not None, problem

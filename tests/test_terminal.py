@@ -119,7 +119,7 @@ class Terminal:
 @pytest.fixture
 def terminal(tmp_path: Path) -> Iterator[Terminal]:
     _need_tmux()
-    term = Terminal(tmp_path, 140, 32)
+    term = Terminal(tmp_path, 100, 32)
     try:
         term.start()
         yield term
@@ -156,6 +156,13 @@ def test_a_pasted_nul_is_named_not_dropped(terminal: Terminal):
     terminal.paste("fine", bracketed=True)
     terminal.keys("Enter")
     assert terminal.wait_for_names(1) == ["fine"]
+
+
+def test_a_paste_longer_than_a_name_is_refused_and_the_app_stays_usable(terminal: Terminal):
+    terminal.paste("y" * 200_000, bracketed=True)
+    terminal.wait_for(lambda s: "Paste refused: 200,000" in s, "the long paste refused", timeout=60)
+    terminal.type("ok\n")
+    assert terminal.wait_for_names(1) == ["ok"]
 
 
 def test_typed_format_characters_are_stored(terminal: Terminal):

@@ -34,10 +34,13 @@ def name_problem(name: str) -> str | None:
 def paste_problem(text: str) -> str | None:
     """Why a pasted ``text`` is refused as a whole, or None when it can go into the field.
 
-    A paste is one name: a line break would end the name early (the old field kept only
+    A paste is one name: one longer than any name can be is refused before the field
+    takes it, a line break would end the name early (the old field kept only
     the first line and dropped the rest without a word), and any other control character
     cannot be stored as typed, so nothing of such a paste is taken.
     """
+    if len(text) > MAX_NAME_LENGTH:
+        return f"Paste refused: {len(text):,} characters; a name takes up to {MAX_NAME_LENGTH:,}."
     found = first_control(text)
     if found is None:
         return None
