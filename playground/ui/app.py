@@ -659,8 +659,8 @@ class PlaygroundApp(App[None]):
         if busy:
             waited = time.monotonic() - self._quit_started
             self._say(
-                f"Quitting after {busy[0]} finishes (waiting {waited:.0f} s; it may wait on a "
-                "database lock); queued work is skipped.",
+                f"Quitting after {busy[0]} finishes ({waited:.0f} s so far; a database lock "
+                "may hold it).",
                 error=True,
             )
 
