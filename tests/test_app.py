@@ -319,3 +319,14 @@ async def test_switches_flipped_between_fast_enters_apply_from_the_next_one(app_
     assert dict(a.settings) == {"expire_on_commit": True, "auto_refresh": False}
     assert dict(b.settings) == {"expire_on_commit": False, "auto_refresh": False}
     assert dict(c.settings) == {"expire_on_commit": True, "auto_refresh": True}
+
+
+async def test_a_paste_with_the_focus_on_a_switch_goes_to_the_name_field(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.lab.engine is not None)
+        assert await pilot.click("#switch-auto_refresh")
+        assert not focused_on_name(app)
+        app.post_message(events.Paste("Zoë"))
+        await settle(pilot, lambda: app.query_one(NameInput).value == "Zoë")
+        assert focused_on_name(app)
