@@ -226,7 +226,7 @@ class TourScreen(Screen[None]):
         self.hint_shown = False
         self.guessed = False
         self._standalone = False
-        self._closed = False
+        self._lab_closed = False
 
     # ------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -529,8 +529,8 @@ class TourScreen(Screen[None]):
             self.dismiss()
 
     async def _close_lab(self) -> None:
-        if not self._closed:
-            self._closed = True
+        if not self._lab_closed:
+            self._lab_closed = True
             await self.lab.close()
 
     async def on_unmount(self) -> None:

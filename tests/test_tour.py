@@ -1,0 +1,356 @@
+"""The guided tour: lessons from the registry, guesses graded by the real run, resume.
+
+Pilot tests play the tour by keyboard (and a little by mouse) at 80x24. What is right
+is never written down: it is what the installed SQLAlchemy really raises on the test's
+database, read from the exception chain of a run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy
+from sqlalchemy.engine import make_url
+from textual.widgets import OptionList, Static
+
+from playground.commands.tour import main as tour_main
+from playground.core.lab import Lab
+from playground.core.results import Script
+from playground.core.scenarios import SCENARIOS
+from playground.core.tour import (
+    MISSING_GREENLET,
+    TOUR_NAME,
+    VALUE,
+    WRAPPED,
+    Lesson,
+    Progress,
+    Tour,
+    build_lessons,
+    classify,
+    cut,
+    default_progress_path,
+    grade,
+)
+from playground.ui.tour import TourApp, TourScreen
+
+from .pilot import settle
+
+SIZE = (80, 24)
+
+
+def screen_of(app: TourApp) -> TourScreen:
+    assert app.tour_screen is not None
+    return app.tour_screen
+
+
+def shown(app: TourApp, widget_id: str) -> str:
+    """The plain text a Static of the tour shows."""
+    return str(screen_of(app).query_one(f"#{widget_id}", Static).content)
+
+
+def lesson_named(name: str) -> Lesson:
+    return next(lesson for lesson in build_lessons() if lesson.name == name)
+
+
+def wrapped_here(url: str) -> bool:
+    """Where MissingGreenlet arrives wrapped: SQLAlchemy 2.1 with aiosqlite, per the README."""
+    series = tuple(int(part) for part in sqlalchemy.__version__.split(".")[:2])
+    return series >= (2, 1) and make_url(url).get_backend_name() == "sqlite"
+
+
+async def phase(pilot, app: TourApp, wanted: str) -> None:
+    await settle(pilot, lambda: app.tour_screen is not None and app.tour_screen.phase == wanted)
+
+
+# ---------------------------------------------------------------- the lessons
+
+
+def test_lessons_are_the_registry_in_teaching_order():
+    lessons = build_lessons()
+    assert [lesson.name for lesson in lessons] == list(SCENARIOS)
+    orders = [lesson.scenario.order for lesson in lessons]
+    assert orders == sorted(orders)
+    assert [lesson.number for lesson in lessons] == list(range(1, len(lessons) + 1))
+    for lesson in lessons:
+        keys = [choice.key for choice in lesson.choices]
+        assert 3 <= len(keys) <= 6 and len(set(keys)) == len(keys), lesson.name
+        assert keys[:3] == [VALUE.key, MISSING_GREENLET.key, WRAPPED.key]
+
+
+def test_each_excerpt_is_the_working_part_with_the_read_marked():
+    for lesson in build_lessons():
+        script = lesson.scenario.script(lesson.settings(), "sqlite+aiosqlite://", TOUR_NAME)
+        excerpt = lesson.excerpt()
+        assert len(excerpt.lines) < len(script.text.splitlines()) / 2, lesson.name
+        assert not any("# <-" in line for line in excerpt.lines)
+        setup = ("await create_tables()", "await engine.dispose()")
+        assert not any(line.strip() in setup for line in excerpt.lines), lesson.name
+        focus = excerpt.lines[excerpt.focus]
+        expression = lesson.scenario.read_expression
+        assert expression in focus or excerpt.focus == len(excerpt.lines) - 1, lesson.name
+        assert excerpt.lines[0] == excerpt.lines[0].lstrip(), "dedented"
+
+
+def test_excerpt_of_a_script_without_main_is_its_end():
+    script = Script("import asyncio\nx = 1\nprint(x)\n")
+    excerpt = cut(script, "nothing here")
+    assert excerpt.lines[excerpt.focus] == "print(x)"
+
+
+def test_choices_follow_what_a_scenario_says_it_shows():
+    assert any(
+        c.key == "error:DetachedInstanceError" for c in lesson_named("closed-session").choices
+    )
+    assert any(
+        c.key == "error:InvalidRequestError" for c in lesson_named("lazy-relationship").choices
+    )
+
+
+def test_hint_names_the_fix_switches_that_are_off():
+    lesson = lesson_named("after-commit")
+    assert "auto refresh after commit" in lesson.hint(lesson.settings())
+    hint = lesson_named("lazy-relationship").hint(
+        {"selectinload": True, "awaitable_attrs": True, "refresh_posts": True, "lazy_raise": True}
+    )
+    assert 'lazy="raise"' in hint and "in the way" in hint
+
+
+def test_progress_survives_a_round_trip_and_a_broken_file(tmp_path: Path):
+    path = tmp_path / "tour.json"
+    tour = Tour(path)
+    assert tour.current() is tour.lessons[0]
+    path.write_text("{not json", encoding="utf-8")
+    assert Tour(path).progress.lessons == {}
+    assert Progress.from_json(Progress().to_json()).lessons == {}
+
+
+def test_progress_lives_in_the_data_folder(private_data_dir: Path):
+    assert default_progress_path() == private_data_dir / "playground" / "tour.json"
+
+
+# -------------------------------------------------------------------- grading
+
+
+async def test_grading_follows_the_real_exception_chain(db_url: str):
+    lab = Lab(db_url)
+    await lab.open()
+    try:
+        result = await lab.run(SCENARIOS["after-commit"], TOUR_NAME)
+    finally:
+        await lab.close()
+    error = result.outcome.error
+    assert error is not None
+    outer = error.chain[0].type_name
+    if wrapped_here(db_url):
+        # 2.1 + aiosqlite: the attribute read raises StatementError caused by MissingGreenlet.
+        assert outer == "sqlalchemy.exc.StatementError"
+        assert error.chain[1].type_name == "sqlalchemy.exc.MissingGreenlet"
+        assert grade(result, WRAPPED).right and not grade(result, MISSING_GREENLET).right
+    else:
+        assert outer == "sqlalchemy.exc.MissingGreenlet"
+        assert grade(result, MISSING_GREENLET).right and not grade(result, WRAPPED).right
+    assert not grade(result, VALUE).right
+    assert grade(result, VALUE).raised == " ← ".join(
+        link.type_name.rsplit(".", 1)[-1] for link in error.chain
+    )
+
+
+# ---------------------------------------------------------------- pilot tests
+
+
+async def test_wrong_guess_then_the_fix_on_the_second_try(db_url: str):
+    app = TourApp(db_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await phase(pilot, app, "guess")
+        screen = screen_of(app)
+        assert screen.lesson is not None and screen.lesson.name == "after-commit"
+        assert "▶ print(user.uid)" in shown(app, "tour-code-text")
+        await pilot.press("1")  # "it works": the default settings fail on every setup
+        await phase(pilot, app, "fix")
+        outcome = shown(app, "tour-outcome")
+        assert outcome.startswith("✗ Not this time: you said it works")
+        real = classify(screen.last_result)  # type: ignore[arg-type]
+        assert real.label in outcome
+        assert "Raised: " in outcome
+        assert not screen.check_action("hint", ())
+
+        await pilot.press("r")  # first try: nothing changed, still failing
+        await settle(pilot, lambda: screen.phase == "fix" and screen.wrong_tries == 1)
+        assert shown(app, "tour-outcome").startswith("✗ Not yet")
+        await pilot.press("h")
+        assert "Hint: turn on auto refresh after commit" in shown(app, "tour-status")
+        await pilot.press("2", "r")  # second try: the refresh switch
+        await phase(pilot, app, "solved")
+        assert shown(app, "tour-outcome").startswith("✓ It works now.")
+        record = screen.tour.record(screen.lesson)
+        assert record is not None and record.done and not record.right and record.fix_runs == 2
+        await pilot.press("n")
+        await phase(pilot, app, "guess")
+        assert screen.lesson.name == list(SCENARIOS)[1]
+
+
+async def test_the_right_guess_is_what_this_series_raises(db_url: str):
+    app = TourApp(db_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await phase(pilot, app, "guess")
+        lesson = screen_of(app).lesson
+        assert lesson is not None
+        expected = WRAPPED if wrapped_here(db_url) else MISSING_GREENLET
+        await pilot.press(str(lesson.choices.index(expected) + 1))
+        await phase(pilot, app, "fix")
+        assert shown(app, "tour-outcome").startswith(f"✓ Right: {expected.label}")
+        assert "score 1/1" in shown(app, "tour-title")
+
+
+async def test_a_lesson_by_mouse(tmp_path: Path):
+    app = TourApp(f"sqlite+aiosqlite:///{tmp_path / 'lab.db'}")
+    async with app.run_test(size=SIZE) as pilot:
+        await phase(pilot, app, "guess")
+        await pilot.click("#tour-choices", offset=(4, 0))  # the first choice
+        await phase(pilot, app, "fix")
+        await pilot.click("#tour-switches", offset=(4, 1))  # the second switch
+        screen = screen_of(app)
+        assert screen.settings["auto_refresh"] is True
+        await pilot.click("#tour-run-button")
+        await phase(pilot, app, "solved")
+        await pilot.click("#tour-next-button")
+        await phase(pilot, app, "guess")
+        assert screen.lesson is not None and screen.lesson.number == 2
+
+
+async def test_resume_after_quitting_in_the_middle(db_url: str):
+    app = TourApp(db_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await phase(pilot, app, "guess")
+        await pilot.press("1")  # "it works": wrong on every setup
+        await phase(pilot, app, "fix")
+        await pilot.press("q")  # quit before fixing it
+    saved = json.loads(default_progress_path().read_text(encoding="utf-8"))
+    assert saved["lessons"]["after-commit"]["done"] is False
+
+    app = TourApp(db_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await phase(pilot, app, "fix")  # straight back to "make it work"
+        assert "Welcome back" in shown(app, "tour-status")
+        assert "Earlier you guessed" in shown(app, "tour-outcome")
+        await pilot.press("2", "r")
+        await phase(pilot, app, "solved")
+        await pilot.press("n")
+        await phase(pilot, app, "guess")
+        await pilot.press("escape")
+
+    app = TourApp(db_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await phase(pilot, app, "guess")
+        assert screen_of(app).lesson.number == 2  # type: ignore[union-attr]
+        assert "score 0/1" in shown(app, "tour-title")
+
+    app = TourApp(db_url, restart=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await phase(pilot, app, "guess")
+        assert screen_of(app).lesson.number == 1  # type: ignore[union-attr]
+
+
+async def test_the_summary_lists_wrong_guesses_with_their_commands(db_url: str):
+    lessons = build_lessons()
+    # Every lesson but the last answered in an earlier session, two of them wrongly.
+    progress = {
+        "version": 1,
+        "lessons": {
+            lesson.name: {
+                "guess": "value",
+                "guess_label": VALUE.label,
+                "real": "value" if index > 1 else "missing-greenlet",
+                "real_label": VALUE.label if index > 1 else MISSING_GREENLET.label,
+                "right": index > 1,
+                "done": True,
+            }
+            for index, lesson in enumerate(lessons[:-1])
+        },
+    }
+    path = default_progress_path()
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(progress), encoding="utf-8")
+    app = TourApp(db_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await phase(pilot, app, "guess")
+        screen = screen_of(app)
+        last = lessons[-1]
+        assert screen.lesson is not None and screen.lesson.name == last.name
+        await pilot.press("1")
+        await settle(pilot, lambda: screen.phase in ("fix", "solved"))
+        right_last = screen.tour.record(last).right  # type: ignore[union-attr]
+        while screen.phase == "fix":
+            option = next(o for o in last.scenario.options if o.fix)
+            await pilot.press(str(last.scenario.options.index(option) + 1), "r")
+            await settle(pilot, lambda: screen.phase in ("fix", "solved"))
+        await pilot.press("n")
+        await phase(pilot, app, "summary")
+        summary = shown(app, "tour-summary-text")
+        right = len(lessons) - 3 + int(right_last)
+        assert f"Score: {right} of {len(lessons)} predicted right" in summary
+        for lesson in lessons[:2]:
+            assert lesson.title in summary and f"playground --scenario {lesson.name}" in summary
+        assert f"playground --scenario {lessons[2].name}\n" not in summary
+        await pilot.press("t")
+        await phase(pilot, app, "guess")
+        assert screen.lesson.number == 1
+
+
+async def test_walk_every_lesson_with_the_right_answers(db_url: str):
+    """Every lesson once: the right answer is read from a live run of the same scenario."""
+    lessons = build_lessons()
+    lab = Lab(db_url)
+    await lab.open()
+    try:
+        real = {
+            lesson.name: classify(await lab.run(lesson.scenario, TOUR_NAME)) for lesson in lessons
+        }
+    finally:
+        await lab.close()
+    app = TourApp(db_url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        for lesson in lessons:
+            await phase(pilot, app, "guess")
+            assert screen.lesson is not None and screen.lesson.name == lesson.name
+            assert real[lesson.name] in lesson.choices, lesson.name
+            await pilot.press(str(lesson.choices.index(real[lesson.name]) + 1))
+            await settle(pilot, lambda: screen.phase in ("fix", "solved"))
+            assert shown(app, "tour-outcome").startswith("✓ Right"), lesson.name
+            if screen.phase == "fix":
+                first_fix = next(o for o in lesson.scenario.options if o.fix)
+                await pilot.press(str(lesson.scenario.options.index(first_fix) + 1), "r")
+                await phase(pilot, app, "solved")
+            await pilot.press("n")
+        await phase(pilot, app, "summary")
+        summary = shown(app, "tour-summary-text")
+        assert f"Score: {len(lessons)} of {len(lessons)}" in summary
+        assert "Every guess was right" in summary
+
+
+async def test_the_tour_screen_pushed_on_the_playground(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.lab.engine is not None)
+        app.push_screen(TourScreen(app.lab.url))
+        await settle(pilot, lambda: isinstance(app.screen, TourScreen))
+        tour = app.screen
+        assert isinstance(tour, TourScreen)
+        await settle(pilot, lambda: tour.phase == "guess")
+        assert tour.query_one("#tour-choices", OptionList).has_focus
+        await pilot.press("escape")
+        await settle(pilot, lambda: not isinstance(app.screen, TourScreen))
+        await settle(pilot, lambda: tour.lab.engine is None)  # its own lab, closed on leaving
+        assert app.lab.engine is not None  # the playground's lab is untouched
+
+
+# ------------------------------------------------------------ command line
+
+
+def test_a_bad_database_is_one_line_and_status_2(capsys: pytest.CaptureFixture[str]):
+    assert tour_main(["--db", "nosuchdriver://x"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("playground: ") and err.count("\n") == 1
