@@ -152,7 +152,6 @@ def summary_text(summary: Summary) -> Text:
             text.append("; it was ", DIM)
             text.append(missed.real)
             text.append(f"\n    {missed.command}\n", "cyan")
-    text.append("\nt: take the tour again (answers cleared) · q: leave", DIM)
     return text
 
 
@@ -237,13 +236,13 @@ class TourScreen(Screen[None]):
         yield OptionList(id="tour-choices")
         yield Static(id="tour-outcome")
         yield OptionList(id="tour-switches")
+        with VerticalScroll(id="tour-summary"):
+            yield Static(id="tour-summary-text")
         with Horizontal(id="tour-actions"):
             yield Button("Run it (r)", id="tour-run-button", variant="primary")
             yield Button("Hint (h)", id="tour-hint-button")
             yield Button("Next lesson (n)", id="tour-next-button", variant="success")
             yield Button("Tour again (t)", id="tour-again-button")
-        with VerticalScroll(id="tour-summary"):
-            yield Static(id="tour-summary-text")
         yield Static(id="tour-status")
         yield Static(id="tour-spacer")
         yield Footer()
@@ -292,6 +291,7 @@ class TourScreen(Screen[None]):
         self.query_one("#tour-again-button").display = phase == SUMMARY
         self.query_one("#tour-actions").display = phase in (FIX, RUNNING, SOLVED, SUMMARY)
         self.query_one("#tour-summary").display = phase == SUMMARY
+        self.query_one("#tour-spacer").display = phase != SUMMARY
         self.refresh_bindings()
         self.call_after_refresh(self._fit_code)
 
@@ -434,7 +434,7 @@ class TourScreen(Screen[None]):
         self.query_one("#tour-summary-text", Static).update(summary_text(summary))
         self._layout()
         self.query_one("#tour-again-button").focus()
-        self._say(Text("Progress is saved: the tour resumes here.", DIM))
+        self._say(Text("Answers are kept; t (or playground tour --restart) starts over.", DIM))
 
     # ------------------------------------------------------------ actions
     def action_number(self, number: int) -> None:
