@@ -70,7 +70,7 @@ def refused_await(error: ExceptionInfo) -> RefusedAwait | None:
     """
     if not error.involves_missing_greenlet:
         return None
-    first = error.traceback.split("\nThe above exception was the direct cause", 1)[0]
+    first = re.split(r"\n(?:The above exception|During handling of the above)", error.traceback)[0]
     frames = [(m["path"], m["function"]) for m in FRAME.finditer(first)]
     awaits = [i for i, (_, function) in enumerate(frames) if function in AWAIT_HELPERS]
     if not awaits or awaits[-1] == 0:
