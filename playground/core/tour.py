@@ -31,6 +31,7 @@ TOUR_NAME = "Ada"
 
 PROGRESS_VERSION = 1
 MIN_CHOICES = 4
+MAX_SETTING_LINES = 3
 
 
 def short_type(type_name: str) -> str:
@@ -256,6 +257,7 @@ def cut(script: Script, read_expression: str) -> Excerpt:
     source = script.text
     lines = source.splitlines()
     chosen: list[str] = []
+    covered: set[int] = set()
     try:
         tree = ast.parse(source)
         functions = _functions(tree)
@@ -277,9 +279,22 @@ def cut(script: Script, read_expression: str) -> Excerpt:
                 continue
             wanted |= _called(helper)
             first = min([helper.lineno, *(d.lineno for d in helper.decorator_list)])
-            chosen += [*_span(lines, first, helper.end_lineno or helper.lineno), ""]
+            end = helper.end_lineno or helper.lineno
+            chosen += [*_span(lines, first, end), ""]
+            covered.update(range(first, end + 1))
         last = steps[-1].end_lineno or steps[-1].lineno
         chosen += _span(lines, steps[0].lineno, last)
+        covered.update(range(steps[0].lineno, last + 1))
+        # The lines a switch changes elsewhere (the sessionmaker, a mapping) come first.
+        settings = [
+            line.strip()
+            for number, line in enumerate(lines, start=1)
+            if number not in covered
+            and line.rstrip().endswith(MARK)
+            and not line.startswith(("import ", "from "))
+        ]
+        if settings:
+            chosen = [*settings[:MAX_SETTING_LINES], "", *chosen]
     cleaned: list[str] = []
     changed: set[int] = set()
     for index, line in enumerate(chosen):
