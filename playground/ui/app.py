@@ -60,6 +60,8 @@ class PlaygroundApp(App[None]):
     TITLE = "playground"
     BINDINGS = [
         Binding("f1", "pick_scenario", "scenario", id="pick-scenario", priority=True),
+        Binding("ctrl+t", "diagnose", "diagnose", id="diagnose", priority=True),
+        Binding("ctrl+l", "tour", "tour", id="tour", priority=True),
         *(
             Binding(
                 key,
@@ -250,6 +252,14 @@ class PlaygroundApp(App[None]):
         """Put the app's own actions in the command palette (Ctrl+P), for the mouse too."""
         yield from super().get_system_commands(screen)
         yield SystemCommand(
+            "Diagnose a traceback",
+            "Paste your error; open the scenario that reproduces it (Ctrl+T)",
+            self.action_diagnose,
+        )
+        yield SystemCommand(
+            "Guided tour", "Predict, run, then fix each pitfall (Ctrl+L)", self.action_tour
+        )
+        yield SystemCommand(
             "Pick a scenario", "Choose the experiment (F1)", self.action_pick_scenario
         )
         yield SystemCommand(
@@ -278,6 +288,35 @@ class PlaygroundApp(App[None]):
     # -------------------------------------------------------------- scenario
     def action_pick_scenario(self) -> None:
         self.push_screen(ScenarioPicker(self.scenario.name), self.switch_scenario)
+
+    def action_diagnose(self) -> None:
+        """Open the paste-and-diagnose screen; what it names opens here, live."""
+        from .diagnose_screen import DiagnoseScreen
+
+        self.push_screen(DiagnoseScreen(), self.open_scenario)
+
+    def action_tour(self) -> None:
+        """Open the guided tour on this app's database (it keeps a session of its own)."""
+        from .tour import TourScreen
+
+        self.push_screen(TourScreen(self.lab.url))
+
+    async def open_scenario(self, chosen: tuple[str, dict[str, bool]] | None) -> None:
+        """Switch to a scenario with the given switches, as the diagnosis asks for."""
+        if chosen is None:
+            return
+        name, settings = chosen
+        await self.switch_scenario(name)
+        wanted = self.scenario.settings(settings)
+        for option in self.scenario.options:
+            switch = self.query_one(f"#switch-{option.key}", Switch)
+            if switch.value != wanted[option.key]:
+                switch.value = wanted[option.key]
+        self.settings = wanted
+        self._refresh_script()
+        flags = " ".join(o.flag for o in self.scenario.options if wanted[o.key])
+        message = f"Opened {name} {flags}: type a name and press Enter to reproduce it"
+        self.call_after_refresh(self._say, message)  # after the switches' own messages
 
     async def switch_scenario(self, name: str | None) -> None:
         """Make ``name`` the current scenario, its switches at their defaults."""
@@ -308,6 +347,8 @@ class PlaygroundApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self._too_small and action != "quit":
             return False  # the footer offers only what works on a screen too small to use
+        if action in ("diagnose", "tour", "pick_scenario") and len(self.screen_stack) > 1:
+            return False  # one mode at a time: not from inside the tour or another dialog
         if action == "stop_bulk":
             return self._bulk_running
         if action == "toggle_option":
