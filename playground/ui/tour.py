@@ -181,10 +181,10 @@ class TourScreen(Screen[None]):
     """Lessons one after another: guess the ending, see the real one, make it work."""
 
     DEFAULT_CSS = """
-    TourScreen { layout: vertical; }
+    TourScreen { layout: vertical; overflow: hidden hidden; }
     #tour-title { height: 1; padding: 0 1; background: $boost; }
     #tour-code { height: auto; border: round $primary; padding: 0 1; }
-    #tour-spacer { height: 1fr; }
+    #tour-spacer { height: 1fr; min-height: 0; }
     #tour-question { height: auto; padding: 0 1; text-style: bold; }
     #tour-choices, #tour-switches { height: auto; max-height: 6; border: none; padding: 0 1; }
     #tour-outcome { height: auto; padding: 0 1; }
@@ -226,6 +226,7 @@ class TourScreen(Screen[None]):
         self.guessed = False
         self._standalone = False
         self._lab_closed = False
+        self._excerpt: Excerpt | None = None
 
     # ------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -309,6 +310,19 @@ class TourScreen(Screen[None]):
         room = max(4, self.size.height - others)
         if code.styles.max_height is None or code.styles.max_height.value != room:
             code.styles.max_height = room
+            self.call_after_refresh(self._show_focus)
+
+    def _show_focus(self) -> None:
+        """Scroll the code so the marked line is in view, counting the rows wrapped lines take."""
+        if self._excerpt is None:
+            return
+        box = self.query_one("#tour-code", VerticalScroll)
+        width = max(10, box.scrollable_content_region.width)
+        rows = code_text(self._excerpt).split("\n", allow_blank=True)
+        above = sum(len(line.wrap(self.app.console, width)) for line in rows[: self._excerpt.focus])
+        here = len(rows[self._excerpt.focus].wrap(self.app.console, width))
+        visible_rows = max(1, box.scrollable_content_region.height)
+        box.scroll_to(y=max(0, above + here - visible_rows + 1), animate=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         phase = self.phase
@@ -373,9 +387,10 @@ class TourScreen(Screen[None]):
         self.query_one("#tour-title", Static).update(
             Text.assemble(
                 (f"Lesson {lesson.number} of {len(self.tour.lessons)}", "bold"),
-                (f" · {lesson.group} · ", DIM),
+                (f" (score {summary.right}/{summary.answered})", "cyan"),
+                (" · ", DIM),
                 (lesson.title, "bold"),
-                (f"   score {summary.right}/{summary.answered}", "cyan"),
+                (f" · {lesson.group}", DIM),
             )
         )
 
@@ -385,12 +400,8 @@ class TourScreen(Screen[None]):
         box = self.query_one("#tour-code", VerticalScroll)
         box.border_title = "▶ the line in question   • a switch changes this line"
         self.query_one("#tour-code-text", Static).update(code_text(excerpt))
-
-        def show_focus() -> None:
-            visible_rows = max(1, box.scrollable_content_region.height)
-            box.scroll_to(y=max(0, excerpt.focus - visible_rows + 2), animate=False)
-
-        self.call_after_refresh(show_focus)
+        self._excerpt = excerpt
+        self.call_after_refresh(self._show_focus)
 
     def _enter_fix(self, resumed: bool = False) -> None:
         lesson = self.lesson
