@@ -123,6 +123,9 @@ def test_progress_survives_a_round_trip_and_a_broken_file(tmp_path: Path):
     assert tour.current() is tour.lessons[0]
     path.write_text("{not json", encoding="utf-8")
     assert Tour(path).progress.lessons == {}
+    hostile = {"guess": 1, "guess_label": "x", "real": "y", "real_label": "z", "right": "yes"}
+    path.write_text(json.dumps({"lessons": {"after-commit": hostile}}), encoding="utf-8")
+    assert Tour(path).progress.lessons == {}
     assert Progress.from_json(Progress().to_json()).lessons == {}
 
 

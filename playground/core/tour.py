@@ -16,7 +16,7 @@ import re
 import sys
 import textwrap
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from platformdirs import user_data_path
@@ -424,7 +424,13 @@ class Progress:
             }
         except (ValueError, TypeError, KeyError, AttributeError):
             return cls()
-        return cls(lessons)
+        return cls({name: record for name, record in lessons.items() if _well_typed(record)})
+
+
+def _well_typed(record: LessonRecord) -> bool:
+    """True when every saved field has the type the tour writes (a hand-edited file may not)."""
+    kinds = {"str": str, "bool": bool, "int": int}
+    return all(isinstance(getattr(record, f.name), kinds[str(f.type)]) for f in fields(record))
 
 
 def default_progress_path() -> Path:

@@ -444,7 +444,7 @@ class TourScreen(Screen[None]):
         summary = self.tour.summary()
         self.query_one("#tour-summary-text", Static).update(summary_text(summary))
         self._layout()
-        self.query_one("#tour-again-button").focus()
+        self.query_one("#tour-summary").focus()  # arrows scroll; t (not Enter) starts over
         self._say(Text("Answers are kept; t (or playground tour --restart) starts over.", DIM))
 
     # ------------------------------------------------------------ actions
