@@ -50,6 +50,8 @@ from .widgets import CommitLog, DetailsPane, NameInput, OptionSwitch, UsersTable
 
 OPTION_KEYS = ("f2", "f3", "f4", "f5")
 SHORT_SCREEN = 30
+EVERYWHERE = frozenset({"quit", "focus_next", "focus_previous"})
+"""The app's actions that stay live while another screen or a dialog is on top."""
 MIN_WIDTH, MIN_HEIGHT = 64, 20
 
 
@@ -347,8 +349,8 @@ class PlaygroundApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self._too_small and action != "quit":
             return False  # the footer offers only what works on a screen too small to use
-        if action in ("diagnose", "tour", "pick_scenario") and len(self.screen_stack) > 1:
-            return False  # one mode at a time: not from inside the tour or another dialog
+        if len(self.screen_stack) > 1 and action not in EVERYWHERE:
+            return False  # another screen or dialog is up: its own keys, not the main screen's
         if action == "stop_bulk":
             return self._bulk_running
         if action == "toggle_option":
