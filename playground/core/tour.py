@@ -31,6 +31,8 @@ TOUR_NAME = "Ada"
 
 PROGRESS_VERSION = 1
 MIN_CHOICES = 4
+MAX_CHOICES = 6
+"""Six lines of choices still fit a lesson at 80x24."""
 MAX_SETTING_LINES = 3
 
 
@@ -163,7 +165,7 @@ def choices_for(scenario: Scenario) -> tuple[Choice, ...]:
             break
         if filler not in picked:
             picked.append(filler)
-    return tuple(picked)
+    return tuple(picked[:MAX_CHOICES])
 
 
 @dataclass(frozen=True)
