@@ -1,9 +1,10 @@
 """Adding many users at once without freezing the loop that runs the UI.
 
 One flush of ten thousand ORM objects keeps the event loop busy for a quarter of a
-second. Here the rows go in batches, each an INSERT of many rows in its own
-transaction, with a pause for the loop between batches: every batch is either fully in
-the database or not at all, and a stop request takes effect at the next boundary.
+second. Here the rows go in batches, each in its own transaction: one single-row
+INSERT run with executemany over up to 500 parameter sets, with a pause for the loop
+between batches. Every batch is either fully in the database or not at all, and a stop
+request takes effect at the next boundary.
 """
 
 from __future__ import annotations
