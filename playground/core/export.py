@@ -19,7 +19,7 @@ def _fence(text: str, lang: str = "") -> str:
 
 
 def entry_markdown(result: ExperimentResult, explanation: Explanation) -> str:
-    """One log entry: settings, steps, outcome, why, SQL, states and traceback."""
+    """One log entry: settings, steps, outcome, why, SQL, states, traceback and stderr."""
     settings = ", ".join(f"`{key}={value}`" for key, value in result.settings)
     lines = [
         f"## #{result.seq} {result.scenario} at {result.started_at:%Y-%m-%d %H:%M:%S}",
@@ -56,6 +56,8 @@ def entry_markdown(result: ExperimentResult, explanation: Explanation) -> str:
     error = result.outcome.error
     if error is not None:
         lines += ["", "Traceback:", "", _fence(visible_block(error.traceback), "text")]
+    if result.stderr.strip():
+        lines += ["", "Captured stderr:", "", _fence(visible_block(result.stderr), "text")]
     return "\n".join(lines) + "\n"
 
 

@@ -109,6 +109,15 @@ def mark_attempted(
     return marked
 
 
+def refused_by_greenlet(error: ExceptionInfo) -> bool:
+    """True when a missing greenlet refused the failed step's IO, chained or only named.
+
+    pydantic's ``ValidationError`` keeps no chain, only the text of what it caught, so
+    its message is the one place that says a lazy load was refused.
+    """
+    return error.involves_missing_greenlet or "MissingGreenlet" in error.outer.message
+
+
 CONNECT_TIMEOUT = 10
 
 
@@ -238,7 +247,7 @@ class Lab:
                     if not run.reading:
                         await self._recover(run)
                     statements = self.recorder.stop()
-                    if error.involves_missing_greenlet:
+                    if refused_by_greenlet(error):
                         candidates = self._attempt_candidates(error, failed_step)
                         statements = mark_attempted(statements, failed_step, candidates)
                 else:

@@ -7,6 +7,7 @@ are shown as escapes instead of reaching the terminal.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
@@ -20,9 +21,14 @@ from ..core.results import ExperimentResult, Explanation, Script
 
 OK = "bold green"
 FAIL = "bold red"
+WARN = "bold yellow"
 DIM = "dim"
 NAME_PREVIEW = 24
 LOG_STEPS = 4
+STDERR_LINES = 40
+LOGGING_ERROR = "--- Logging error ---"
+RAISED_LINE = re.compile(r"^[A-Za-z_]\w*(?:\.\w+)*: .*$", re.MULTILINE)
+"""A traceback's last line, ``module.Type: message``; frames and notes are indented or bracketed."""
 
 
 def settings_text(result: ExperimentResult) -> str:
@@ -44,10 +50,33 @@ def preview(name: str, limit: int = NAME_PREVIEW) -> str:
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
+def swallowed_by_logging(stderr: str) -> str | None:
+    """The exception a logging error report on stderr names, or None when there is no report.
+
+    logging catches what formatting a record raised and prints "--- Logging error ---" with
+    the traceback, so the read still succeeds; a never-awaited warning is no such report.
+    """
+    reports = stderr.split(LOGGING_ERROR)[1:]
+    if not reports:
+        return None
+    # The "Call stack:" part of a report ends with Message and Arguments lines, not raises.
+    raised = [line for r in reports for line in RAISED_LINE.findall(r.split("\nCall stack:")[0])]
+    if any("MissingGreenlet" in line for line in raised):
+        return "MissingGreenlet"
+    return raised[-1].split(":", 1)[0].rsplit(".", 1)[-1] if raised else "an exception"
+
+
 def outcome_line(result: ExperimentResult) -> Text:
     """The one line that says how the read ended."""
     outcome = result.outcome
     if outcome.error is None:
+        swallowed = swallowed_by_logging(result.stderr)
+        if swallowed is not None:
+            return Text.assemble(
+                ("⚠ ", WARN),
+                (f"logged nothing: logging swallowed {swallowed}", WARN),
+                (f"; then {outcome.expression} = {outcome.value}", "yellow"),
+            )
         return Text.assemble(("✓ ", OK), (f"{outcome.expression} = {outcome.value}", OK))
     error = outcome.error
     line = Text("✗ ", FAIL)
@@ -116,7 +145,7 @@ def details(result: ExperimentResult, explanation: Explanation) -> RenderableTyp
     parts += [head, Text(settings_text(result), "cyan")]
     parts.append(Text(f"name: {visible(result.user_input)}"))
     parts.append(Text(""))
-    parts.append(Text(explanation.headline, OK if result.outcome.ok else FAIL))
+    parts.append(Text(explanation.headline, _headline_style(result)))
     parts += [Text(f"  {visible(line)}") for line in explanation.why]
     if explanation.fixes:
         parts.append(_heading("Fixes"))
@@ -155,7 +184,28 @@ def details(result: ExperimentResult, explanation: Explanation) -> RenderableTyp
             parts.append(Text("    " + visible(message)))
         parts.append(_heading("Traceback"))
         parts.append(Text(visible_lines(error.traceback.rstrip()), DIM))
+    parts += stderr_parts(result.stderr)
     return Group(*parts)
+
+
+def _headline_style(result: ExperimentResult) -> str:
+    if not result.outcome.ok:
+        return FAIL
+    return WARN if swallowed_by_logging(result.stderr) is not None else OK
+
+
+def stderr_parts(stderr: str, limit: int = STDERR_LINES) -> list[RenderableType]:
+    """The captured stderr as plain text, its first ``limit`` lines and a count of the rest."""
+    lines = stderr.rstrip().splitlines()
+    if not lines:
+        return []
+    title = f"Captured stderr ({len(lines)} line{'s' if len(lines) > 1 else ''})"
+    parts: list[RenderableType] = [_heading(title)]
+    parts.append(Text("\n".join(visible(line) for line in lines[:limit])))
+    if len(lines) > limit:
+        rest = len(lines) - limit
+        parts.append(Text(f"… {rest} more line{'s' if rest > 1 else ''} (the export has all)", DIM))
+    return parts
 
 
 def visible_lines(text: str) -> str:
