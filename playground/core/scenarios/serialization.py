@@ -380,21 +380,16 @@ def _field_sentence(field: str, expired: set[str], unloaded: set[str]) -> str:
 
 
 def _sql_sentence(result: ExperimentResult) -> str:
-    """Where the refused SELECT shows, if anywhere: the SQL list or only the message."""
+    """Where the refused SELECT shows: in the SQL list, marked as attempted, or nowhere."""
     tried = [s for s in result.sql if s.step == VALIDATE_STEP and s.sql.startswith("SELECT")]
     if tried:
         plural = "s" if len(tried) > 1 else ""
         return (
-            f"The SQL list shows {len(tried)} SELECT{plural} under the validation step: the "
-            "driver was handed it, but the await was refused, so it never reached the "
-            "database."
+            f"The SQL list shows {len(tried)} SELECT{plural} under the validation step, marked "
+            "attempted: the ORM built it, but the await that would have run it was refused, so "
+            "it never reached the database."
         )
-    if "[SQL: SELECT" in validation_text(result):
-        return (
-            "No SELECT reached the driver (the refusal came first); the statement it was "
-            "about to run survives only inside pydantic's message, after [SQL:."
-        )
-    return "No SELECT reached the driver: the refusal came before the statement was sent."
+    return "No SELECT shows: the refusal came before the statement was built."
 
 
 def _pydantic_notes(fields: list[FailedField]) -> tuple[str, ...]:
