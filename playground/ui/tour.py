@@ -222,7 +222,6 @@ class TourScreen(Screen[None]):
         self.settings: dict[str, bool] = {}
         self.last_result: ExperimentResult | None = None
         self.wrong_tries = 0
-        self.hint_shown = False
         self.guessed = False
         self._standalone = False
         self._lab_closed = False
@@ -344,7 +343,6 @@ class TourScreen(Screen[None]):
         self.lesson = lesson
         self.last_result = None
         self.wrong_tries = 0
-        self.hint_shown = False
         self.guessed = lesson is not None and self.tour.record(lesson) is not None
         if lesson is None:
             self._show_summary()
@@ -504,7 +502,6 @@ class TourScreen(Screen[None]):
     def action_hint(self) -> None:
         if self.lesson is None or self.phase != FIX or not self.wrong_tries:
             return
-        self.hint_shown = True
         self._say(Text(self.lesson.hint(self.settings), "yellow"))
 
     @on(Button.Pressed, "#tour-hint-button")
