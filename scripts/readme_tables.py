@@ -1,4 +1,4 @@
-"""Write the README's scenario table from the registry (``--check`` only compares).
+"""Write the README's scenario tables from the registry (``--check`` only compares).
 
 The table sits between two HTML comments in README.md; a test runs ``--check``, so a
 scenario added without its README row fails the suite instead of going unmentioned.
@@ -13,6 +13,7 @@ from playground.core.scenarios import SCENARIOS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- scenarios:start -->", "<!-- scenarios:end -->"
+SHOTS_START, SHOTS_END = "<!-- scenario-shots:start -->", "<!-- scenario-shots:end -->"
 
 
 def scenario_table() -> str:
@@ -25,10 +26,25 @@ def scenario_table() -> str:
     return "\n".join(rows)
 
 
+def shots_table() -> str:
+    """Each scenario's screenshot (made by scripts/screenshots.py), two to a row."""
+    cells = [f"{s.title} ![](screenshots/scenario-{s.name}.png)" for s in SCENARIOS.values()]
+    if len(cells) % 2:
+        cells.append("")
+    rows = ["| | |", "| --- | --- |"]
+    rows += [f"| {cells[i]} | {cells[i + 1]} |" for i in range(0, len(cells), 2)]
+    return "\n".join(rows)
+
+
+def replace_block(text: str, start: str, end: str, body: str) -> str:
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{body}\n{end}{tail}"
+
+
 def with_table(text: str) -> str:
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{scenario_table()}\n{END}{tail}"
+    text = replace_block(text, START, END, scenario_table())
+    return replace_block(text, SHOTS_START, SHOTS_END, shots_table())
 
 
 def main(argv: list[str]) -> int:

@@ -7,6 +7,7 @@ rsvg-convert is installed: apt-get install librsvg2-bin fonts-symbola)
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import subprocess
 import sys
@@ -77,8 +78,10 @@ SHOTS: list[tuple[str, tuple[int, int], Steps, str]] = [
 async def shoot(
     name: str, size: tuple[int, int], steps: Steps, scenario: str, workdir: Path
 ) -> Path:
-    # In memory, so the pictures show no path of the machine that made them.
-    app = make_app("sqlite+aiosqlite://", scenario=scenario, exports_dir=workdir)
+    # A file named relative to a throwaway working folder: the header shows no path of
+    # the machine, and scenarios that open a second connection see the same data.
+    (workdir / "playground.db").unlink(missing_ok=True)
+    app = make_app("sqlite+aiosqlite:///playground.db", scenario=scenario, exports_dir=workdir)
     async with app.run_test(size=size) as pilot:
         await steps(pilot)
         await settle(pilot, lambda: True)
@@ -101,6 +104,7 @@ def to_png(svg: Path) -> None:
 async def main() -> None:
     OUT.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)
         for name, size, steps, scenario in SHOTS:
             svg = await shoot(name, size, steps, scenario, Path(tmp))
             if shutil.which("rsvg-convert"):

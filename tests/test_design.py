@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -84,3 +85,11 @@ def test_readme_scenario_table_matches_the_registry():
         text=True,
     )
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_every_picture_the_readme_shows_exists():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    pictures = re.findall(r"\]\((screenshots/[^)]+)\)", readme)
+    assert pictures, "the README shows no screenshots"
+    missing = [p for p in pictures if not (ROOT / p).is_file()]
+    assert not missing, f"README shows pictures that do not exist: {missing}"
