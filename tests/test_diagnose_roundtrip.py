@@ -4,9 +4,6 @@ diagnoses to that scenario's pitfall (and the switches that reproduce it)."""
 from __future__ import annotations
 
 import itertools
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,8 +12,7 @@ from playground.core.diagnose import Diagnosis, diagnose
 from playground.core.lab import Lab
 from playground.core.scenarios import SCENARIOS
 
-from .conftest import drop_playground_tables
-from .test_script import script_environment
+from .scripts import run_script
 
 EXPECTED_PITFALL = {
     "after-commit": "expired-after-commit",
@@ -112,17 +108,7 @@ async def test_failing_run_diagnoses_to_its_pitfall(
         pytest.skip("this combination succeeds: nothing to diagnose")
     await reproduces(db_url, check(result.outcome.error.traceback, name, settings, "lab"))
 
-    script = tmp_path / "script.py"
-    script.write_text(scenario.script(settings, db_url).text)
-    await drop_playground_tables(db_url)
-    ran = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-        env={**os.environ, **script_environment(db_url, tmp_path)},
-    )
+    ran = await run_script(scenario, settings, db_url, tmp_path)
     assert ran.returncode != 0, ran.stdout
     check(ran.stderr, name, settings, "script")
 

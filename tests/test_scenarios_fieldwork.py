@@ -26,7 +26,7 @@ from playground.core.scenarios.serialization import (
 
 from .conftest import drop_playground_tables
 from .expected import outcome_kind
-from .test_script import script_environment
+from .scripts import script_environment
 
 
 @pytest.fixture

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import itertools
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
 
+from playground.__main__ import main
 from playground.core.lab import Lab
 from playground.core.scenarios import SCENARIOS
-from playground.core.scenarios.script import without_password
 
-from .conftest import drop_playground_tables
+from .scripts import run_script
 
 
 def combinations():
@@ -32,13 +31,17 @@ def flags(settings: dict[str, bool]) -> list[str]:
     return [f"--{'' if on else 'no-'}{key.replace('_', '-')}" for key, on in settings.items()]
 
 
-def script_environment(db_url: str, tmp_path: Path) -> dict[str, str]:
-    """Where the script should write: a fresh SQLite file, or the test server."""
-    url = make_url(db_url)
-    if url.get_backend_name() == "sqlite":
-        return {"PLAYGROUND_DB": f"sqlite+aiosqlite:///{tmp_path / 'script.db'}"}
-    password = url.password or ""
-    return {"PLAYGROUND_DB": without_password(url), "PGPASSWORD": str(password)}
+@pytest.mark.parametrize("scenario_name", SCENARIOS.names())
+def test_print_script_prints_the_scenarios_script(scenario_name: str):
+    """The command line prints exactly the script the tests below run."""
+    scenario = SCENARIOS[scenario_name]
+    settings = {option.key: not option.default for option in scenario.options}
+    url = "sqlite+aiosqlite:///lab.db"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["--print-script", "--scenario", scenario_name, "--db", url, *flags(settings)])
+    assert code == 0
+    assert out.getvalue() == scenario.script(settings, url).text
 
 
 @pytest.mark.parametrize(("scenario_name", "settings"), list(combinations()))
@@ -51,36 +54,10 @@ async def test_printed_script_reproduces_the_lab(
     result = await lab.run(scenario, "Foo", settings)
     await lab.close()
 
-    printed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "playground",
-            "--print-script",
-            "--scenario",
-            scenario_name,
-            "--db",
-            db_url,
-            *flags(settings),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
     password = make_url(db_url).password
+    printed = scenario.script(settings, db_url).text
     assert password is None or f":{password}@" not in printed, "no password in the script"
-    script = tmp_path / "script.py"
-    script.write_text(printed)
-    await drop_playground_tables(db_url)
-    ran = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-        env={**os.environ, **script_environment(db_url, tmp_path)},
-    )
+    ran = await run_script(scenario, settings, db_url, tmp_path)
 
     error = result.outcome.error
     if error is None:
