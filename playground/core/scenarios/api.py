@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..capture import instance_state, snapshot
+from ..models import PostOfUser
 from ..results import ExperimentResult, Explanation, Script, StateSnapshot
 
 if TYPE_CHECKING:
@@ -111,6 +112,11 @@ class Scenario(ABC):
     @abstractmethod
     def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
         """A standalone program that does what ``run`` does with these settings."""
+
+
+def two_posts() -> list[PostOfUser]:
+    """The two posts a user is written with, so reading ``user.posts`` has rows to load."""
+    return [PostOfUser(title="first"), PostOfUser(title="second")]
 
 
 class Run:
@@ -213,6 +219,34 @@ class Run:
         await session.commit()
         self.record_commit(obj, self.user_input)
         self.observe()
+
+    async def write_new(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        opening: str,
+        created: str,
+        make: Callable[[], Any],
+    ) -> int:
+        """The opening of the request-per-session scenarios: one session writes a new user.
+
+        ``make`` builds the object after its step is announced; the new key is returned so
+        a later session can read the row back.
+        """
+        self.step(opening)
+        async with session_factory() as session:
+            self.step(created)
+            obj = make()
+            self.track(obj)
+            self.observe()
+            session.add(obj)
+            self.step("await session.flush(); uid = user.uid")
+            await session.flush()
+            uid: int = obj.uid
+            self.step("await session.commit()")
+            await session.commit()
+            self.record_commit(obj, self.user_input)
+            self.observe()
+        return uid
 
     def record_commit(self, obj: object, name: str) -> None:
         """Note a row the database now holds; the key comes from the identity, not a load."""

@@ -94,20 +94,12 @@ class DeferredColumn(Scenario):
     async def run(self, run: Run) -> object:
         settings = run.settings
         session_factory = run.sessionmaker()
-        run.step("async with Session() as session:  # write a user")
-        async with session_factory() as session:
-            run.step("user = User(name=...)")
-            new_user = DeferredUser(name=run.user_input)
-            run.track(new_user)
-            run.observe()
-            session.add(new_user)
-            run.step("await session.flush(); uid = user.uid")
-            await session.flush()
-            uid = new_user.uid
-            run.step("await session.commit()")
-            await session.commit()
-            run.record_commit(new_user, run.user_input)
-            run.observe()
+        uid = await run.write_new(
+            session_factory,
+            "async with Session() as session:  # write a user",
+            "user = User(name=...)",
+            lambda: DeferredUser(name=run.user_input),
+        )
         query = select(DeferredUser).where(DeferredUser.uid == uid)
         if settings[UNDEFER]:
             query = query.options(undefer(DeferredUser.name))

@@ -23,9 +23,9 @@ from ..explain import (
     how_raised,
     success,
 )
-from ..models import PostOfUser, RaisingUser, UserWithPosts
+from ..models import RaisingUser, UserWithPosts
 from ..results import ExperimentResult, Explanation, Fix, Script
-from .api import Option, Run, Scenario
+from .api import Option, Run, Scenario, two_posts
 from .script import CREATE_TABLES, lines, marked, render_script
 
 SELECTIN = "selectinload"
@@ -91,21 +91,12 @@ class LazyRelationship(Scenario):
     async def run(self, run: Run) -> object:
         settings = run.settings
         session_factory = run.sessionmaker()
-        run.step("async with Session() as session:  # write a user with two posts")
-        async with session_factory() as session:
-            run.step("user = User(name=..., posts=[Post(...), Post(...)])")
-            posts = [PostOfUser(title="first"), PostOfUser(title="second")]
-            new_user: Any = UserWithPosts(name=run.user_input, posts=posts)
-            run.track(new_user)
-            run.observe()
-            session.add(new_user)
-            run.step("await session.flush(); uid = user.uid")
-            await session.flush()
-            uid = new_user.uid
-            run.step("await session.commit()")
-            await session.commit()
-            run.record_commit(new_user, run.user_input)
-            run.observe()
+        uid = await run.write_new(
+            session_factory,
+            "async with Session() as session:  # write a user with two posts",
+            "user = User(name=..., posts=[Post(...), Post(...)])",
+            lambda: UserWithPosts(name=run.user_input, posts=two_posts()),
+        )
         # Two mappings of one table; Any keeps mypy from demanding they share a base.
         cls: Any = RaisingUser if settings[RAISE] else UserWithPosts
         query = select(cls).where(cls.uid == uid)

@@ -18,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..explain import committed_rows, error_link, failure, how_raised, short_type
-from ..models import PostOfUser, UserWithPosts
+from ..models import UserWithPosts
 from ..results import ExperimentResult, Explanation, Fix, Script, StateSnapshot
-from .api import Option, Run, Scenario, expire_on_commit
+from .api import Option, Run, Scenario, expire_on_commit, two_posts
 from .script import lines, marked, render_script
 
 SELECTIN = "selectinload"
@@ -132,21 +132,12 @@ class Serialization(Scenario):
         settings = run.settings
         session_factory = run.sessionmaker(expire_on_commit=settings[EXPIRE])
         run.step("Session = async_sessionmaker(engine, expire_on_commit=...)")
-        run.step("async with Session() as session:  # a request creates a user with two posts")
-        async with session_factory() as session:
-            run.step("user = User(name=..., posts=[Post(...), Post(...)])")
-            posts = [PostOfUser(title="first"), PostOfUser(title="second")]
-            new_user: Any = UserWithPosts(name=run.user_input, posts=posts)
-            run.track(new_user)
-            run.observe()
-            session.add(new_user)
-            run.step("await session.flush(); uid = user.uid")
-            await session.flush()
-            uid = new_user.uid
-            run.step("await session.commit()")
-            await session.commit()
-            run.record_commit(new_user, run.user_input)
-            run.observe()
+        uid = await run.write_new(
+            session_factory,
+            "async with Session() as session:  # a request creates a user with two posts",
+            "user = User(name=..., posts=[Post(...), Post(...)])",
+            lambda: UserWithPosts(name=run.user_input, posts=two_posts()),
+        )
         cls: Any = UserWithPosts  # mapped over the lab's Table: mypy sees no columns
         query = select(cls).where(cls.uid == uid)
         if settings[SELECTIN]:
