@@ -21,7 +21,16 @@ from ..models import User
 from ..results import ExperimentResult, Explanation, Fix, Script, SqlStatement
 from .api import Option, Run, Scenario
 from .concurrent_session import record_sql
-from .script import CREATE_TABLES, USER_MODEL, lines, marked, render_script
+from .script import (
+    CREATE_TABLES,
+    MAIN_OPENING,
+    USER_MODEL,
+    engine_lines,
+    lines,
+    marked,
+    new_session_adding,
+    render_script,
+)
 
 SYNC_DRIVER = "sync_driver"
 ASYNC_ENGINE = "async_engine"
@@ -195,8 +204,7 @@ class AsyncDriverSyncEngine(Scenario):
             read = lines(url_line, "        name = read_name(url, uid)")
         body = f"""
 SYNC_DRIVERS = {SYNC_DRIVERS!r}
-engine = create_async_engine(DATABASE_URL)
-Session = async_sessionmaker(engine)
+{engine_lines()}
 
 {USER_MODEL}
 {CREATE_TABLES}
@@ -211,15 +219,8 @@ def read_name(url, uid):
         sync_engine.dispose()
 
 
-async def main() -> None:
-    await create_tables()
-    try:
-        async with Session() as session:
-            user = User(name={name!r})
-            session.add(user)
-            await session.flush()
-            uid = user.uid
-            await session.commit()
+{MAIN_OPENING}
+{new_session_adding(f"User(name={name!r})", 8)}
 {read}
         print(name)
     finally:

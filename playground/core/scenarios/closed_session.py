@@ -24,7 +24,9 @@ from .api import Option, Run, Scenario, expire_on_commit
 from .script import (
     BASE_IMPORTS,
     CREATE_TABLES,
+    MAIN_OPENING,
     USER_MODEL,
+    engine_lines,
     lines,
     marked,
     render_script,
@@ -130,8 +132,7 @@ class ClosedSession(Scenario):
         )
         session_line = sessionmaker_line(chosen[EXPIRE])
         body = f"""
-engine = create_async_engine(DATABASE_URL)
-{session_line}
+{engine_lines(session_line)}
 
 {USER_MODEL}
 {CREATE_TABLES}
@@ -142,9 +143,7 @@ async def add_user(name: str) -> User:
     return user  # the block has closed the session: user is detached
 
 
-async def main() -> None:
-    await create_tables()
-    try:
+{MAIN_OPENING}
         user = await add_user({name!r})
         print(user.uid)
     finally:

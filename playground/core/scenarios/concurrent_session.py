@@ -25,7 +25,16 @@ from ..explain import committed_rows, failure, first_line, short_type, success
 from ..models import User
 from ..results import ExperimentResult, Explanation, Fix, Script, SqlStatement
 from .api import Option, Run, Scenario
-from .script import CREATE_TABLES, USER_MODEL, lines, marked, render_script
+from .script import (
+    CREATE_TABLES,
+    KEEPING_SESSIONMAKER,
+    MAIN_OPENING,
+    USER_MODEL,
+    lines,
+    marked,
+    new_session_adding,
+    render_script,
+)
 
 PING = "pool_pre_ping"
 HELD = "connection_held"
@@ -298,18 +307,13 @@ class ConcurrentSession(Scenario):
         )
         body = f"""
 {marked(f"engine = create_async_engine(DATABASE_URL, pool_pre_ping={chosen[PING]})")}
-Session = async_sessionmaker(engine, expire_on_commit=False)
+{KEEPING_SESSIONMAKER}
 
 {USER_MODEL}
 {CREATE_TABLES}
 
-async def main() -> None:
-    await create_tables()
-    try:
-        async with Session() as session:
-            user = User(name={name!r})
-            session.add(user)
-            await session.commit()
+{MAIN_OPENING}
+{new_session_adding(f"User(name={name!r})", 8, flush=False)}
         uid = user.uid
 
         async def find_name(session):

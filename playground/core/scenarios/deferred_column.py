@@ -18,7 +18,7 @@ from ..explain import failure, greenlet_error, how_raised
 from ..models import TABLE_PREFIX
 from ..results import ExperimentResult, Explanation, Fix, Script, StateSnapshot
 from .api import Option, Run, Scenario
-from .script import lines, marked, render_script
+from .script import engine_lines, lines, marked, render_script, user_model, write_then_show
 
 UNDEFER = "undefer"
 AWAITABLE = "awaitable_attrs"
@@ -27,6 +27,8 @@ REFRESH = "refresh_column"
 READ_STEP = "user = (await session.execute(select(User)...)).scalar_one()"
 REFRESH_STEP = "await session.refresh(user, ['name'])"
 AWAIT_STEP = "await user.awaitable_attrs.name"
+DEFERRED_NAME = "    name: Mapped[str] = mapped_column(deferred=True)"
+"""The script's ``name`` column, as ``DeferredUser`` maps it."""
 
 FIXES = (
     Fix("load it with the row", "select(User).options(undefer(User.name))"),
@@ -186,48 +188,10 @@ class DeferredColumn(Scenario):
             "        print(user.name)",
         )
         body = f"""
-engine = create_async_engine(DATABASE_URL)
-Session = async_sessionmaker(engine)
+{engine_lines()}
 
-
-class Model(AsyncAttrs, DeclarativeBase):
-    pass
-
-
-class User(Model):
-    __tablename__ = "playground_users"
-
-    uid: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(deferred=True)
-
-
-async def create_tables() -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(Model.metadata.create_all)
-
-
-async def add_user(name: str) -> int:
-    async with Session() as session:
-        user = User(name=name)
-        session.add(user)
-        await session.flush()
-        uid = user.uid
-        await session.commit()
-    return uid
-
-
-async def show_user(uid: int) -> None:
-    async with Session() as session:
-{reads}
-
-
-async def main() -> None:
-    await create_tables()
-    try:
-        await show_user(await add_user({name!r}))
-    finally:
-        await engine.dispose()
-"""
+{user_model(base_line="class Model(AsyncAttrs, DeclarativeBase):", name_line=DEFERRED_NAME)}
+{write_then_show("add_user", "User(name=name)", reads, name)}"""
         imports = (
             "from sqlalchemy import select",
             "from sqlalchemy.ext.asyncio import AsyncAttrs, async_sessionmaker, "

@@ -16,7 +16,18 @@ from ..explain import committed_rows, failure, first_line, short_type, success
 from ..models import User
 from ..results import ExceptionInfo, ExceptionLink, ExperimentResult, Explanation, Fix, Script
 from .api import Option, Run, Scenario
-from .script import CREATE_TABLES, ENV_VAR, USER_MODEL, marked, render_script, without_password
+from .script import (
+    CREATE_TABLES,
+    ENV_VAR,
+    KEEPING_SESSIONMAKER,
+    MAIN_OPENING,
+    USER_MODEL,
+    engine_lines,
+    marked,
+    new_session_adding,
+    render_script,
+    without_password,
+)
 
 INSTALLED = "greenlet_installed"
 CHILD_TIMEOUT = 60
@@ -205,19 +216,13 @@ class GreenletMissing(Scenario):
         chosen = self.settings(settings)
         block = "" if chosen[INSTALLED] else "\n".join(BLOCK_LINES)
         body = f"""
-engine = create_async_engine(DATABASE_URL)
-Session = async_sessionmaker(engine, expire_on_commit=False)
+{engine_lines(KEEPING_SESSIONMAKER)}
 
 {USER_MODEL}
 {CREATE_TABLES}
 
-async def main() -> None:
-    await create_tables()
-    try:
-        async with Session() as session:
-            user = User(name={name!r})
-            session.add(user)
-            await session.commit()
+{MAIN_OPENING}
+{new_session_adding(f"User(name={name!r})", 8, flush=False)}
         print(user.name)
     finally:
         await engine.dispose()

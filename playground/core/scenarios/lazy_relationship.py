@@ -26,7 +26,18 @@ from ..explain import (
 from ..models import RaisingUser, UserWithPosts
 from ..results import ExperimentResult, Explanation, Fix, Script
 from .api import Option, Run, Scenario, two_posts
-from .script import CREATE_TABLES, lines, marked, render_script
+from .script import (
+    CREATE_TABLES,
+    MAIN_OPENING,
+    POSTS_LINE,
+    TWO_POSTS,
+    engine_lines,
+    lines,
+    marked,
+    new_session_adding,
+    render_script,
+    user_with_posts_model,
+)
 
 SELECTIN = "selectinload"
 RAISE = "lazy_raise"
@@ -185,10 +196,10 @@ class LazyRelationship(Scenario):
             if awaitable
             else "class Model(DeclarativeBase):"
         )
-        lazy = ', lazy="raise"' if lazy_raise else ""
-        posts_line = marked(
-            f'    posts: Mapped[list["Post"]] = relationship(back_populates="user"{lazy})',
-            lazy_raise,
+        posts_line = (
+            marked(POSTS_LINE.replace('"user")', '"user", lazy="raise")'))
+            if lazy_raise
+            else POSTS_LINE
         )
         query = "select(User).where(User.uid == uid)"
         reads = lines(
@@ -203,41 +214,13 @@ class LazyRelationship(Scenario):
             "            print(len(user.posts))",
         )
         body = f"""
-engine = create_async_engine(DATABASE_URL)
-Session = async_sessionmaker(engine)
+{engine_lines()}
 
-
-{base_line}
-    pass
-
-
-class User(Model):
-    __tablename__ = "playground_users"
-
-    uid: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str]
-{posts_line}
-
-
-class Post(Model):
-    __tablename__ = "playground_posts"
-
-    pid: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str]
-    user_id: Mapped[int] = mapped_column(ForeignKey("playground_users.uid"))
-    user: Mapped[User] = relationship(back_populates="posts")
-
+{user_with_posts_model(base_line, posts_line)}
 {CREATE_TABLES}
 
-async def main() -> None:
-    await create_tables()
-    try:
-        async with Session() as session:
-            user = User(name={name!r}, posts=[Post(title="first"), Post(title="second")])
-            session.add(user)
-            await session.flush()
-            uid = user.uid
-            await session.commit()
+{MAIN_OPENING}
+{new_session_adding(f"User(name={name!r}, {TWO_POSTS})", 8)}
         async with Session() as session:
 {reads}
     finally:

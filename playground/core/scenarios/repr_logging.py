@@ -22,7 +22,7 @@ from ..models import TABLE_PREFIX
 from ..names import visible
 from ..results import ExperimentResult, Explanation, Fix, Script
 from .api import Option, Run, Scenario, expire_on_commit
-from .script import lines, marked, render_script
+from .script import add_user_lines, lab_session_body, lines, marked, render_script
 
 FSTRING = "fstring"
 EXPIRE = "expire_on_commit"
@@ -280,52 +280,18 @@ class ReprLogging(Scenario):
                 marked('        return f"User(uid={self.uid!r}, name={self.name!r})"', False),
             )
         steps = lines(
-            f"        user = User(name={name!r})",
-            "        session.add(user)",
-            "        await session.flush()",
-            "        uid = user.uid",
-            "        await session.commit()",
+            add_user_lines(f"User(name={name!r})", 8),
             marked("        await session.refresh(user)") if chosen[REFRESH] else None,
             marked(f"        {EAGER_CALL}")
             if chosen[FSTRING]
             else marked(f"        {LAZY_CALL}", False),
             "        print(uid)  # the program goes on",
         )
-        body = f"""
+        logger_lines = f"""
 logging.basicConfig(level=logging.INFO)
 logger = logging.getLogger({LOGGER_NAME!r})
-
-engine = create_async_engine(DATABASE_URL)
-{marked(f"Session = async_sessionmaker(engine, expire_on_commit={chosen[EXPIRE]})")}
-session = Session()
-
-
-class Model(DeclarativeBase):
-    pass
-
-
-class User(Model):
-    __tablename__ = "playground_users"
-
-    uid: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str]
-
-{repr_lines}
-
-
-async def create_tables() -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(Model.metadata.create_all)
-
-
-async def main() -> None:
-    await create_tables()
-    try:
-{steps}
-    finally:
-        await session.close()
-        await engine.dispose()
 """
+        body = logger_lines + lab_session_body(chosen[EXPIRE], steps, "", repr_lines)
         imports = lines(
             "import logging",
             "",

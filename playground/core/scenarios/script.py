@@ -20,17 +20,68 @@ BASE_IMPORTS = (
     "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column",
 )
 
-USER_MODEL = """
-class Model(DeclarativeBase):
-    pass
+
+def lines(*parts: str | None) -> str:
+    """Join the lines that are not None, so optional steps simply vanish."""
+    return "\n".join(part for part in parts if part is not None)
 
 
-class User(Model):
-    __tablename__ = "playground_users"
+ENGINE_LINE = "engine = create_async_engine(DATABASE_URL)"
+PLAIN_SESSIONMAKER = "Session = async_sessionmaker(engine)"
+KEEPING_SESSIONMAKER = "Session = async_sessionmaker(engine, expire_on_commit=False)"
 
-    uid: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str]
+
+def engine_lines(session_line: str = PLAIN_SESSIONMAKER) -> str:
+    """The script's async engine on ``DATABASE_URL`` and its ``Session`` factory."""
+    return f"{ENGINE_LINE}\n{session_line}"
+
+
+def user_model(
+    *more: str,
+    base_line: str = "class Model(DeclarativeBase):",
+    name_line: str = "    name: Mapped[str]",
+) -> str:
+    """The declarative base and ``User`` over ``playground_users``; ``more`` ends the class."""
+    return lines(
+        "",
+        base_line,
+        "    pass",
+        "",
+        "",
+        "class User(Model):",
+        '    __tablename__ = "playground_users"',
+        "",
+        "    uid: Mapped[int] = mapped_column(primary_key=True)",
+        name_line,
+        *more,
+        "",
+    )
+
+
+USER_MODEL = user_model()
+
+POSTS_LINE = '    posts: Mapped[list["Post"]] = relationship(back_populates="user")'
+
+TWO_POSTS = 'posts=[Post(title="first"), Post(title="second")]'
+"""The posts a script's new user is written with, as ``api.two_posts`` makes them."""
+
+POST_MODEL = """
+class Post(Model):
+    __tablename__ = "playground_posts"
+
+    pid: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str]
+    user_id: Mapped[int] = mapped_column(ForeignKey("playground_users.uid"))
+    user: Mapped[User] = relationship(back_populates="posts")
 """
+
+
+def user_with_posts_model(
+    base_line: str = "class Model(DeclarativeBase):", posts_line: str = POSTS_LINE
+) -> str:
+    """``User`` with its ``posts`` relationship, and ``Post`` over ``playground_posts``."""
+    return f"{user_model(posts_line, base_line=base_line)}\n{POST_MODEL}"
+
 
 CREATE_TABLES = """
 async def create_tables() -> None:
@@ -46,11 +97,6 @@ def marked(line: str, when: bool = True) -> str:
 
 def sessionmaker_line(expire_on_commit: bool) -> str:
     return marked(f"Session = async_sessionmaker(engine, expire_on_commit={expire_on_commit})")
-
-
-def lines(*parts: str | None) -> str:
-    """Join the lines that are not None, so optional steps simply vanish."""
-    return "\n".join(part for part in parts if part is not None)
 
 
 def script_url(url: str) -> str:
@@ -75,19 +121,64 @@ def without_password(url: URL) -> str:
     return bare.render_as_string(hide_password=False)
 
 
-def lab_session_body(expire_on_commit: bool, steps: str) -> str:
-    """The article's shape: one module-level session, the User model, ``main()`` around steps."""
+def add_user_lines(new_user: str, indent: int, *, flush: bool = True) -> str:
+    """Add ``user = new_user`` to ``session`` and commit; with ``flush``, keep its ``uid``."""
+    pad = " " * indent
+    return lines(
+        f"{pad}user = {new_user}",
+        f"{pad}session.add(user)",
+        f"{pad}await session.flush()" if flush else None,
+        f"{pad}uid = user.uid" if flush else None,
+        f"{pad}await session.commit()",
+    )
+
+
+def new_session_adding(new_user: str, indent: int, *, flush: bool = True) -> str:
+    """A session of its own that adds a new user and commits it."""
+    opening = " " * indent + "async with Session() as session:"
+    return lines(opening, add_user_lines(new_user, indent + 4, flush=flush))
+
+
+MAIN_OPENING = """async def main() -> None:
+    await create_tables()
+    try:"""
+
+
+def write_then_show(writer: str, new_user: str, reads: str, name: str) -> str:
+    """Tables, a function that writes a user and one that reads it back, and ``main()``."""
+    return f"""{CREATE_TABLES}
+
+async def {writer}(name: str) -> int:
+{new_session_adding(new_user, 4)}
+    return uid
+
+
+async def show_user(uid: int) -> None:
+    async with Session() as session:
+{reads}
+
+
+{MAIN_OPENING}
+        await show_user(await {writer}({name!r}))
+    finally:
+        await engine.dispose()
+"""
+
+
+def lab_session_body(expire_on_commit: bool, steps: str, *model_more: str) -> str:
+    """The article's shape: one module-level session, the User model, ``main()`` around steps.
+
+    ``model_more`` are lines that end the ``User`` class, such as a ``__repr__``.
+    """
     return f"""
-engine = create_async_engine(DATABASE_URL)
+{ENGINE_LINE}
 {sessionmaker_line(expire_on_commit)}
 session = Session()
 
-{USER_MODEL}
+{user_model(*model_more)}
 {CREATE_TABLES}
 
-async def main() -> None:
-    await create_tables()
-    try:
+{MAIN_OPENING}
 {steps}
     finally:
         await session.close()

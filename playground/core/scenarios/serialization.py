@@ -21,7 +21,16 @@ from ..explain import committed_rows, error_link, failure, how_raised, short_typ
 from ..models import UserWithPosts
 from ..results import ExperimentResult, Explanation, Fix, Script, StateSnapshot
 from .api import Option, Run, Scenario, expire_on_commit, two_posts
-from .script import lines, marked, render_script
+from .script import (
+    TWO_POSTS,
+    engine_lines,
+    lines,
+    marked,
+    render_script,
+    sessionmaker_line,
+    user_with_posts_model,
+    write_then_show,
+)
 
 SELECTIN = "selectinload"
 FLAT = "flat_model"
@@ -252,30 +261,9 @@ class Serialization(Scenario):
             "        print(UserOut.model_validate(user, from_attributes=True).model_dump_json())",
         )
         body = f"""
-engine = create_async_engine(DATABASE_URL)
-{marked(f"Session = async_sessionmaker(engine, expire_on_commit={chosen[EXPIRE]})")}
+{engine_lines(sessionmaker_line(chosen[EXPIRE]))}
 
-
-class Model(DeclarativeBase):
-    pass
-
-
-class User(Model):
-    __tablename__ = "playground_users"
-
-    uid: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str]
-    posts: Mapped[list["Post"]] = relationship(back_populates="user")
-
-
-class Post(Model):
-    __tablename__ = "playground_posts"
-
-    pid: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str]
-    user_id: Mapped[int] = mapped_column(ForeignKey("playground_users.uid"))
-    user: Mapped[User] = relationship(back_populates="posts")
-
+{user_with_posts_model()}
 
 class PostOut(BaseModel):
     pid: int
@@ -287,34 +275,7 @@ class UserOut(BaseModel):
     name: str
 {posts_field}
 
-
-async def create_tables() -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(Model.metadata.create_all)
-
-
-async def create_user(name: str) -> int:
-    async with Session() as session:
-        user = User(name=name, posts=[Post(title="first"), Post(title="second")])
-        session.add(user)
-        await session.flush()
-        uid = user.uid
-        await session.commit()
-    return uid
-
-
-async def show_user(uid: int) -> None:
-    async with Session() as session:
-{reads}
-
-
-async def main() -> None:
-    await create_tables()
-    try:
-        await show_user(await create_user({name!r}))
-    finally:
-        await engine.dispose()
-"""
+{write_then_show("create_user", f"User(name=name, {TWO_POSTS})", reads, name)}"""
         imports = (
             "from pydantic import BaseModel",
             "from sqlalchemy import ForeignKey, select",

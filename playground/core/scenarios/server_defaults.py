@@ -24,7 +24,15 @@ from ..explain import (
 from ..models import EagerStamped, Stamped
 from ..results import ExperimentResult, Explanation, Fix, Script
 from .api import Option, Run, Scenario
-from .script import CREATE_TABLES, lines, marked, render_script
+from .script import (
+    CREATE_TABLES,
+    KEEPING_SESSIONMAKER,
+    MAIN_OPENING,
+    engine_lines,
+    lines,
+    marked,
+    render_script,
+)
 
 EAGER = "eager_defaults"
 REFRESH = "refresh_after_update"
@@ -162,8 +170,7 @@ class ServerDefaults(Scenario):
             "            print(row.updated_at)",
         )
         body = f"""
-engine = create_async_engine(DATABASE_URL)
-Session = async_sessionmaker(engine, expire_on_commit=False)
+{engine_lines(KEEPING_SESSIONMAKER)}
 
 
 class Model(DeclarativeBase):
@@ -181,9 +188,7 @@ class Stamped(Model):
 
 {CREATE_TABLES}
 
-async def main() -> None:
-    await create_tables()
-    try:
+{MAIN_OPENING}
         async with Session() as session:
 {steps}
     finally:

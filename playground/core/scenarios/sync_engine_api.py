@@ -16,7 +16,16 @@ from ..explain import failure, first_line, short_type, success
 from ..models import User
 from ..results import ExperimentResult, Explanation, Fix, Script
 from .api import Option, Run, Scenario
-from .script import BASE_IMPORTS, CREATE_TABLES, USER_MODEL, lines, marked, render_script
+from .script import (
+    BASE_IMPORTS,
+    CREATE_TABLES,
+    MAIN_OPENING,
+    USER_MODEL,
+    engine_lines,
+    lines,
+    marked,
+    render_script,
+)
 
 INSPECT = "use_inspect"
 RUN_SYNC = "run_sync"
@@ -194,15 +203,12 @@ def column_names(sync_conn):
             else ""
         )
         body = f"""
-engine = create_async_engine(DATABASE_URL)
-Session = async_sessionmaker(engine)
+{engine_lines()}
 
 {USER_MODEL}{helper}
 {CREATE_TABLES}
 
-async def main() -> None:
-    await create_tables()
-    try:
+{MAIN_OPENING}
         async with Session() as session:
             session.add(User(name={name!r}))
             await session.commit()
