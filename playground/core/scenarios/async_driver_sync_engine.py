@@ -21,16 +21,7 @@ from ..models import User
 from ..results import ExperimentResult, Explanation, Fix, Script, SqlStatement
 from .api import Option, Run, Scenario
 from .concurrent_session import record_sql
-from .script import (
-    CREATE_TABLES,
-    MAIN_OPENING,
-    USER_MODEL,
-    engine_lines,
-    lines,
-    marked,
-    new_session_adding,
-    render_script,
-)
+from .script import engine_lines, lines, marked, new_session_adding, render_script, user_script
 
 SYNC_DRIVER = "sync_driver"
 ASYNC_ENGINE = "async_engine"
@@ -202,13 +193,7 @@ class AsyncDriverSyncEngine(Scenario):
                 else marked("        url = DATABASE_URL  # the async driver's URL, as it is")
             )
             read = lines(url_line, "        name = read_name(url, uid)")
-        body = f"""
-SYNC_DRIVERS = {SYNC_DRIVERS!r}
-{engine_lines()}
-
-{USER_MODEL}
-{CREATE_TABLES}
-
+        functions = f"""
 def read_name(url, uid):
     \"\"\"What a library that only speaks sync does with the URL it is given.\"\"\"
     sync_engine = create_engine(url)
@@ -218,14 +203,12 @@ def read_name(url, uid):
     finally:
         sync_engine.dispose()
 
-
-{MAIN_OPENING}
-{new_session_adding(f"User(name={name!r})", 8)}
-{read}
-        print(name)
-    finally:
-        await engine.dispose()
 """
+        main_body = lines(
+            new_session_adding(f"User(name={name!r})", 8), read, "        print(name)"
+        )
+        setup = f"SYNC_DRIVERS = {SYNC_DRIVERS!r}\n{engine_lines()}"
+        body = user_script(setup, main_body, functions=functions)
         imports = (
             "from sqlalchemy import create_engine, make_url, select",
             "from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine",

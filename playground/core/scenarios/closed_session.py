@@ -23,14 +23,12 @@ from ..results import ExperimentResult, Explanation, Fix, Script
 from .api import Option, Run, Scenario, expire_on_commit
 from .script import (
     BASE_IMPORTS,
-    CREATE_TABLES,
-    MAIN_OPENING,
-    USER_MODEL,
     engine_lines,
     lines,
     marked,
     render_script,
     sessionmaker_line,
+    user_script,
 )
 
 EXPIRE = "expire_on_commit"
@@ -131,24 +129,16 @@ class ClosedSession(Scenario):
             marked(f"        {refresh}"),
         )
         session_line = sessionmaker_line(chosen[EXPIRE])
-        body = f"""
-{engine_lines(session_line)}
-
-{USER_MODEL}
-{CREATE_TABLES}
-
+        functions = f"""
 async def add_user(name: str) -> User:
     async with Session() as session:
 {steps}
     return user  # the block has closed the session: user is detached
 
-
-{MAIN_OPENING}
-        user = await add_user({name!r})
-        print(user.uid)
-    finally:
-        await engine.dispose()
 """
+        main_body = f"""        user = await add_user({name!r})
+        print(user.uid)"""
+        body = user_script(engine_lines(session_line), main_body, functions=functions)
         return render_script(f"{self.title}: {self.summary}", chosen, url, BASE_IMPORTS, body)
 
 

@@ -26,14 +26,12 @@ from ..models import User
 from ..results import ExperimentResult, Explanation, Fix, Script, SqlStatement
 from .api import Option, Run, Scenario
 from .script import (
-    CREATE_TABLES,
     KEEPING_SESSIONMAKER,
-    MAIN_OPENING,
-    USER_MODEL,
     lines,
     marked,
     new_session_adding,
     render_script,
+    user_script,
 )
 
 PING = "pool_pre_ping"
@@ -305,15 +303,8 @@ class ConcurrentSession(Scenario):
             if commit
             else ""
         )
-        body = f"""
-{marked(f"engine = create_async_engine(DATABASE_URL, pool_pre_ping={chosen[PING]})")}
-{KEEPING_SESSIONMAKER}
-
-{USER_MODEL}
-{CREATE_TABLES}
-
-{MAIN_OPENING}
-{new_session_adding(f"User(name={name!r})", 8, flush=False)}
+        engine_line = f"engine = create_async_engine(DATABASE_URL, pool_pre_ping={chosen[PING]})"
+        main_body = f"""{new_session_adding(f"User(name={name!r})", 8, flush=False)}
         uid = user.uid
 
         async def find_name(session):
@@ -324,10 +315,8 @@ class ConcurrentSession(Scenario):
         for result in results:
             if isinstance(result, Exception):
                 raise result
-        print(results)
-    finally:
-        await engine.dispose()
-"""
+        print(results)"""
+        body = user_script(f"{marked(engine_line)}\n{KEEPING_SESSIONMAKER}", main_body)
         imports = (
             "from sqlalchemy import select",
             "from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine",

@@ -17,15 +17,14 @@ from ..models import User
 from ..results import ExceptionInfo, ExceptionLink, ExperimentResult, Explanation, Fix, Script
 from .api import Option, Run, Scenario
 from .script import (
-    CREATE_TABLES,
     ENV_VAR,
     KEEPING_SESSIONMAKER,
-    MAIN_OPENING,
-    USER_MODEL,
     engine_lines,
+    lines,
     marked,
     new_session_adding,
     render_script,
+    user_script,
     without_password,
 )
 
@@ -215,18 +214,11 @@ class GreenletMissing(Scenario):
     def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
         chosen = self.settings(settings)
         block = "" if chosen[INSTALLED] else "\n".join(BLOCK_LINES)
-        body = f"""
-{engine_lines(KEEPING_SESSIONMAKER)}
-
-{USER_MODEL}
-{CREATE_TABLES}
-
-{MAIN_OPENING}
-{new_session_adding(f"User(name={name!r})", 8, flush=False)}
-        print(user.name)
-    finally:
-        await engine.dispose()
-"""
+        main_body = lines(
+            new_session_adding(f"User(name={name!r})", 8, flush=False),
+            "        print(user.name)",
+        )
+        body = user_script(engine_lines(KEEPING_SESSIONMAKER), main_body)
         imports = (
             *(block.splitlines() if block else ()),
             "from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine",

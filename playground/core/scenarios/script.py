@@ -144,6 +144,25 @@ MAIN_OPENING = """async def main() -> None:
     try:"""
 
 
+def user_script(setup: str, main_body: str, *, after_model: str = "", functions: str = "") -> str:
+    """A script on the ``User`` model: ``setup`` (the engine), tables, ``functions``, ``main()``.
+
+    ``after_model`` follows the class directly; ``main_body`` runs inside ``main()``'s
+    ``try``, and the engine is disposed of at the end.
+    """
+    return f"""
+{setup}
+
+{USER_MODEL}{after_model}
+{CREATE_TABLES}
+{functions}
+{MAIN_OPENING}
+{main_body}
+    finally:
+        await engine.dispose()
+"""
+
+
 def write_then_show(writer: str, new_user: str, reads: str, name: str) -> str:
     """Tables, a function that writes a user and one that reads it back, and ``main()``."""
     return f"""{CREATE_TABLES}

@@ -16,16 +16,7 @@ from ..explain import failure, first_line, short_type, success
 from ..models import User
 from ..results import ExperimentResult, Explanation, Fix, Script
 from .api import Option, Run, Scenario
-from .script import (
-    BASE_IMPORTS,
-    CREATE_TABLES,
-    MAIN_OPENING,
-    USER_MODEL,
-    engine_lines,
-    lines,
-    marked,
-    render_script,
-)
+from .script import BASE_IMPORTS, engine_lines, lines, marked, render_script, user_script
 
 INSPECT = "use_inspect"
 RUN_SYNC = "run_sync"
@@ -202,21 +193,12 @@ def column_names(sync_conn):
             if inspecting
             else ""
         )
-        body = f"""
-{engine_lines()}
-
-{USER_MODEL}{helper}
-{CREATE_TABLES}
-
-{MAIN_OPENING}
-        async with Session() as session:
+        main_body = f"""        async with Session() as session:
             session.add(User(name={name!r}))
             await session.commit()
 {call}
-        print(result)
-    finally:
-        await engine.dispose()
-"""
+        print(result)"""
+        body = user_script(engine_lines(), main_body, after_model=helper)
         imports = ("from sqlalchemy import inspect", *BASE_IMPORTS) if inspecting else BASE_IMPORTS
         return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)
 
