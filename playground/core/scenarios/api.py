@@ -12,11 +12,18 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from ..capture import instance_state, snapshot
 from ..models import PostOfUser
-from ..results import ExperimentResult, Explanation, Script, StateSnapshot
+from ..results import ExperimentResult, Explanation, Script, SqlStatement, StateSnapshot
 
 if TYPE_CHECKING:
     from ..lab import Lab
@@ -112,6 +119,48 @@ class Scenario(ABC):
     @abstractmethod
     def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
         """A standalone program that does what ``run`` does with these settings."""
+
+
+CONNECT_TIMEOUT = 10
+"""Seconds an engine a scenario makes itself waits to connect, so a dead server fails fast."""
+
+
+def own_async_engine(url: URL, **kwargs: Any) -> AsyncEngine:
+    """An engine of the scenario's own on the lab's database, as an application would make."""
+    if url.get_driver_name() == "asyncpg":
+        kwargs["connect_args"] = {"timeout": CONNECT_TIMEOUT}
+    return create_async_engine(url, **kwargs)
+
+
+def record_sql(engine: Engine, run: Run) -> Callable[[], None]:
+    """File the statements of an engine the scenario made under the run's current step.
+
+    The lab listens to its own engine only; a scenario that builds another one (as an
+    application would) forwards that engine's SQL here, and calls the result to stop.
+    """
+    recorder = run.lab.recorder
+
+    def on_execute(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        shown = "" if parameters in (None, (), {}) else repr(parameters)[:200]
+        recorder.add(SqlStatement(recorder.step, statement.strip(), shown))
+
+    def marker(text: str) -> Callable[[Any], None]:
+        return lambda conn: recorder.add(SqlStatement(recorder.step, text))
+
+    listeners: list[tuple[str, Callable[..., None]]] = [
+        ("before_cursor_execute", on_execute),
+        ("begin", marker("BEGIN (implicit)")),
+        ("commit", marker("COMMIT")),
+        ("rollback", marker("ROLLBACK")),
+    ]
+    for name, listener in listeners:
+        event.listen(engine, name, listener)
+
+    def stop() -> None:
+        for name, listener in listeners:
+            event.remove(engine, name, listener)
+
+    return stop
 
 
 def two_posts() -> list[PostOfUser]:
@@ -247,6 +296,14 @@ class Run:
             self.record_commit(obj, self.user_input)
             self.observe()
         return uid
+
+    async def load_one(self, session: AsyncSession, label: str, query: Any) -> Any:
+        """``(await session.execute(query)).scalar_one()`` as a step, the object then tracked."""
+        self.step(label)
+        obj = (await session.execute(query)).scalar_one()
+        self.track(obj)
+        self.observe()
+        return obj
 
     def record_commit(self, obj: object, name: str) -> None:
         """Note a row the database now holds; the key comes from the identity, not a load."""

@@ -12,22 +12,27 @@ from typing import Any
 
 from sqlalchemy import create_engine, select
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from ..capture import instance_state
 from ..database import is_memory
 from ..explain import failure, greenlet_error, how_raised, success
 from ..models import User
 from ..results import ExperimentResult, Explanation, Fix, Script, SqlStatement
-from .api import Option, Run, Scenario
-from .concurrent_session import record_sql
-from .script import engine_lines, lines, marked, new_session_adding, render_script, user_script
+from .api import CONNECT_TIMEOUT, Option, Run, Scenario, own_async_engine, record_sql
+from .script import (
+    BASE_IMPORTS,
+    engine_lines,
+    lines,
+    marked,
+    new_session_adding,
+    render_script,
+    user_script,
+)
 
 SYNC_DRIVER = "sync_driver"
 ASYNC_ENGINE = "async_engine"
 SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
 """The sync driver for each backend: pysqlite ships with Python, psycopg 3 for PostgreSQL."""
-CONNECT_TIMEOUT = 10
 
 FIXES = (
     Fix(
@@ -88,10 +93,7 @@ class AsyncDriverSyncEngine(Scenario):
             )
         if run.settings[ASYNC_ENGINE]:
             run.step("engine = create_async_engine(url)")
-            kwargs: dict[str, Any] = {}
-            if url.get_driver_name() == "asyncpg":
-                kwargs["connect_args"] = {"timeout": CONNECT_TIMEOUT}
-            async_engine = create_async_engine(url, **kwargs)
+            async_engine = own_async_engine(url)
             stop = record_sql(async_engine.sync_engine, run)
             try:
                 run.step("async with engine.connect() as conn:")
@@ -105,7 +107,7 @@ class AsyncDriverSyncEngine(Scenario):
             url = sync_url(url)
             run.step(f'url = make_url(url).set(drivername="{url.drivername}")')
         run.step(f"engine = create_engine(url)  # {url.drivername}")
-        kwargs = {}
+        kwargs: dict[str, Any] = {}
         if url.get_driver_name() == "psycopg":
             kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
         engine = create_engine(url, **kwargs)
@@ -211,8 +213,7 @@ def read_name(url, uid):
         body = user_script(setup, main_body, functions=functions)
         imports = (
             "from sqlalchemy import create_engine, make_url, select",
-            "from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine",
-            "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column",
+            *BASE_IMPORTS,
         )
         return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)
 

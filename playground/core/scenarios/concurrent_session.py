@@ -11,21 +11,16 @@ import asyncio
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import event, select
-from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..database import is_memory
 from ..explain import committed_rows, failure, first_line, short_type, success
 from ..models import User
-from ..results import ExperimentResult, Explanation, Fix, Script, SqlStatement
-from .api import Option, Run, Scenario
+from ..results import ExperimentResult, Explanation, Fix, Script
+from .api import Option, Run, Scenario, own_async_engine, record_sql
 from .script import (
+    BASE_IMPORTS,
     KEEPING_SESSIONMAKER,
     lines,
     marked,
@@ -38,7 +33,6 @@ PING = "pool_pre_ping"
 HELD = "connection_held"
 COMMIT = "query_and_commit"
 PER_TASK = "session_per_task"
-CONNECT_TIMEOUT = 10
 
 FIX_PER_TASK = Fix(
     "a session per task",
@@ -46,37 +40,6 @@ FIX_PER_TASK = Fix(
     "        return await work(session)",
 )
 FIX_SEQUENTIAL = Fix("or one after the other", "a = await find_name(session); b = await ...")
-
-
-def record_sql(engine: Engine, run: Run) -> Callable[[], None]:
-    """File the statements of an engine the scenario made under the run's current step.
-
-    The lab listens to its own engine only; a scenario that builds another one (as an
-    application would) forwards that engine's SQL here, and calls the result to stop.
-    """
-    recorder = run.lab.recorder
-
-    def on_execute(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        shown = "" if parameters in (None, (), {}) else repr(parameters)[:200]
-        recorder.add(SqlStatement(recorder.step, statement.strip(), shown))
-
-    def marker(text: str) -> Callable[[Any], None]:
-        return lambda conn: recorder.add(SqlStatement(recorder.step, text))
-
-    listeners: list[tuple[str, Callable[..., None]]] = [
-        ("before_cursor_execute", on_execute),
-        ("begin", marker("BEGIN (implicit)")),
-        ("commit", marker("COMMIT")),
-        ("rollback", marker("ROLLBACK")),
-    ]
-    for name, listener in listeners:
-        event.listen(engine, name, listener)
-
-    def stop() -> None:
-        for name, listener in listeners:
-            event.remove(engine, name, listener)
-
-    return stop
 
 
 class ConcurrentSession(Scenario):
@@ -136,10 +99,7 @@ class ConcurrentSession(Scenario):
             engine = run.engine
         else:
             run.step(f"engine = create_async_engine(url, pool_pre_ping={settings[PING]})")
-            kwargs: dict[str, Any] = {"pool_pre_ping": settings[PING]}
-            if run.lab.url.get_driver_name() == "asyncpg":
-                kwargs["connect_args"] = {"timeout": CONNECT_TIMEOUT}
-            engine = create_async_engine(run.lab.url, **kwargs)
+            engine = own_async_engine(run.lab.url, pool_pre_ping=settings[PING])
         stop_recording = record_sql(engine.sync_engine, run) if not shared_memory else None
         try:
             return await self._run_on(engine, run)
@@ -319,8 +279,7 @@ class ConcurrentSession(Scenario):
         body = user_script(f"{marked(engine_line)}\n{KEEPING_SESSIONMAKER}", main_body)
         imports = (
             "from sqlalchemy import select",
-            "from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine",
-            "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column",
+            *BASE_IMPORTS,
         )
         return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)
 

@@ -8,7 +8,6 @@ user.awaitable_attrs.name``, and ``await session.refresh(user, ["name"])``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncAttrs
@@ -107,10 +106,7 @@ class DeferredColumn(Scenario):
             query = query.options(undefer(DeferredUser.name))
         run.step("async with Session() as session:  # a new request reads it back")
         async with session_factory() as session:
-            run.step(READ_STEP)
-            user: Any = (await session.execute(query)).scalar_one()
-            run.track(user)
-            run.observe()
+            user = await run.load_one(session, READ_STEP, query)
             if settings[REFRESH]:
                 await run.refresh(user, ["name"], session=session)
             if settings[AWAITABLE]:

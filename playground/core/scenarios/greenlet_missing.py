@@ -17,6 +17,7 @@ from ..models import User
 from ..results import ExceptionInfo, ExceptionLink, ExperimentResult, Explanation, Fix, Script
 from .api import Option, Run, Scenario
 from .script import (
+    BASE_IMPORTS,
     ENV_VAR,
     KEEPING_SESSIONMAKER,
     engine_lines,
@@ -221,8 +222,7 @@ class GreenletMissing(Scenario):
         body = user_script(engine_lines(KEEPING_SESSIONMAKER), main_body)
         imports = (
             *(block.splitlines() if block else ()),
-            "from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine",
-            "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column",
+            *BASE_IMPORTS,
         )
         return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)
 

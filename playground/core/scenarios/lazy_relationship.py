@@ -115,10 +115,7 @@ class LazyRelationship(Scenario):
             query = query.options(selectinload(cls.posts))
         run.step("async with Session() as session:  # a new request reads it back")
         async with session_factory() as session:
-            run.step(SELECT_STEP)
-            user: Any = (await session.execute(query)).scalar_one()
-            run.track(user)
-            run.observe()
+            user = await run.load_one(session, SELECT_STEP, query)
             if settings[REFRESH]:
                 run.step('await session.refresh(user, ["posts"])')
                 await session.refresh(user, ["posts"])

@@ -22,7 +22,7 @@ from ..models import TABLE_PREFIX
 from ..names import visible
 from ..results import ExperimentResult, Explanation, Fix, Script
 from .api import Option, Run, Scenario, expire_on_commit
-from .script import add_user_lines, lab_session_body, lines, marked, render_script
+from .script import BASE_IMPORTS, add_user_lines, lab_session_body, lines, marked, render_script
 
 FSTRING = "fstring"
 EXPIRE = "expire_on_commit"
@@ -296,8 +296,7 @@ logger = logging.getLogger({LOGGER_NAME!r})
             "import logging",
             "",
             marked("from sqlalchemy import inspect") if chosen[SAFE_REPR] else None,
-            "from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine",
-            "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column",
+            *BASE_IMPORTS,
         )
         return render_script(f"{self.title}: {self.summary}", chosen, url, (imports,), body)
 

@@ -25,7 +25,7 @@ from ..explain import (
 from ..models import User
 from ..results import ExperimentResult, Explanation, Fix, Script
 from .api import Option, Run, Scenario, expire_on_commit
-from .script import lab_session_body, lines, marked, render_script
+from .script import BASE_IMPORTS, lab_session_body, lines, marked, render_script
 
 EXPIRE = "expire_on_commit"
 CAPTURE = "read_before"
@@ -188,8 +188,7 @@ class RollbackExpires(Scenario):
             "import sys",
             "",
             "from sqlalchemy.exc import IntegrityError",
-            "from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine",
-            "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column",
+            *BASE_IMPORTS,
         )
         return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)
 

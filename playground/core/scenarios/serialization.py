@@ -154,10 +154,7 @@ class Serialization(Scenario):
         model: type[BaseModel] = FlatUserOut if settings[FLAT] else UserOut
         run.step("async with Session() as session:  # a request reads it and responds")
         async with session_factory() as session:
-            run.step(READ_STEP)
-            user: Any = (await session.execute(query)).scalar_one()
-            run.track(user)
-            run.observe()
+            user = await run.load_one(session, READ_STEP, query)
             if settings[JUST_COMMITTED]:
                 run.step(COMMIT_STEP)
                 await session.commit()

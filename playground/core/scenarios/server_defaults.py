@@ -25,6 +25,7 @@ from ..models import EagerStamped, Stamped
 from ..results import ExperimentResult, Explanation, Fix, Script
 from .api import Option, Run, Scenario
 from .script import (
+    BASE_IMPORTS,
     CREATE_TABLES,
     KEEPING_SESSIONMAKER,
     MAIN_OPENING,
@@ -198,8 +199,7 @@ class Stamped(Model):
             "from datetime import datetime",
             "",
             "from sqlalchemy import func",
-            "from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine",
-            "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column",
+            *BASE_IMPORTS,
         )
         return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)
 
