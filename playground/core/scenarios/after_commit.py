@@ -61,15 +61,9 @@ class AfterCommit(Scenario):
         user = User(name=run.user_input)
         await run.add_and_commit(user)
         if run.settings[REFRESH]:
-            run.step("await session.refresh(user)")
-            await run.session.refresh(user)
-            run.observe()
-        run.step("user.uid")
-        run.reading = True
+            await run.refresh(user)
         # The article's print(user.uid): plain async code, no greenlet around the read.
-        uid = user.uid
-        run.observe()
-        return uid
+        return run.read("user.uid", lambda: user.uid)
 
     def explain(self, result: ExperimentResult) -> Explanation:
         error = result.outcome.error

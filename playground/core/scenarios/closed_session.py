@@ -67,16 +67,10 @@ class ClosedSession(Scenario):
             user = User(name=run.user_input)
             await run.add_and_commit(user, session=session)
             if run.settings[REFRESH]:
-                run.step("await session.refresh(user)")
-                await session.refresh(user)
-                run.observe()
+                await run.refresh(user, session=session)
             run.step("end of block: session.close()")
         run.observe()
-        run.step("user.uid")
-        run.reading = True
-        uid = user.uid
-        run.observe()
-        return uid
+        return run.read("user.uid", lambda: user.uid)
 
     def explain(self, result: ExperimentResult) -> Explanation:
         error = result.outcome.error
