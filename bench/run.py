@@ -431,7 +431,10 @@ async def app_bulk(url: str, count: int, gap: float, want_keys: int) -> tuple[fl
                 await pilot.press("ctrl+b")
                 while not isinstance(app.screen, BulkDialog):
                     await pilot.pause()
-                await pilot.press("enter")
+                # Not pilot.press: it waits for the app to go idle, which is after the bulk.
+                app.simulate_key("enter")
+                while isinstance(app.screen, BulkDialog):
+                    await asyncio.sleep(0.001)
                 while "bulk done" not in watch.seen:
                     typed.clear()
                     t0 = time.perf_counter()
