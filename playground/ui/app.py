@@ -21,7 +21,6 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, ScrollableContainer, Vertical
 from textual.driver import Driver
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import (
     Button,
@@ -576,7 +575,7 @@ class PlaygroundApp(App[None]):
             result = await bulk_add(
                 self.lab,
                 count,
-                progress=lambda done, total: self._post(BulkProgress(done, total)),
+                progress=lambda done, total: self.post_message(BulkProgress(done, total)),
                 should_stop=lambda: self._bulk_stop or self.jobs.closing,
             )
         finally:
@@ -584,9 +583,6 @@ class PlaygroundApp(App[None]):
         rows, total = list(result.rows), result.total  # read by bulk_add, which never raises
         self._seen_uid = max([self._seen_uid, *(uid for uid, _ in rows)])
         self.post_message(BulkDone(result, rows, total))
-
-    def _post(self, message: Message) -> None:
-        self.post_message(message)
 
     async def _mount_progress_bar(self) -> None:
         """Mount the (hidden) bulk progress bar after the first frame, not before it.

@@ -105,9 +105,6 @@ class Scenario(ABC):
                 chosen[key] = bool(value)
         return chosen
 
-    def option(self, key: str) -> Option:
-        return next(option for option in self.options if option.key == key)
-
     @abstractmethod
     async def run(self, run: Run) -> object:
         """Perform the experiment in ``run`` and return the value read at the end."""
