@@ -37,11 +37,7 @@ def log_text(app: PlaygroundApp) -> str:
 
 
 def table_rows(app: PlaygroundApp) -> list[tuple[str, str]]:
-    table = app.query_one(UsersTable)
-    return [
-        (str(table.get_cell_at((row, 0))), str(table.get_cell_at((row, 1))))
-        for row in range(table.row_count)
-    ]
+    return app.query_one(UsersTable).row_texts()
 
 
 async def add(pilot: Pilot[None], name: str) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from playground.core.database import DatabaseProblem
 from playground.core.lab import Lab
-from playground.ui.widgets import CommitLog
+from playground.ui.widgets import CommitLog, UsersTable
 
 from .conftest import drop_playground_tables, postgres_url
 from .pilot import add, entries, log_text, settle
@@ -110,7 +110,7 @@ async def test_server_stops_and_comes_back(pg_url: str, app_factory_pg):
             subprocess.run(["bash", script, "start", server_dir, port], check=True, timeout=120)
             await add(pilot, "after")
             assert entries(app)[-1].outcome.value is not None
-            await settle(pilot, lambda: len(app.query_one("#users").rows) >= 2)
+            await settle(pilot, lambda: app.query_one(UsersTable).row_count >= 2)
             results = entries(app)
     finally:
         subprocess.run(["bash", script, "start", server_dir, port], check=True, timeout=120)

@@ -8,6 +8,7 @@ results that come back as messages.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import time
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -24,11 +25,9 @@ from textual.driver import Driver
 from textual.screen import Screen
 from textual.widgets import (
     Button,
-    Footer,
     Header,
     Input,
     OptionList,
-    ProgressBar,
     Static,
     Switch,
     TabbedContent,
@@ -42,10 +41,25 @@ from ..core.models import Model
 from ..core.names import name_problem, visible
 from ..core.scenarios import DEFAULT_SCENARIO, SCENARIOS, Scenario
 from .jobs import JobChain
-from .messages import BulkDone, BulkProgress, ExperimentDone, LabProblem, RowsLoaded
+from .messages import (
+    BulkDone,
+    BulkProgress,
+    ExperimentDone,
+    LabProblem,
+    RowsLoaded,
+    UsersAdded,
+)
 from .render import preview, script_view
 from .screens import BulkDialog, ConfirmQuit, ConfirmReset, SaveElsewhere, ScenarioPicker
-from .widgets import CommitLog, DetailsPane, NameInput, OptionSwitch, UsersTable
+from .widgets import (
+    BulkMeter,
+    CommitLog,
+    DetailsPane,
+    KeysFooter,
+    NameInput,
+    OptionSwitch,
+    UsersTable,
+)
 
 OPTION_KEYS = ("f2", "f3", "f4", "f5")
 SHORT_SCREEN = 30
@@ -80,7 +94,8 @@ class PlaygroundApp(App[None]):
         Binding("f10", "export_log", "export", id="export-log", priority=True),
         Binding("ctrl+r", "reset_tables", "reset", id="reset-tables", show=False),
         Binding("ctrl+b", "bulk_add", "bulk add", id="bulk-add", priority=True),
-        Binding("ctrl+g", "stop_bulk", "stop bulk", id="stop-bulk", priority=True),
+        # Said on the progress line instead of the footer, which would be rebuilt twice a bulk.
+        Binding("ctrl+g", "stop_bulk", "stop bulk", id="stop-bulk", show=False, priority=True),
         Binding("escape", "show_log", "log", id="show-log", show=False),
         Binding("ctrl+q", "quit", "quit", id="quit", priority=True),
         # Focus moves as the key arrives, not after it has bubbled up from the focused
@@ -144,6 +159,7 @@ class PlaygroundApp(App[None]):
                     yield NameInput(placeholder="name, then Enter", id="name")
                     yield Button("Add", id="add", variant="primary")
                 yield Static(Text("Enter commits; F-keys flip the switches.", "dim"), id="message")
+                yield BulkMeter(id="bulk-progress")
         with Horizontal(id="main"):
             table = UsersTable(id="users")
             table.border_title = "Users"
@@ -156,7 +172,7 @@ class PlaygroundApp(App[None]):
                 with TabPane("Script", id="tab-script"):
                     with ScrollableContainer(id="script-pane"):
                         yield Static(id="script")
-        yield Footer()
+        yield KeysFooter()
 
     def _option_switches(self) -> list[OptionSwitch]:
         return [
@@ -182,7 +198,6 @@ class PlaygroundApp(App[None]):
         self._scenario_changed()
         # Open the database once the first frame is out: the screen never waits for it.
         self.call_after_refresh(self.jobs.add, self._open_lab, "open the lab")
-        self.call_after_refresh(self._mount_progress_bar)
 
     def on_resize(self, event: events.Resize) -> None:
         width, height = event.size
@@ -390,28 +405,38 @@ class PlaygroundApp(App[None]):
         self, seq: int, scenario: Scenario, name: str, settings: dict[str, bool]
     ) -> None:
         result = await self.lab.run(scenario, name, settings, seq=seq)
-        rows: list[tuple[int, str]] = []
+        # The entry goes out before the table is read: the outcome is what was asked for.
+        self.post_message(ExperimentDone(result))
         try:
             rows = await self.lab.fetch_users(after_uid=self._seen_uid)
         except LabClosed:
             raise
         except Exception as exc:
             self.post_message(LabProblem(f"could not read the users table: {exc}"))
-        self._seen_uid = max([self._seen_uid, *(uid for uid, _ in rows)])
-        self.post_message(ExperimentDone(result, rows))
+            return
+        if rows:
+            self._seen_uid = max(self._seen_uid, *(uid for uid, _ in rows))
+            self.post_message(UsersAdded(rows))
 
     @on(ExperimentDone)
     def _experiment_done(self, message: ExperimentDone) -> None:
         result = message.result
         explanation = SCENARIOS[result.scenario].explain(result)
         self.query_one(CommitLog).add_entry(result, explanation)
-        self._show_rows(message.new_rows, self._total_rows + len(message.new_rows))
         self._say(f"#{result.seq} done: {explanation.headline}", error=not result.outcome.ok)
         if self.query_one(TabbedContent).active == "tab-details":
             self.query_one(DetailsPane).show(result, explanation)
 
+    @on(UsersAdded)
+    def _users_added(self, message: UsersAdded) -> None:
+        self._show_rows(message.rows, self._total_rows + len(message.rows))
+
     @on(RowsLoaded)
     def _rows_loaded(self, message: RowsLoaded) -> None:
+        if not gc.get_freeze_count():
+            # What start-up made lives as long as the app: out of the collector's sight, a
+            # full collection (which a bulk add's many rows set off) takes ~5 ms, not ~90.
+            self.call_after_refresh(gc.freeze)
         if message.replace:
             self.query_one(UsersTable).replace_users(message.rows)
             self._show_rows([], message.total)
@@ -433,8 +458,16 @@ class PlaygroundApp(App[None]):
         self._say(message.text, error=True)
 
     def _say(self, text: str, error: bool = False) -> None:
-        """Show a one-line message under the form; user text is never markup."""
-        self.query_one("#message", Static).update(Text(text, "bold red" if error else "dim"))
+        """Show a one-line message under the form; user text is never markup.
+
+        A layout pass (which reflows the whole screen) is asked for only when the
+        message may wrap, before or after: most messages fit the line they replace.
+        """
+        line = self.query_one("#message", Static)
+        content = Text(text, "bold red" if error else "dim")
+        width = line.content_size.width
+        fits = "\n" not in text and 0 < content.cell_len <= width
+        line.update(content, layout=not (fits and line.content_size.height == 1))
 
     # ------------------------------------------------------------- settings
     def action_toggle_option(self, index: int) -> None:
@@ -584,18 +617,8 @@ class PlaygroundApp(App[None]):
         self._seen_uid = max([self._seen_uid, *(uid for uid, _ in rows)])
         self.post_message(BulkDone(result, rows, total))
 
-    async def _mount_progress_bar(self) -> None:
-        """Mount the (hidden) bulk progress bar after the first frame, not before it.
-
-        Its widgets and styles cost start-up time; mounted when a bulk add begins they
-        would stall the loop right then.
-        """
-        if not self.query("#bulk-progress"):
-            await self.query_one("#form").mount(ProgressBar(id="bulk-progress", show_eta=False))
-
-    async def _bulk_started(self, count: int) -> None:
-        await self._mount_progress_bar()
-        self.query_one(ProgressBar).update(total=count, progress=0)
+    def _bulk_started(self, count: int) -> None:
+        self.query_one(BulkMeter).show_progress(0, count)
         self.query_one("#form").add_class("-bulk")
         self.refresh_bindings()
 
@@ -605,8 +628,7 @@ class PlaygroundApp(App[None]):
 
     @on(BulkProgress)
     def _bulk_progress(self, message: BulkProgress) -> None:
-        for bar in self.query(ProgressBar):
-            bar.update(total=message.total, progress=message.done)
+        self.query_one(BulkMeter).show_progress(message.done, message.total)
 
     @on(BulkDone)
     def _bulk_done(self, message: BulkDone) -> None:

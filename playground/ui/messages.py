@@ -15,10 +15,16 @@ if TYPE_CHECKING:
 
 @dataclass
 class ExperimentDone(Message):
-    """One experiment finished (either way), with the table rows that are new since."""
+    """One experiment finished (either way); its log entry need not wait for the table."""
 
     result: ExperimentResult
-    new_rows: list[tuple[int, str]]
+
+
+@dataclass
+class UsersAdded(Message):
+    """Rows new in the users table since it was last read, read after an experiment."""
+
+    rows: list[tuple[int, str]]
 
 
 @dataclass

@@ -5,14 +5,24 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from rich.progress_bar import ProgressBar as RichProgressBar
+from rich.segment import Segment
+from rich.table import Table
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import Reactive
+from textual.screen import Screen
+from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, OptionList, Static, Switch
+from textual.widgets import Footer, Input, OptionList, Static, Switch
 from textual.widgets.option_list import Option as ListOption
 
 from ..core.names import name_problem, paste_problem, visible
@@ -51,6 +61,13 @@ class NameInput(KeysInOrder, Input):
     """
 
     snapshot: Callable[[], object] | None = None
+
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+    """As Textual's, without a layout pass when it changes: the field grows it on every key.
+
+    The field's box is fixed by the style sheet, so its text never moves another widget;
+    with the layout pass every keystroke reflowed and repainted the whole screen.
+    """
 
     @dataclass
     class Submitted(Input.Submitted):
@@ -95,12 +112,16 @@ class NameInput(KeysInOrder, Input):
             self.replace(text, *selection)
 
     async def action_submit(self) -> None:
-        """Post the value and clear the field at once, before any later key is handled."""
+        """Post the value to the app and clear the field, before any later key is handled.
+
+        The app is the one that acts on it; posted straight to its queue, the commit
+        starts without first bubbling through the field's four containers.
+        """
         value = self.value
+        context = self.snapshot() if self.snapshot is not None else None
+        self.app.post_message(self.Submitted(self, value, context=context))
         if name_problem(value) is None:
             self.value = ""
-        context = self.snapshot() if self.snapshot is not None else None
-        self.post_message(self.Submitted(self, value, context=context))
 
 
 class LabSwitch(KeysInOrder, Switch):
@@ -180,45 +201,163 @@ class CommitLog(OptionList):
         return None if option is None else self.entries.get(option.id or "")
 
 
-class UsersTable(DataTable[Text]):
+class UsersTable(Widget, can_focus=True):
     """The newest rows as the database holds them; names shown literally, never as markup.
 
-    It keeps at most ``MAX_ROWS``: the table on screen is a window on the newest rows,
-    so a database of any size costs the same to show.
+    A window on the newest ``MAX_ROWS`` rows, newest at the bottom; Up, Down, the page
+    keys and the mouse wheel look further back. Each row is drawn once and its line kept
+    (Textual's line API): with a DataTable every new row redrew every visible cell and
+    reflowed the whole screen, most of the frame that follows a commit.
     """
 
     MAX_ROWS = 200
 
-    CHUNK = 50
+    COMPONENT_CLASSES = {"users-table--header", "users-table--uid", "users-table--newest"}
+    DEFAULT_CSS = """
+    UsersTable > .users-table--header { text-style: bold; color: $text-accent; }
+    UsersTable > .users-table--uid { color: $text-muted; }
+    UsersTable > .users-table--newest { background: $accent 25%; }
+    """
+    BINDINGS = [
+        Binding("up", "look_back(1)", "older", show=False, id="users-older"),
+        Binding("down", "look_back(-1)", "newer", show=False, id="users-newer"),
+        Binding("pageup", "look_back_page(1)", "older page", show=False, id="users-page-up"),
+        Binding("pagedown", "look_back_page(-1)", "newer page", show=False, id="users-page-down"),
+        Binding("home", "look_back_all(1)", "oldest", show=False, id="users-oldest"),
+        Binding("end", "look_back_all(-1)", "newest", show=False, id="users-newest"),
+    ]
 
-    def on_mount(self) -> None:
-        self._pending: list[tuple[int, str]] = []
-        self.cursor_type = "row"
-        self.add_column(Text("uid"), key="uid")
-        self.add_column(Text("name"), key="name")
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._rows: list[tuple[int, str]] = []
+        self._uids: set[int] = set()
+        self._back = 0
+        """How many of the newest rows are below the window (0: the newest is shown)."""
+        self._lines: LRUCache[tuple[object, ...], Strip] = LRUCache(4 * self.MAX_ROWS)
+
+    @property
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    def row_texts(self) -> list[tuple[str, str]]:
+        """Every kept row as drawn (uid, name), oldest first."""
+        return [(str(uid), visible(name)) for uid, name in self._rows]
 
     def replace_users(self, rows: list[tuple[int, str]]) -> None:
-        """Show ``rows`` instead, ``CHUNK`` rows per frame so no frame waits on them all."""
-        self.clear()
-        self._pending = list(rows)
-        self._add_pending()
-
-    def _add_pending(self) -> None:
-        chunk, self._pending = self._pending[: self.CHUNK], self._pending[self.CHUNK :]
-        self.add_users(chunk)
-        if self._pending:
-            self.call_after_refresh(self._add_pending)
+        """Show ``rows`` instead of what is shown."""
+        self._rows, self._uids, self._back = [], set(), 0
+        self.add_users(rows)
 
     def add_users(self, rows: list[tuple[int, str]]) -> None:
-        for uid, name in rows:
-            key = str(uid)
-            if key in self.rows:
-                continue
-            self.add_row(Text(str(uid), justify="right"), Text(visible(name)), key=key)
-        while self.row_count > self.MAX_ROWS:
-            self.remove_row(next(iter(self.rows)))
-        if rows:
-            self.move_cursor(row=self.row_count - 1, animate=False)
+        """Append rows not shown yet, keep the newest ``MAX_ROWS``, and show the newest."""
+        new = [(uid, name) for uid, name in rows if uid not in self._uids]
+        if not new and self._rows:
+            return
+        self._rows.extend(new)
+        self._uids.update(uid for uid, _ in new)
+        if len(self._rows) > self.MAX_ROWS:
+            for uid, _ in self._rows[: -self.MAX_ROWS]:
+                self._uids.discard(uid)
+            del self._rows[: -self.MAX_ROWS]
+        self._back = 0
+        self.refresh()
+
+    # ---------------------------------------------------------------- looking back
+    def action_look_back(self, rows: int) -> None:
+        window = max(1, self.size.height - 1)
+        self._back = max(0, min(self._back + rows, len(self._rows) - window))
+        self.refresh()
+
+    def action_look_back_page(self, pages: int) -> None:
+        self.action_look_back(pages * max(1, self.size.height - 2))
+
+    def action_look_back_all(self, direction: int) -> None:
+        self.action_look_back(direction * self.MAX_ROWS)
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        event.stop()
+        self.action_look_back(3)
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        event.stop()
+        self.action_look_back(-3)
+
+    # --------------------------------------------------------------------- drawing
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        uid_width = max(3, len(str(self._rows[-1][0])) if self._rows else 0)
+        if y == 0:
+            header = self.get_component_rich_style("users-table--header")
+            line = Strip([Segment(f" {'uid':>{uid_width}}  name", base + header)])
+            return line.crop_extend(0, width, base)
+        window = max(1, self.size.height - 1)
+        first = max(0, len(self._rows) - self._back - window)
+        index = first + y - 1
+        if index >= len(self._rows) - self._back:
+            return Strip.blank(width, base)
+        uid, name = self._rows[index]
+        newest = index == len(self._rows) - 1
+        key = (uid, name, width, uid_width, newest, base)
+        line = self._lines.get(key)
+        if line is None:
+            uid_style = base + self.get_component_rich_style("users-table--uid")
+            parts = [Segment(f" {uid:>{uid_width}}  ", uid_style), Segment(visible(name), base)]
+            line = Strip(parts).crop_extend(0, width, base)
+            if newest:
+                line = line.apply_style(self.get_component_rich_style("users-table--newest"))
+            self._lines[key] = line
+        return line
+
+
+class BulkMeter(Static):
+    """A bulk add's progress on one line: Rich's progress bar and the rows so far.
+
+    A Static composed with the form rather than Textual's ProgressBar: mounting that one
+    (at start or when a bulk add began) restyled the whole screen, a 60-100 ms stall.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.progress = 0
+        self.total = 0
+
+    def show_progress(self, done: int, total: int) -> None:
+        self.progress, self.total = done, total
+        line = Table.grid(expand=True, padding=(0, 1))
+        line.add_column(ratio=1)
+        line.add_column(no_wrap=True)
+        line.add_row(
+            RichProgressBar(total=max(total, 1), completed=done),
+            Text.assemble((f"{done:,} of {total:,}", "bold"), ("  Ctrl+G stops", "dim")),
+        )
+        self.update(line, layout=False)
+
+
+class KeysFooter(Footer):
+    """Textual's footer, rebuilt only when what it would show has changed.
+
+    Textual's rebuilds every key (one mounted widget each) whenever the focus or a
+    binding changes, even to the same keys: 20-40 ms of stalled loop each time, at
+    start-up and when a bulk add starts and ends.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._shown: tuple[object, ...] | None = None
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        palette = screen.app.COMMAND_PALETTE_BINDING
+        shown = tuple(
+            (key, binding.action, binding.description, enabled, tooltip)
+            for key, (_, binding, enabled, tooltip) in screen.active_bindings.items()
+            if binding.show or key == palette
+        )
+        if shown == self._shown:
+            return
+        if screen.app.app_focus:  # Textual's skips the rebuild without focus: so do we
+            self._shown = shown
+        super().bindings_changed(screen)
 
 
 class DetailsPane(VerticalScroll):
