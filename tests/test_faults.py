@@ -129,15 +129,15 @@ async def test_bulk_add_can_be_stopped_between_batches(tmp_path: Path):
     path = tmp_path / "bulk.db"
     app = make_app(f"sqlite+aiosqlite:///{path}", exports_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await start_bulk(pilot, 400_000)
+        await start_bulk(pilot, 1_000_000)
         assert stop_offered(app)
         await pilot.press("ctrl+g")
         await settle(pilot, lambda: "bulk add:" in last_note(app))
         note = last_note(app)
         assert "stopped on request" in note
     count = len(sqlite_rows(path))
-    assert 0 < count < 400_000 and count % 500 == 0, "only whole batches are committed"
-    assert f"{count:,} of 400,000" in note
+    assert 0 < count < 1_000_000 and count % 500 == 0, "only whole batches are committed"
+    assert f"{count:,} of 1,000,000" in note
 
 
 async def test_bulk_add_completes_and_shows_the_newest_rows(tmp_path: Path):
@@ -156,7 +156,7 @@ async def test_quit_during_a_bulk_add_leaves_whole_batches(tmp_path: Path):
     path = tmp_path / "quit.db"
     app = make_app(f"sqlite+aiosqlite:///{path}", exports_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await start_bulk(pilot, 400_000)
+        await start_bulk(pilot, 1_000_000)
         await pilot.press("ctrl+q")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmQuit))
         await pilot.press("ctrl+q")
@@ -164,7 +164,7 @@ async def test_quit_during_a_bulk_add_leaves_whole_batches(tmp_path: Path):
     assert app.return_code == 0
     assert app.lab.engine is None, "the engine was disposed"
     count = len(sqlite_rows(path))
-    assert 0 < count < 400_000 and count % 500 == 0, "the batch in flight finished whole"
+    assert 0 < count < 1_000_000 and count % 500 == 0, "the batch in flight finished whole"
 
 
 async def test_quit_during_a_commit_waits_for_it(tmp_path: Path):

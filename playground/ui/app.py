@@ -134,6 +134,7 @@ class PlaygroundApp(App[None]):
         self._quitting = False
         self._quit_started = 0.0
         self._too_small = False
+        self._frozen = False
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's driver, except on Linux and macOS: one where a paste is only ever text."""
@@ -433,7 +434,8 @@ class PlaygroundApp(App[None]):
 
     @on(RowsLoaded)
     def _rows_loaded(self, message: RowsLoaded) -> None:
-        if not gc.get_freeze_count():
+        if not self._frozen:
+            self._frozen = True
             # What start-up made lives as long as the app: out of the collector's sight, a
             # full collection (which a bulk add's many rows set off) takes ~5 ms, not ~90.
             self.call_after_refresh(gc.freeze)
@@ -589,7 +591,14 @@ class PlaygroundApp(App[None]):
 
     # ------------------------------------------------------------- bulk add
     def action_bulk_add(self) -> None:
-        self.push_screen(BulkDialog(), self._bulk_answered)
+        """Ask how many; the dialog is made once and kept, with the count last typed.
+
+        Kept, closing it costs no teardown of its widgets, which would otherwise land
+        in the same moments as the bulk add's first batches and the keys typed then.
+        """
+        if not self.is_screen_installed("bulk-dialog"):
+            self.install_screen(BulkDialog(), "bulk-dialog")
+        self.push_screen("bulk-dialog", self._bulk_answered)
 
     def _bulk_answered(self, count: int | None) -> None:
         if count is None:
