@@ -177,9 +177,11 @@ class Lab:
         try:
             async with engine.begin() as conn:
                 # Someone else's table under the playground's name is left exactly as it is.
-                problem = schema_problem(await conn.run_sync(existing_columns), self.where)
-                if problem is None:
-                    await conn.run_sync(Model.metadata.create_all)
+                found = await conn.run_sync(existing_columns)
+                problem = schema_problem(found, self.where)
+                missing = [t for name, t in Model.metadata.tables.items() if name not in found]
+                if problem is None and missing:  # checked just above: no need to check again
+                    await conn.run_sync(Model.metadata.create_all, tables=missing, checkfirst=False)
         except Exception as exc:
             problem = explain_connect_error(self.url, exc)
         if problem is not None:

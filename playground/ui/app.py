@@ -197,8 +197,9 @@ class PlaygroundApp(App[None]):
         name.snapshot = lambda: (self.scenario, dict(self.settings))
         name.focus()
         self._scenario_changed()
-        # Open the database once the first frame is out: the screen never waits for it.
-        self.call_after_refresh(self.jobs.add, self._open_lab, "open the lab")
+        # Open the database while the screen mounts: the driver thread's waits overlap
+        # Textual's work on the first frame, and the screen never waits for the database.
+        self.jobs.add(self._open_lab, "open the lab")
 
     def on_resize(self, event: events.Resize) -> None:
         width, height = event.size
