@@ -583,7 +583,7 @@ def main() -> int:
     print("running the benchmark (a few minutes)...", flush=True)
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
-        bench_startup(tmp, 3 if args.quick else 9)
+        bench_startup(tmp, 3 if args.quick else 15)
         bench_big_usable(tmp, 3 if args.quick else 7)
         asyncio.run(main_async(tmp, args.quick))
     headers = ("figure", "measured", "difference", "target", "")

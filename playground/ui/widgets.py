@@ -233,7 +233,8 @@ class UsersTable(Widget, can_focus=True):
         self._uids: set[int] = set()
         self._back = 0
         """How many of the newest rows are below the window (0: the newest is shown)."""
-        self._lines: LRUCache[tuple[object, ...], Strip] = LRUCache(4 * self.MAX_ROWS)
+        # Lines drawn lately: the rows on screen and a scroll's worth more.
+        self._lines: LRUCache[tuple[object, ...], Strip] = LRUCache(128)
 
     @property
     def row_count(self) -> int:
