@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from playground.ui.app import MIN_HEIGHT, MIN_WIDTH, PlaygroundApp, make_app
 from playground.ui.screens import ConfirmQuit, SaveElsewhere
-from playground.ui.widgets import NameInput
+from playground.ui.widgets import NameInput, OptionSwitch
 
 from .pilot import add, burst, entries, log_text, settle, table_rows
 
@@ -110,9 +110,12 @@ async def test_hints_show_at_80x24(app_factory):
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        hints = list(app.query(".option-hint"))
-        assert len(hints) == 2 and all(hint.display for hint in hints)
-        assert all(hint.region.height == 1 for hint in hints)
+        options = list(app.query(OptionSwitch))
+        assert len(options) == 2
+        for option in options:
+            text = option.query_one(".option-text", Static)
+            assert option.option.hint in str(text.render())
+            assert text.region.height == 2, "the label on one line, the hint on the next"
 
 
 def message(app: PlaygroundApp) -> str:

@@ -202,18 +202,26 @@ class PlaygroundApp(App[None]):
         self.jobs.add(self._open_lab, "open the lab")
 
     def on_resize(self, event: events.Resize) -> None:
+        """Switch the short and too-small layouts; nothing is restyled if neither changed.
+
+        Start-up alone brings several resize events, each of which used to restyle the
+        screen and ask for another layout pass before the first frame.
+        """
         width, height = event.size
         self.screen.set_class(height < SHORT_SCREEN, "-short")
-        self._too_small = width < MIN_WIDTH or height < MIN_HEIGHT
-        self.screen.set_class(self._too_small, "-too-small")
-        self.refresh_bindings()
-        self.query_one("#too-small", Static).update(
-            Text.assemble(
-                (f"The terminal is {width}x{height}.\n", "bold"),
-                f"Make the terminal at least {MIN_WIDTH}x{MIN_HEIGHT} to use playground; "
-                "Ctrl+Q quits.",
+        too_small = width < MIN_WIDTH or height < MIN_HEIGHT
+        if too_small:
+            self.query_one("#too-small", Static).update(
+                Text.assemble(
+                    (f"The terminal is {width}x{height}.\n", "bold"),
+                    f"Make the terminal at least {MIN_WIDTH}x{MIN_HEIGHT} to use playground; "
+                    "Ctrl+Q quits.",
+                )
             )
-        )
+        if too_small != self._too_small:
+            self._too_small = too_small
+            self.screen.set_class(too_small, "-too-small")
+            self.refresh_bindings()
 
     async def on_event(self, event: events.Event) -> None:
         """Route keys and pastes before Textual does: no stray letter can act as a hotkey.

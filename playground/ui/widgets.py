@@ -9,13 +9,14 @@ from typing import Any
 
 from rich.progress_bar import ProgressBar as RichProgressBar
 from rich.segment import Segment
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import Reactive
@@ -128,8 +129,12 @@ class LabSwitch(KeysInOrder, Switch):
     """A switch whose Space and Enter act in the order they were typed."""
 
 
-class OptionSwitch(Vertical):
-    """One scenario option: a switch, its label with the key that flips it, and a hint."""
+class OptionSwitch(Horizontal):
+    """One scenario option: its switch, then its label, the key that flips it, and a hint.
+
+    Two widgets (there were five, with rows and columns of their own): every widget on
+    the main screen adds to the time before the first frame.
+    """
 
     def __init__(self, option: Option, value: bool, key_hint: str) -> None:
         super().__init__(classes="option", id=f"option-{option.key}")
@@ -138,20 +143,21 @@ class OptionSwitch(Vertical):
         self._key_hint = key_hint
 
     def compose(self) -> ComposeResult:
-        with Horizontal(classes="option-row"):
-            yield LabSwitch(self._value, id=f"switch-{self.option.key}", tooltip=self.option.hint)
-            yield Static(self._label(self._value), classes="option-label")
-        yield Static(Text(self.option.hint), classes="option-hint")
+        yield LabSwitch(self._value, id=f"switch-{self.option.key}", tooltip=self.option.hint)
+        yield Static(self.text(self._value), classes="option-text")
 
-    def _label(self, value: bool) -> Text:
+    def text(self, value: bool) -> Text:
+        """What the option says beside its switch: state, label, key, then the hint."""
         return Text.assemble(
             ("ON " if value else "OFF", "bold green" if value else "bold red"),
             (f" {self.option.label}", "bold"),
             (f" {self._key_hint}", "dim"),
+            "\n",
+            (self.option.hint, "dim"),
         )
 
     def on_switch_changed(self, event: Switch.Changed) -> None:
-        self.query_one(".option-label", Static).update(self._label(event.value))
+        self.query_one(".option-text", Static).update(self.text(event.value), layout=False)
 
 
 class CommitLog(OptionList):
@@ -302,12 +308,12 @@ class UsersTable(Widget, can_focus=True):
         key = (uid, name, width, uid_width, newest, base)
         line = self._lines.get(key)
         if line is None:
-            uid_style = base + self.get_component_rich_style("users-table--uid")
-            parts = [Segment(f" {uid:>{uid_width}}  ", uid_style), Segment(visible(name), base)]
-            line = Strip(parts).crop_extend(0, width, base)
             if newest:
-                line = line.apply_style(self.get_component_rich_style("users-table--newest"))
-            self._lines[key] = line
+                base += self.get_component_rich_style("users-table--newest")
+            muted = self.get_component_rich_style("users-table--uid")
+            uid_style = base + Style.from_color(muted.color)  # its colour, not its background
+            parts = [Segment(f" {uid:>{uid_width}}  ", uid_style), Segment(visible(name), base)]
+            line = self._lines[key] = Strip(parts).crop_extend(0, width, base)
         return line
 
 
