@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from playground.ui.app import MIN_HEIGHT, MIN_WIDTH, PlaygroundApp, make_app
 from playground.ui.screens import ConfirmQuit, SaveElsewhere
-from playground.ui.widgets import NameInput, OptionSwitch
+from playground.ui.widgets import NameInput, OptionSwitch, UsersTable
 
 from .pilot import add, burst, entries, log_text, settle, table_rows
 
@@ -333,3 +333,28 @@ async def test_a_paste_with_the_focus_on_a_switch_goes_to_the_name_field(app_fac
         app.post_message(events.Paste("Zoë"))
         await settle(pilot, lambda: app.query_one(NameInput).value == "Zoë")
         assert focused_on_name(app)
+
+
+async def test_the_users_table_looks_back_and_a_new_row_brings_the_newest(app_factory):
+    """The table shows the newest rows; its keys look further back, a commit returns."""
+    app = app_factory(settings={"expire_on_commit": False})
+    async with app.run_test(size=(80, 24)) as pilot:
+        for i in range(20):
+            await add(pilot, f"n{i}")
+        await settle(pilot, lambda: len(table_rows(app)) == 20)
+        table = app.query_one(UsersTable)
+        window = table.size.height - 1  # the header takes a line
+        assert window < 20, "more rows than the table shows"
+
+        def shown() -> list[str]:
+            return [table.render_line(y).text.split()[-1] for y in range(1, window + 1)]
+
+        newest = [f"n{i}" for i in range(20)][-window:]
+        assert shown() == newest
+        table.focus()
+        await pilot.press("home")
+        assert shown()[0] == "n0", "Home shows the oldest kept row first"
+        await pilot.press("end", "up")
+        assert shown() == [f"n{i}" for i in range(20)][-window - 1 : -1]
+        await add(pilot, "latest")
+        await settle(pilot, lambda: shown()[-1] == "latest")
