@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from playground.core.lab import Lab
 from playground.core.models import Model
 from playground.ui.app import PlaygroundApp, make_app
 
@@ -63,6 +64,15 @@ def db_url(backend: str, tmp_path: Path) -> str:
     url = postgres_url()
     asyncio.run(drop_playground_tables(url))
     return url
+
+
+@pytest.fixture
+async def lab(db_url: str) -> AsyncIterator[Lab]:
+    """An open lab on this test's database, closed afterwards."""
+    lab = Lab(db_url)
+    await lab.open()
+    yield lab
+    await lab.close()
 
 
 @pytest.fixture

@@ -26,14 +26,6 @@ async def rows_in(db_url: str) -> list[tuple[int, str]]:
         await engine.dispose()
 
 
-@pytest.fixture
-async def lab(db_url: str):
-    lab = Lab(db_url)
-    await lab.open()
-    yield lab
-    await lab.close()
-
-
 @pytest.mark.parametrize("expire", [True, False])
 @pytest.mark.parametrize("refresh", [True, False])
 async def test_each_combination_really_runs(lab: Lab, db_url: str, expire: bool, refresh: bool):

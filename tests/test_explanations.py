@@ -29,14 +29,6 @@ from playground.core.scenarios.run_sync import ASYNC_READ_STEP
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-@pytest.fixture
-async def lab(db_url: str):
-    lab = Lab(db_url)
-    await lab.open()
-    yield lab
-    await lab.close()
-
-
 async def run(lab: Lab, name: str, **settings: bool) -> tuple[ExperimentResult, Explanation]:
     result = await lab.run(SCENARIOS[name], "Foo", settings, seq=1)
     return result, SCENARIOS[name].explain(result)

@@ -23,14 +23,6 @@ SIZE = (100, 40)
 WARNING_LINE = "⚠ logged nothing: logging swallowed MissingGreenlet"
 
 
-@pytest.fixture
-async def lab(db_url: str):
-    lab = Lab(db_url)
-    await lab.open()
-    yield lab
-    await lab.close()
-
-
 # 1. The log and the details say what a logging error on stderr means.
 
 

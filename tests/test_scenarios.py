@@ -31,14 +31,6 @@ def all_settings():
             yield pytest.param(scenario.name, settings, id=f"{scenario.name}-{label}")
 
 
-@pytest.fixture
-async def lab(db_url: str):
-    lab = Lab(db_url)
-    await lab.open()
-    yield lab
-    await lab.close()
-
-
 @pytest.mark.parametrize(("name", "settings"), list(all_settings()))
 async def test_scenario_outcome(lab: Lab, name: str, settings: dict[str, bool]):
     scenario = SCENARIOS[name]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-import pytest
 import sqlalchemy
 
 from playground.core.capture import describe_exception
@@ -16,14 +15,6 @@ from .expected import outcome_kind
 
 SQLALCHEMY_20 = sqlalchemy.__version__.startswith("2.0.")
 MARKERS = ("BEGIN (implicit)", "COMMIT", "ROLLBACK")
-
-
-@pytest.fixture
-async def lab(db_url: str):
-    lab = Lab(db_url)
-    await lab.open()
-    yield lab
-    await lab.close()
 
 
 def statements_at(result, prefix: str) -> list:

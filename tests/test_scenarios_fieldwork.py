@@ -29,14 +29,6 @@ from .expected import outcome_kind
 from .scripts import script_environment
 
 
-@pytest.fixture
-async def lab(db_url: str):
-    lab = Lab(db_url)
-    await lab.open()
-    yield lab
-    await lab.close()
-
-
 async def test_pydantic_validation_error_has_no_chain(lab: Lab):
     """Measured outside a scenario run: pydantic keeps the text of the error, not the error."""
     assert lab.engine is not None  # the lab made the tables

@@ -272,7 +272,7 @@ class PlaygroundApp(App[None]):
             self.exit(return_code=2, message=Text(str(exc)))
             return
         self._seen_uid = max((uid for uid, _ in rows), default=0)
-        self.post_message(RowsLoaded(rows, total, replace=True))
+        self.post_message(RowsLoaded(rows, total))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Put the app's own actions in the command palette (Ctrl+P), for the mouse too."""
@@ -448,11 +448,8 @@ class PlaygroundApp(App[None]):
             # What start-up made lives as long as the app: out of the collector's sight, a
             # full collection (which a bulk add's many rows set off) takes ~5 ms, not ~90.
             self.call_after_refresh(gc.freeze)
-        if message.replace:
-            self.query_one(UsersTable).replace_users(message.rows)
-            self._show_rows([], message.total)
-        else:
-            self._show_rows(message.rows, message.total)
+        self.query_one(UsersTable).replace_users(message.rows)
+        self._show_rows([], message.total)
         if message.note:
             self._say(message.note)
 
@@ -694,7 +691,7 @@ class PlaygroundApp(App[None]):
             return
         self._seen_uid = 0
         note = "Tables dropped and re-created: the users table is empty."
-        self.post_message(RowsLoaded([], 0, replace=True, note=note))
+        self.post_message(RowsLoaded([], 0, note=note))
 
     # ----------------------------------------------------------------- exit
     async def action_quit(self) -> None:

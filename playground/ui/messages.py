@@ -29,11 +29,10 @@ class UsersAdded(Message):
 
 @dataclass
 class RowsLoaded(Message):
-    """The users table as read from the database, with the total row count."""
+    """The users table as read from the database, to show instead, with the total row count."""
 
     rows: list[tuple[int, str]]
     total: int
-    replace: bool = False
     note: str = ""
 
 

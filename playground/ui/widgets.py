@@ -296,8 +296,8 @@ class UsersTable(Widget, can_focus=True):
         uid_width = max(3, len(str(self._rows[-1][0])) if self._rows else 0)
         if y == 0:
             header = self.get_component_rich_style("users-table--header")
-            line = Strip([Segment(f" {'uid':>{uid_width}}  name", base + header)])
-            return line.crop_extend(0, width, base)
+            title = Strip([Segment(f" {'uid':>{uid_width}}  name", base + header)])
+            return title.crop_extend(0, width, base)
         window = max(1, self.size.height - 1)
         first = max(0, len(self._rows) - self._back - window)
         index = first + y - 1
@@ -306,14 +306,15 @@ class UsersTable(Widget, can_focus=True):
         uid, name = self._rows[index]
         newest = index == len(self._rows) - 1
         key = (uid, name, width, uid_width, newest, base)
-        line = self._lines.get(key)
-        if line is None:
-            if newest:
-                base += self.get_component_rich_style("users-table--newest")
-            muted = self.get_component_rich_style("users-table--uid")
-            uid_style = base + Style.from_color(muted.color)  # its colour, not its background
-            parts = [Segment(f" {uid:>{uid_width}}  ", uid_style), Segment(visible(name), base)]
-            line = self._lines[key] = Strip(parts).crop_extend(0, width, base)
+        cached = self._lines.get(key)
+        if cached is not None:
+            return cached
+        if newest:
+            base += self.get_component_rich_style("users-table--newest")
+        muted = self.get_component_rich_style("users-table--uid")
+        uid_style = base + Style.from_color(muted.color)  # its colour, not its background
+        parts = [Segment(f" {uid:>{uid_width}}  ", uid_style), Segment(visible(name), base)]
+        line = self._lines[key] = Strip(parts).crop_extend(0, width, base)
         return line
 
 
