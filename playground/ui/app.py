@@ -40,7 +40,7 @@ from ..core.lab import Lab, LabClosed
 from ..core.models import Model
 from ..core.names import name_problem, visible
 from ..core.scenarios import DEFAULT_SCENARIO, SCENARIOS, Scenario
-from .jobs import JobChain
+from .jobs import FrameHold, JobChain
 from .messages import (
     BulkDone,
     BulkProgress,
@@ -125,6 +125,7 @@ class PlaygroundApp(App[None]):
         self.exports_dir = exports_dir or Path.cwd()
         self.last_name = "Foo"
         self.jobs = JobChain(self)
+        self.frames = FrameHold(self)
         self._seq = 0
         self._seen_uid = 0
         self._total_rows = 0
@@ -409,14 +410,22 @@ class PlaygroundApp(App[None]):
         async def experiment() -> None:
             await self._experiment(seq, scenario, name, settings)
 
+        if self.jobs.idle:  # a commit with nothing ahead of it is usually done in a frame
+            self.frames.hold()
         self.jobs.add(experiment, f"experiment #{seq}", what=f"the commit of #{seq}")
 
     async def _experiment(
         self, seq: int, scenario: Scenario, name: str, settings: dict[str, bool]
     ) -> None:
         result = await self.lab.run(scenario, name, settings, seq=seq)
-        # The entry goes out before the table is read: the outcome is what was asked for.
         self.post_message(ExperimentDone(result))
+
+    async def _read_new_rows(self) -> None:
+        """Read the rows added since the table was last read, after a commit's entry.
+
+        A job of its own, queued by the entry: read in the commit's job, the query was
+        built and sent before the app could show the entry the user is waiting for.
+        """
         try:
             rows = await self.lab.fetch_users(after_uid=self._seen_uid)
         except LabClosed:
@@ -436,6 +445,8 @@ class PlaygroundApp(App[None]):
         self._say(f"#{result.seq} done: {explanation.headline}", error=not result.outcome.ok)
         if self.query_one(TabbedContent).active == "tab-details":
             self.query_one(DetailsPane).show(result, explanation)
+        self.frames.release()
+        self.jobs.add(self._read_new_rows, "read new users")
 
     @on(UsersAdded)
     def _users_added(self, message: UsersAdded) -> None:
@@ -464,6 +475,7 @@ class PlaygroundApp(App[None]):
     @on(LabProblem)
     def _lab_problem(self, message: LabProblem) -> None:
         self._say(message.text, error=True)
+        self.frames.release()
 
     def _say(self, text: str, error: bool = False) -> None:
         """Show a one-line message under the form; user text is never markup.

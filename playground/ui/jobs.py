@@ -8,6 +8,7 @@ two operations at once, and because ten quick Enters must give ten entries in or
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -79,3 +80,43 @@ class JobChain:
     @property
     def idle(self) -> bool:
         return self._tail is None or self._tail.done()
+
+
+class FrameHold:
+    """Holds the screen's frames while a quick job runs, for at most ``limit`` seconds.
+
+    A frame drawn between Enter and the commit's result runs on the same loop as the
+    commit and delays the driver's replies by its whole length; held instead, the
+    cleared field, the entry and the message arrive together in one frame. The limit
+    keeps a slow commit (a lock, a far server) from ever freezing the screen.
+    """
+
+    def __init__(self, app: App[Any], limit: float = 0.025) -> None:
+        self._app = app
+        self._limit = limit
+        self._batch: contextlib.ExitStack | None = None
+        self._timer: asyncio.TimerHandle | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._batch is not None
+
+    def hold(self) -> None:
+        """Stop drawing until :meth:`release` or the limit, whichever comes first."""
+        if self._batch is not None:
+            return
+        self._batch = contextlib.ExitStack()
+        self._batch.enter_context(self._app.batch_update())
+        # A plain loop callback: a Textual timer would start a task of its own per commit.
+        self._timer = asyncio.get_running_loop().call_later(self._limit, self.release)
+
+    def release(self) -> None:
+        """Draw again: everything that changed meanwhile goes out in the next frame."""
+        batch, self._batch = self._batch, None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if batch is not None:
+            batch.close()
+            if self._app.is_running:
+                self._app.screen.check_idle()  # the held changes asked for a frame already

@@ -96,6 +96,11 @@ class NameInput(KeysInOrder, Input):
             event.prevent_default()
             self._insert(char)
 
+    def _on_input_changed(self, event: Input.Changed) -> None:
+        """Keep each change here: nothing above listens, and each container it bubbled
+        through handled it in turn, on the loop a running commit's replies wait for."""
+        event.stop()
+
     def _on_paste(self, event: events.Paste) -> None:
         event.stop()
         event.prevent_default()
