@@ -140,11 +140,14 @@ class Session(AppService):
         websocket: web.WebSocketResponse,
         server: Server,
     ) -> None:
+        async def close() -> None:
+            await websocket.close()
+
         super().__init__(
             " ".join(argv),
             write_bytes=websocket.send_bytes,
             write_str=websocket.send_str,
-            close=websocket.close,
+            close=close,
             download_manager=server.download_manager,
         )
         self.number = number
@@ -269,7 +272,7 @@ class ClassroomServer(Server):
     def is_full(self) -> bool:
         return len(self.sessions) >= self.max_sessions
 
-    async def handle_index(self, request: web.Request) -> web.Response:  # type: ignore[override]
+    async def handle_index(self, request: web.Request) -> web.Response:
         full = self.is_full()
         if full:
             self.say(f"page refused: all {self.max_sessions} sessions in use")

@@ -638,7 +638,7 @@ class PlaygroundApp(App[None]):
             result = await bulk_add(
                 self.lab,
                 count,
-                progress=lambda done, total: self.post_message(BulkProgress(done, total)),
+                progress=self._post_bulk_progress,
                 should_stop=lambda: self._bulk_stop or self.jobs.closing,
             )
         finally:
@@ -656,6 +656,9 @@ class PlaygroundApp(App[None]):
     def action_stop_bulk(self) -> None:
         self._bulk_stop = True
         self._say("Stopping after the batch in flight…")
+
+    def _post_bulk_progress(self, done: int, total: int) -> None:
+        self.post_message(BulkProgress(done, total))
 
     @on(BulkProgress)
     def _bulk_progress(self, message: BulkProgress) -> None:

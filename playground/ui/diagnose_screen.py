@@ -60,10 +60,10 @@ def report(diagnosis: Diagnosis | None) -> Text:
     live = _live_line(diagnosis)
     out.append(live[0], live[1])
     out.append("\n\nEvidence\n", "bold")
-    for item in diagnosis.evidence:
-        out.append(f"  line {item.line}: ", "dim")
-        out.append(item.text)
-        out.append(f"\n      {item.why}\n", "italic")
+    for evidence in diagnosis.evidence:
+        out.append(f"  line {evidence.line}: ", "dim")
+        out.append(evidence.text)
+        out.append(f"\n      {evidence.why}\n", "italic")
     out.append("\n")
     out.append(diagnosis.explanation)
     if diagnosis.contexts:
