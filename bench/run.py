@@ -36,15 +36,16 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine  # no
 from textual import events  # noqa: E402
 from textual.geometry import Region  # noqa: E402
 from textual.message import Message  # noqa: E402
-from textual.widgets import Input, OptionList  # noqa: E402
+from textual.widgets import Input  # noqa: E402
 
 from playground.core.lab import Lab  # noqa: E402
 from playground.core.models import Model, User  # noqa: E402
 from playground.core.scenarios import DEFAULT_SCENARIO, SCENARIOS  # noqa: E402
 from playground.ui.app import PlaygroundApp, make_app  # noqa: E402
+from playground.ui.commit_log import CommitLog  # noqa: E402
 from playground.ui.messages import BulkDone, ExperimentDone  # noqa: E402
 from playground.ui.screens import BulkDialog  # noqa: E402
-from playground.ui.widgets import CommitLog, NameInput, UsersTable  # noqa: E402
+from playground.ui.widgets import NameInput, UsersTable  # noqa: E402
 
 
 @dataclass
@@ -284,9 +285,7 @@ class Watch:
             self.stamp("submitted")
         elif isinstance(message, ExperimentDone):
             self.stamp("done")
-        elif isinstance(message, OptionList.OptionHighlighted) and isinstance(
-            message.option_list, CommitLog
-        ):
+        elif isinstance(message, CommitLog.Added):
             self.stamp("entry")
         elif isinstance(message, BulkDone):
             self.stamp("bulk done")

@@ -8,9 +8,11 @@ from collections.abc import Callable
 from textual import events
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from playground.ui.app import PlaygroundApp
-from playground.ui.widgets import CommitLog, UsersTable
+from playground.ui.commit_log import CommitLog
+from playground.ui.widgets import UsersTable
 
 
 async def settle(pilot: Pilot[None], until: Callable[[], bool], timeout: float = 15.0) -> None:
@@ -33,7 +35,18 @@ def entries(app: PlaygroundApp) -> list:
 def log_text(app: PlaygroundApp) -> str:
     """The plain text of every log entry, as rendered for the screen."""
     log = app.query_one(CommitLog)
-    return "\n".join(str(log.get_option_at_index(i).prompt) for i in range(log.option_count))
+    return "\n".join(log.entry_text(i) for i in range(log.entry_count))
+
+
+def static_text(app: PlaygroundApp, selector: str) -> str:
+    """The text a Static holds, whatever kind of renderable it was given."""
+    widget = app.query_one(selector, Static)
+    renderable = widget.renderable if hasattr(widget, "renderable") else widget.content
+    if hasattr(renderable, "renderables"):
+        return "\n".join(str(part) for part in renderable.renderables)
+    if hasattr(renderable, "code"):
+        return renderable.code
+    return str(renderable)
 
 
 def table_rows(app: PlaygroundApp) -> list[tuple[str, str]]:

@@ -14,8 +14,9 @@ from textual.widgets import Static
 from playground.core.lab import Lab
 from playground.core.scenarios import SCENARIOS
 from playground.ui.app import make_app
+from playground.ui.commit_log import CommitLog
 from playground.ui.screens import ConfirmQuit
-from playground.ui.widgets import CommitLog, UsersTable
+from playground.ui.widgets import UsersTable
 
 from .pilot import add, entries, settle
 
@@ -255,7 +256,7 @@ def foreign_rows(path: Path) -> list[tuple[int, str]]:
 
 def last_note(app) -> str:
     log = app.query_one(CommitLog)
-    return str(log.get_option_at_index(log.option_count - 1).prompt) if log.option_count else ""
+    return log.entry_text(log.entry_count - 1) if log.entry_count else ""
 
 
 def stop_offered(app) -> bool:

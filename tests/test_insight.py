@@ -6,19 +6,9 @@ from pathlib import Path
 
 from textual.widgets import Static, TabbedContent
 
-from .pilot import add
+from .pilot import add, static_text
 
 SIZE = (100, 40)
-
-
-def static_text(app, selector: str) -> str:
-    widget = app.query_one(selector, Static)
-    renderable = widget.renderable if hasattr(widget, "renderable") else widget.content
-    if hasattr(renderable, "renderables"):
-        return "\n".join(str(part) for part in renderable.renderables)
-    if hasattr(renderable, "code"):
-        return renderable.code
-    return str(renderable)
 
 
 async def test_details_of_a_missing_greenlet_entry(app_factory):

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from playground.core.database import DatabaseProblem
 from playground.core.lab import Lab
-from playground.ui.widgets import CommitLog, UsersTable
+from playground.ui.commit_log import CommitLog
+from playground.ui.widgets import UsersTable
 
 from .conftest import drop_playground_tables, postgres_url
 from .pilot import add, entries, log_text, settle
@@ -251,7 +252,7 @@ async def test_bulk_add_with_the_server_down_ends_with_a_log_entry(pg_url: str, 
             await start_bulk(pilot, 1000, until_first_batch=False)
             log = app.query_one(CommitLog)
             await settle(pilot, lambda: "bulk add:" in log_text(app))
-            note = str(log.get_option_at_index(log.option_count - 1).prompt)
+            note = log.entry_text(log.entry_count - 1)
             assert "0 of 1,000 users committed" in note and "stopped by" in note
             assert app.query_one("#message").display
             assert not app.query_one("#bulk-progress").display

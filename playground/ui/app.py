@@ -27,7 +27,6 @@ from textual.widgets import (
     Button,
     Header,
     Input,
-    OptionList,
     Static,
     Switch,
     TabbedContent,
@@ -40,6 +39,7 @@ from ..core.lab import Lab, LabClosed
 from ..core.models import Model
 from ..core.names import name_problem, visible
 from ..core.scenarios import DEFAULT_SCENARIO, SCENARIOS, Scenario
+from .commit_log import CommitLog
 from .jobs import FrameHold, JobChain
 from .messages import (
     BulkDone,
@@ -53,7 +53,6 @@ from .render import preview, script_view
 from .screens import BulkDialog, ConfirmQuit, ConfirmReset, SaveElsewhere, ScenarioPicker
 from .widgets import (
     BulkMeter,
-    CommitLog,
     DetailsPane,
     KeysFooter,
     NameInput,
@@ -550,7 +549,7 @@ class PlaygroundApp(App[None]):
         elif event.pane.id == "tab-script" and self._script_stale:
             self._refresh_script()
 
-    @on(OptionList.OptionSelected, "#log")
+    @on(CommitLog.Selected)
     def _entry_selected(self) -> None:
         self.action_show_details()
 

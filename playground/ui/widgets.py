@@ -23,13 +23,12 @@ from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Footer, Input, OptionList, Static, Switch
-from textual.widgets.option_list import Option as ListOption
+from textual.widgets import Footer, Input, Static, Switch
 
 from ..core.names import name_problem, paste_problem, visible
 from ..core.results import ExperimentResult, Explanation
 from ..core.scenarios import Option
-from .render import details, log_entry
+from .render import details
 
 
 class KeysInOrder:
@@ -163,53 +162,6 @@ class OptionSwitch(Horizontal):
 
     def on_switch_changed(self, event: Switch.Changed) -> None:
         self.query_one(".option-text", Static).update(self.text(event.value), layout=False)
-
-
-class CommitLog(OptionList):
-    """The live log: one compact entry per experiment; Enter or a click opens its details."""
-
-    MAX_ENTRIES = 500
-    TRIM = 100
-
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.entries: dict[str, tuple[ExperimentResult, Explanation]] = {}
-        self.dropped = 0
-        self._notes = 0
-
-    def add_entry(self, result: ExperimentResult, explanation: Explanation) -> None:
-        entry_id = f"entry-{result.seq}"
-        self.entries[entry_id] = (result, explanation)
-        self.add_option(ListOption(log_entry(result, explanation), id=entry_id))
-        self._trim()
-        self.highlighted = self.option_count - 1
-        self.scroll_end(animate=False)
-
-    def _trim(self) -> None:
-        """Drop the oldest entries, ``TRIM`` at a time, once past ``MAX_ENTRIES``.
-
-        OptionList re-renders every option after any removal, so removing one entry per
-        commit would make each commit cost more as the log fills; in batches it stays flat.
-        """
-        if self.option_count <= self.MAX_ENTRIES + self.TRIM:
-            return
-        kept = self.options[self.option_count - self.MAX_ENTRIES :]
-        for option in self.options[: self.option_count - self.MAX_ENTRIES]:
-            if self.entries.pop(option.id or "", None) is not None:
-                self.dropped += 1
-        self.set_options(kept)
-        self.border_subtitle = f"{self.dropped:,} older entries dropped"
-
-    def add_note(self, note: Text) -> None:
-        """A line that is not an experiment (a bulk add, say); it has no details."""
-        self._notes += 1
-        self.add_option(ListOption(note, id=f"note-{self._notes}"))
-        self.highlighted = self.option_count - 1
-        self.scroll_end(animate=False)
-
-    def selected_entry(self) -> tuple[ExperimentResult, Explanation] | None:
-        option = self.highlighted_option
-        return None if option is None else self.entries.get(option.id or "")
 
 
 class UsersTable(Widget, can_focus=True):
