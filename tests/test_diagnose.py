@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from playground.core.diagnose import PITFALLS, RULES, diagnose, render_text
 from playground.core.diagnose.lessons import LESSONS
 from playground.core.diagnose.reader import MAX_CHARS, read
-from playground.core.models import Model, User, UserWithPosts
+from playground.core.mappings import UserWithPosts
+from playground.core.models import Model, User
 
 
 async def _raise_after_commit() -> BaseException:

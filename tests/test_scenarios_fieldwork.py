@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from playground.core.lab import Lab
-from playground.core.models import PostOfUser, UserWithPosts
+from playground.core.mappings import PostOfUser, UserWithPosts
 from playground.core.scenarios import SCENARIOS
 from playground.core.scenarios.deferred_column import READ_STEP as DEFERRED_READ
 from playground.core.scenarios.serialization import (

@@ -1,24 +1,21 @@
-"""The mapped classes the experiments commit.
+"""The mapped class every experiment commits, and the tables of the others.
 
 Every table carries the ``playground_`` prefix, so the lab can live in a database that
-holds other tables and never touch them. Some scenarios need the same tables mapped
-with another setting (``lazy="raise"``, ``eager_defaults=True``); those mappings live in
-registries of their own over the very same ``Table`` objects, so what runs is exactly
-the configuration the exported script shows.
+holds other tables and never touch them. ``User`` is mapped here; the other tables are
+plain ``Table`` objects of the same metadata, mapped in :mod:`.mappings` only when a
+scenario that needs them is loaded: each mapped class costs some 4 ms at import, which
+every start-up paid for scenarios it might never open.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import ForeignKey, func
-from sqlalchemy.ext.asyncio import AsyncAttrs
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Table, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 TABLE_PREFIX = "playground_"
 
 
-def _peek(obj: object, *keys: str) -> str:
+def peek(obj: object, *keys: str) -> str:
     """A repr built from ``__dict__`` only, so printing an object never loads anything."""
     shown = ", ".join(f"{key}={obj.__dict__.get(key, '<expired>')!r}" for key in keys)
     return f"{type(obj).__name__}({shown})"
@@ -37,90 +34,24 @@ class User(Model):
     name: Mapped[str]
 
     def __repr__(self) -> str:
-        return _peek(self, "uid", "name")
+        return peek(self, "uid", "name")
 
 
-class Post(Model):
-    """A post of a user; its relationships are mapped in the registries below."""
+POSTS = Table(
+    f"{TABLE_PREFIX}posts",
+    Model.metadata,
+    Column("pid", Integer, primary_key=True),
+    Column("title", String, nullable=False),
+    Column("user_id", Integer, ForeignKey(User.uid), nullable=False),
+)
+"""A post of a user (mapped as ``Post`` and, with relationships, in other registries)."""
 
-    __tablename__ = f"{TABLE_PREFIX}posts"
-
-    pid: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str]
-    user_id: Mapped[int] = mapped_column(ForeignKey(User.uid))
-
-    def __repr__(self) -> str:
-        return _peek(self, "pid", "title")
-
-
-class Stamped(Model):
-    """A row whose timestamps the database writes: server default and on-update value."""
-
-    __tablename__ = f"{TABLE_PREFIX}stamped"
-
-    sid: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str]
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
-
-    def __repr__(self) -> str:
-        return _peek(self, "sid", "name", "created_at", "updated_at")
-
-
-class PostsModel(AsyncAttrs, DeclarativeBase):
-    """A second registry: users with their posts, lazy-loaded as by default."""
-
-
-class UserWithPosts(PostsModel):
-    __table__ = User.__table__
-
-    posts: Mapped[list[PostOfUser]] = relationship(back_populates="user")
-
-    def __repr__(self) -> str:
-        return _peek(self, "uid", "name")
-
-
-class PostOfUser(PostsModel):
-    __table__ = Post.__table__
-
-    user: Mapped[UserWithPosts] = relationship(back_populates="posts")
-
-    def __repr__(self) -> str:
-        return _peek(self, "pid", "title")
-
-
-class RaiseModel(AsyncAttrs, DeclarativeBase):
-    """A third registry: users and posts again, with ``posts`` as ``lazy="raise"``.
-
-    Its relationships are view-only (the lab writes posts through ``UserWithPosts``),
-    which keeps SQLAlchemy from warning that two mappings write the same foreign key.
-    """
-
-
-class RaisingUser(RaiseModel):
-    __table__ = User.__table__
-
-    posts: Mapped[list[RaisingPost]] = relationship(
-        back_populates="user", lazy="raise", viewonly=True
-    )
-
-    def __repr__(self) -> str:
-        return _peek(self, "uid", "name")
-
-
-class RaisingPost(RaiseModel):
-    __table__ = Post.__table__
-
-    user: Mapped[RaisingUser] = relationship(back_populates="posts", viewonly=True)
-
-
-class EagerModel(DeclarativeBase):
-    """A fourth registry: the stamped table with ``eager_defaults=True``."""
-
-
-class EagerStamped(EagerModel):
-    __table__ = Stamped.__table__
-    __mapper_args__ = {"eager_defaults": True}
-
-    def __repr__(self) -> str:
-        return _peek(self, "sid", "name", "created_at", "updated_at")
+STAMPED = Table(
+    f"{TABLE_PREFIX}stamped",
+    Model.metadata,
+    Column("sid", Integer, primary_key=True),
+    Column("name", String, nullable=False),
+    Column("created_at", DateTime, nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime, nullable=False, server_default=func.now(), onupdate=func.now()),
+)
+"""A row whose timestamps the database writes: server default and on-update value."""

@@ -54,7 +54,7 @@ from .screens import BulkDialog, ConfirmQuit, ConfirmReset, SaveElsewhere, Scena
 from .widgets import (
     BulkMeter,
     DetailsPane,
-    KeysFooter,
+    KeysBar,
     NameInput,
     OptionSwitch,
     UsersTable,
@@ -65,6 +65,26 @@ SHORT_SCREEN = 30
 EVERYWHERE = frozenset({"quit", "focus_next", "focus_previous"})
 """The app's actions that stay live while another screen or a dialog is on top."""
 MIN_WIDTH, MIN_HEIGHT = 64, 20
+
+
+class MainScreen(Screen[None]):
+    """The screen the app composes into; it skips the restyle of its very first resume.
+
+    Textual restyles every widget of a screen each time it resumes. The first resume
+    comes right after the widgets were mounted, and styled as they were: restyling all
+    ~40 of them again held up the database's first replies at start-up by some 40 ms.
+    Every later resume (a dialog closed, the tour or diagnosis left) restyles as usual.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._resumed = False
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Runs before Screen's own handler, which reads the flag.
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
 
 class PlaygroundApp(App[None]):
@@ -146,6 +166,9 @@ class PlaygroundApp(App[None]):
         return driver
 
     # ----------------------------------------------------------------- layout
+    def get_default_screen(self) -> Screen[None]:
+        return MainScreen()
+
     def compose(self) -> ComposeResult:
         yield Header(icon="▶")
         yield Static(id="too-small")
@@ -173,7 +196,7 @@ class PlaygroundApp(App[None]):
                 with TabPane("Script", id="tab-script"):
                     with ScrollableContainer(id="script-pane"):
                         yield Static(id="script")
-        yield KeysFooter()
+        yield KeysBar()
 
     def _option_switches(self) -> list[OptionSwitch]:
         return [
@@ -192,14 +215,20 @@ class PlaygroundApp(App[None]):
             (f"  ·  SQLAlchemy {sqlalchemy.__version__}", "dim"),
         )
 
+    def on_load(self) -> None:
+        """Start opening the database before the screen is even composed.
+
+        The driver thread's waits then overlap Textual's work on the first frame, and the
+        screen never waits for the database. The rows it reads are handled only once the
+        screen is mounted: Textual composes and mounts before it reads the app's queue.
+        """
+        self.jobs.add(self._open_lab, "open the lab")
+
     async def on_mount(self) -> None:
         name = self.query_one(NameInput)
         name.snapshot = lambda: (self.scenario, dict(self.settings))
         name.focus()
         self._scenario_changed()
-        # Open the database while the screen mounts: the driver thread's waits overlap
-        # Textual's work on the first frame, and the screen never waits for the database.
-        self.jobs.add(self._open_lab, "open the lab")
 
     def on_resize(self, event: events.Resize) -> None:
         """Switch the short and too-small layouts; nothing is restyled if neither changed.
@@ -269,7 +298,9 @@ class PlaygroundApp(App[None]):
             rows = await self.lab.fetch_users()
             total = await self.lab.count_users()
         except DatabaseProblem as exc:
-            self.exit(return_code=2, message=Text(str(exc)))
+            # Once the screen is drawn: this can fail while it is still being mounted, and
+            # quitting then leaves Textual's mount callbacks to run on removed widgets.
+            self.call_after_refresh(self.exit, return_code=2, message=Text(str(exc)))
             return
         self._seen_uid = max((uid for uid, _ in rows), default=0)
         self.post_message(RowsLoaded(rows, total))

@@ -23,7 +23,7 @@ from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Static, Switch
+from textual.widgets import Input, Static, Switch
 
 from ..core.names import name_problem, paste_problem, visible
 from ..core.results import ExperimentResult, Explanation
@@ -299,30 +299,106 @@ class BulkMeter(Static):
         self.update(line, layout=False)
 
 
-class KeysFooter(Footer):
-    """Textual's footer, rebuilt only when what it would show has changed.
+class KeysBar(Widget):
+    """The key bar at the bottom: one widget drawing one line, rebuilt only on change.
 
-    Textual's rebuilds every key (one mounted widget each) whenever the focus or a
-    binding changes, even to the same keys, and twice for every dialog opened over its
-    screen: 20-40 ms of stalled loop each time.
+    Textual's Footer mounts a widget per key and rebuilds them all whenever the focus or
+    a binding changes: at start-up its ~15 widgets were mounted and styled after the
+    first frame, holding up the database's first replies by 60 ms. Like the Footer it
+    shows the screen's active bindings that ask to be shown (one per action), dims the
+    ones that cannot act now, keeps the command palette's key at the right, and a click
+    on a key presses it.
+    """
+
+    COMPONENT_CLASSES = {"keys-bar--key", "keys-bar--description", "keys-bar--disabled"}
+    DEFAULT_CSS = """
+    KeysBar {
+        dock: bottom;
+        height: 1;
+        background: $footer-background;
+        color: $footer-foreground;
+        & > .keys-bar--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        & > .keys-bar--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+        & > .keys-bar--disabled { text-style: dim; }
+    }
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._shown: tuple[object, ...] | None = None
+        self._keys: list[tuple[str, str, str, bool]] = []  # key, shown as, description, enabled
+        self._palette: tuple[str, str, str, bool] | None = None
+        self._spans: list[tuple[int, int, str, bool]] = []  # start, end, key, enabled
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self.bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
 
     def bindings_changed(self, screen: Screen[object]) -> None:
-        palette = screen.app.COMMAND_PALETTE_BINDING
-        shown = tuple(
-            (key, binding.action, binding.description, enabled, tooltip)
-            for key, (_, binding, enabled, tooltip) in screen.active_bindings.items()
-            if binding.show or key == palette
+        """Read the screen's bindings again; draw again only if what is shown changed."""
+        app = screen.app
+        palette_key = app.COMMAND_PALETTE_BINDING
+        keys, actions, palette = [], set(), None
+        for key, (_, binding, enabled, _tooltip) in screen.active_bindings.items():
+            entry = (key, app.get_key_display(binding), binding.description, enabled)
+            if key == palette_key and app.ENABLE_COMMAND_PALETTE:
+                palette = entry
+            elif binding.show and binding.action not in actions:
+                actions.add(binding.action)
+                keys.append(entry)
+        if (keys, palette) != (self._keys, self._palette):
+            self._keys, self._palette = keys, palette
+            self.refresh()
+
+    def _item(self, entry: tuple[str, str, str, bool]) -> Text:
+        _, shown, description, enabled = entry
+        item = Text.assemble(
+            (f" {shown} ", self.get_component_rich_style("keys-bar--key", partial=True)),
+            (
+                f"{description} ",
+                self.get_component_rich_style("keys-bar--description", partial=True),
+            ),
         )
-        if shown == self._shown or not screen.is_current:
-            return  # unchanged, or hidden under a dialog (back as it was when it closes)
-        if screen.app.app_focus:  # Textual's skips the rebuild without focus: so do we
-            self._shown = shown
-        super().bindings_changed(screen)
+        if not enabled:
+            item.stylize(self.get_component_rich_style("keys-bar--disabled", partial=True))
+        return item
+
+    def render(self) -> Text:
+        width = self.size.width
+        palette = self._item(self._palette) if self._palette is not None else Text()
+        if palette:
+            palette = Text.assemble(("▏", "dim"), palette)
+        room = width - palette.cell_len
+        line, spans = Text(no_wrap=True, overflow="crop"), []
+        for entry in self._keys:
+            item = self._item(entry)
+            if line.cell_len + item.cell_len > room:
+                break  # a key cut in half is worse than a key left out
+            spans.append((line.cell_len, line.cell_len + item.cell_len, entry[0], entry[3]))
+            line.append_text(item)
+        line.pad_right(max(0, room - line.cell_len))
+        if self._palette is not None:
+            spans.append((room, width, self._palette[0], self._palette[3]))
+            line.append_text(palette)
+        self._spans = spans
+        return line
+
+    def on_click(self, event: events.Click) -> None:
+        for start, end, key, enabled in self._spans:
+            if start <= event.x < end:
+                if enabled:
+                    self.app.simulate_key(key)
+                else:
+                    self.app.bell()
+                return
 
 
 class DetailsPane(VerticalScroll):

@@ -22,11 +22,11 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from ..capture import instance_state, snapshot
-from ..models import PostOfUser
 from ..results import ExperimentResult, Explanation, Script, SqlStatement, StateSnapshot
 
 if TYPE_CHECKING:
     from ..lab import Lab
+    from ..mappings import PostOfUser
 
 T = TypeVar("T")
 
@@ -162,6 +162,8 @@ def record_sql(engine: Engine, run: Run) -> Callable[[], None]:
 
 def two_posts() -> list[PostOfUser]:
     """The two posts a user is written with, so reading ``user.posts`` has rows to load."""
+    from ..mappings import PostOfUser  # loaded with the first scenario that has posts
+
     return [PostOfUser(title="first"), PostOfUser(title="second")]
 
 

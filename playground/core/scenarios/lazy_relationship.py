@@ -23,7 +23,7 @@ from ..explain import (
     how_raised,
     success,
 )
-from ..models import RaisingUser, UserWithPosts
+from ..mappings import RaisingUser, UserWithPosts
 from ..results import ExperimentResult, Explanation, Fix, Script
 from .api import Option, Run, Scenario, two_posts
 from .script import (

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..explain import committed_rows, error_link, failure, how_raised, short_type
-from ..models import UserWithPosts
+from ..mappings import UserWithPosts
 from ..results import ExperimentResult, Explanation, Fix, Script, StateSnapshot
 from .api import Option, Run, Scenario, expire_on_commit, two_posts
 from .script import (

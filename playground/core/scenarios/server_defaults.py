@@ -21,7 +21,7 @@ from ..explain import (
     how_raised,
     success,
 )
-from ..models import EagerStamped, Stamped
+from ..mappings import EagerStamped, Stamped
 from ..results import ExperimentResult, Explanation, Fix, Script
 from .api import Option, Run, Scenario
 from .script import (
