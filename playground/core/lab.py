@@ -7,11 +7,11 @@ session, because an ``AsyncSession`` must never serve two operations at once.
 from __future__ import annotations
 
 import asyncio
-import gc
 import re
 import time
+import traceback
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -50,17 +50,34 @@ UNAWAITED = "coroutine '(Connection.cursor|connect)' was never awaited"
 warnings.filterwarnings("ignore", message=UNAWAITED, category=RuntimeWarning)
 
 
+def release_frames(error: BaseException) -> None:
+    """Clear the locals of every finished frame in ``error``'s tracebacks, chain included.
+
+    What they held (a refused coroutine, say) is then freed as soon as nothing else holds
+    it. A full collection did the same at 4-40 ms a run, depending on the heap's size.
+    """
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        traceback.clear_frames(current.__traceback__)
+        pending += [current.__cause__, current.__context__]
+
+
 @contextmanager
-def unawaited_coroutines(into: list[str]) -> Iterator[Callable[[], object]]:
+def unawaited_coroutines(into: list[str]) -> Iterator[None]:
     """Record the "coroutine ... was never awaited" warnings raised inside, as Python prints them.
 
     Whether a run leaves one behind depends on the driver and the version, so the warning
     is recorded per run (the explanation says so only when it fired) instead of guessed.
-    The caller collects garbage before leaving, so the coroutine is freed inside.
+    The caller releases the error's frames before leaving, so the coroutine is freed inside.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.filterwarnings("always", message=UNAWAITED, category=RuntimeWarning)
-        yield gc.collect
+        yield
     for warning in caught:
         if issubclass(warning.category, RuntimeWarning) and re.match(
             UNAWAITED, str(warning.message)
@@ -238,7 +255,7 @@ class Lab:
             value: object = None
             error: ExceptionInfo | None = None
             statements: tuple[SqlStatement, ...] = ()
-            with unawaited_coroutines(run.stderr) as collect_garbage:
+            with unawaited_coroutines(run.stderr):
                 try:
                     value = await scenario.run(run)
                 except Exception as exc:
@@ -252,11 +269,12 @@ class Lab:
                     if refused_by_greenlet(error):
                         candidates = self._attempt_candidates(error, failed_step)
                         statements = mark_attempted(statements, failed_step, candidates)
+                    # A refused coroutine lives in a local of the error's frames, which
+                    # the error and its traceback hold in a cycle: cleared here, it is
+                    # freed (and warns) at once, not at the next collection.
+                    release_frames(exc)
                 else:
                     statements = self.recorder.stop()
-                if error is not None:
-                    # A refused coroutine is freed with the error's frames, in a cycle.
-                    collect_garbage()
             return ExperimentResult(
                 seq=seq,
                 scenario=scenario.name,
