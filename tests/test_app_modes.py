@@ -59,3 +59,36 @@ async def test_the_tour_opens_from_the_app_and_goes_back(app_factory):
         await settle(pilot, lambda: not isinstance(app.screen, TourScreen))
         await add(pilot, "Foo")
         assert outcome_kind(entries(app)[-1]) == "MissingGreenlet"
+
+
+QUIT_WHILE_OPENING = """
+import asyncio, sys
+from playground.ui.app import make_app
+
+async def main(url):
+    app = make_app(url)
+    async with app.run_test(size=(80, 24)):
+        pass  # out again before the database has finished opening
+
+for attempt in range(5):
+    asyncio.run(main(f"sqlite+aiosqlite:///{sys.argv[1]}/new{attempt}.db"))
+print("every loop closed")
+"""
+
+
+def test_quitting_while_the_database_opens_does_not_hang(tmp_path):
+    """The open was cancelled half-way through aiosqlite's connect, and the loop never closed."""
+    import subprocess
+    import sys
+
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", QUIT_WHILE_OPENING, str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
+    except subprocess.TimeoutExpired:
+        raise AssertionError("the app quit, but its event loop never closed") from None
+    assert done.returncode == 0, done.stderr
+    assert "every loop closed" in done.stdout

@@ -151,6 +151,7 @@ class Lab:
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
         self._session: AsyncSession | None = None
         self._recorder: SqlRecorder | None = None
+        self._opening: asyncio.Task[None] | None = None
         self.lock = asyncio.Lock()
 
     @property
@@ -174,7 +175,18 @@ class Lab:
         return describe(self.url)
 
     async def open(self) -> None:
-        """Create the engine, make the tables if missing, and start the session."""
+        """Create the engine, make the tables if missing, and start the session.
+
+        The work runs in a task of its own that a cancelled caller does not cancel: a
+        connection cancelled half-way through aiosqlite's connect leaves SQLAlchemy a
+        close that never finishes, and the event loop then never closes (an app quit in
+        its first tenth of a second hung). :meth:`close` waits for it instead.
+        """
+        if self._opening is None:
+            self._opening = asyncio.ensure_future(self._open())
+        await asyncio.shield(self._opening)
+
+    async def _open(self) -> None:
         check_sqlite_file(self.url)
         kwargs: dict[str, Any] = {}
         if is_memory(self.url):
@@ -213,6 +225,11 @@ class Lab:
 
     async def close(self) -> None:
         """Wait for the running experiment, then close the session and the engine."""
+        opening = self._opening
+        if opening is not None and not opening.done():
+            await asyncio.wait([opening])
+        if opening is not None and opening.done() and not opening.cancelled():
+            opening.exception()  # its outcome is the opener's to report, not the loop's
         async with self.lock:
             if self._session is not None:
                 await self._session.close()

@@ -25,7 +25,6 @@ from textual.driver import Driver
 from textual.screen import Screen
 from textual.widgets import (
     Button,
-    Header,
     Input,
     Static,
     Switch,
@@ -57,6 +56,7 @@ from .widgets import (
     KeysBar,
     NameInput,
     OptionSwitch,
+    TitleBar,
     UsersTable,
 )
 
@@ -170,7 +170,7 @@ class PlaygroundApp(App[None]):
         return MainScreen()
 
     def compose(self) -> ComposeResult:
-        yield Header(icon="▶")
+        yield TitleBar()
         yield Static(id="too-small")
         yield Static(self._status_text(), id="status")
         with Horizontal(id="top"):

@@ -299,6 +299,48 @@ class BulkMeter(Static):
         self.update(line, layout=False)
 
 
+class TitleBar(Widget):
+    """The top line: an icon that opens the command palette, and the app's title.
+
+    One widget drawing one line, where Textual's Header mounts four; at start-up each
+    widget is composed, styled, laid out and drawn before the first frame.
+    """
+
+    ICON = "▶"
+    DEFAULT_CSS = """
+    TitleBar {
+        dock: top;
+        height: 1;
+        background: $panel;
+        color: $foreground;
+    }
+    """
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "title", self._retitle, init=False)
+        self.watch(self.app, "sub_title", self._retitle, init=False)
+        self.tooltip = "Open the command palette (Ctrl+P)"
+
+    def _retitle(self) -> None:
+        self.refresh()
+
+    def render(self) -> Text:
+        title = Text(self.app.title)
+        if self.app.sub_title:
+            title.append(f" — {self.app.sub_title}", "dim")
+        width = self.size.width
+        line = Text(f" {self.ICON} ", no_wrap=True, overflow="ellipsis")
+        room = width - 2 * line.cell_len
+        title.truncate(max(0, room), overflow="ellipsis")
+        line.append(" " * max(0, (room - title.cell_len) // 2))
+        line.append_text(title)
+        return line
+
+    async def on_click(self, event: events.Click) -> None:
+        if event.x < 3:
+            await self.run_action("app.command_palette")
+
+
 class KeysBar(Widget):
     """The key bar at the bottom: one widget drawing one line, rebuilt only on change.
 
