@@ -9,6 +9,8 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
@@ -85,6 +87,12 @@ class CommitLog(Widget, can_focus=True):
         self._line_count = 0
         self._top: int | None = None  # the first line in view; None follows the newest
         self._notes = 0
+        plain = Style()
+        self._frame: tuple[int, int, tuple[int, int] | None, tuple[Style, ...]] = (
+            0, 0, None, (plain, plain, plain, plain),
+        )  # fmt: skip
+        # Lines drawn lately (a screenful and a scroll's worth), each with its entry.
+        self._drawn: LRUCache[tuple[object, ...], tuple[_Entry, Strip]] = LRUCache(256)
 
     # ------------------------------------------------------------------ contents
     @property
@@ -142,9 +150,9 @@ class CommitLog(Widget, can_focus=True):
         width = self.size.width
         return width - 3 if width > 3 else 77  # before the first layout: a usual width
 
-    def _wrapped(self, entry: _Entry) -> list[Strip]:
-        """The entry's lines at the current width, wrapped once per width."""
-        width = self._text_width
+    def _wrapped(self, entry: _Entry, width: int | None = None) -> list[Strip]:
+        """The entry's lines at ``width`` (the current one if not given), wrapped once per width."""
+        width = self._text_width if width is None else width
         if entry.width != width or not entry.lines:
             console = self.app.console
             entry.lines = []
@@ -254,29 +262,52 @@ class CommitLog(Widget, can_focus=True):
         self._look_from(self.top + 3)
 
     # -------------------------------------------------------------------- drawing
-    def _bar(self, y: int) -> Segment:
-        """The scroll bar's cell on row ``y``: where the view is in the whole log."""
-        height = self.size.height
-        if self._line_count <= height:
-            return Segment(" ")
-        thumb = max(1, height * height // self._line_count)
-        start = (height - thumb) * self.top // max(1, self._line_count - height)
-        if start <= y < start + thumb:
-            return Segment("┃", self.get_component_rich_style("commit-log--thumb"))
-        return Segment("│", self.get_component_rich_style("commit-log--track"))
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Draw the lines in ``crop``, with the styles and the view looked up once.
+
+        Widget geometry and styles are properties that walk the DOM on every read; read
+        once per line, they cost more than drawing the line.
+        """
+        base = self.rich_style
+        styles = (
+            base,
+            base + self.get_component_rich_style("commit-log--highlighted"),
+            base + self.get_component_rich_style("commit-log--thumb"),
+            base + self.get_component_rich_style("commit-log--track"),
+        )
+        width, height = self.size
+        top = self.top
+        bar = None
+        if self._line_count > height > 0:
+            thumb = max(1, height * height // self._line_count)
+            start = (height - thumb) * top // max(1, self._line_count - height)
+            bar = (start, start + thumb)
+        self._frame = (width, top, bar, styles)
+        return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        base = self.rich_style
-        line = self.top + y
-        bar = Strip([self._bar(y)]).apply_style(base)
+        width, top, bar, (base, highlighted, thumb, track) = self._frame
+        if bar is None:
+            cell = Segment(" ", base)
+        elif bar[0] <= y < bar[1]:
+            cell = Segment("┃", thumb)
+        else:
+            cell = Segment("│", track)
+        line = top + y
         if not 0 <= line < self._line_count:
-            return Strip.blank(width - 1, base) + bar
+            return Strip([Segment(" " * (width - 1), base), cell], width)
         index = self._entry_at(line)
-        style: Style = base
-        if index == self.highlighted:
-            style = base + self.get_component_rich_style("commit-log--highlighted")
-        lines = self._wrapped(self._shown[index])
+        entry = self._shown[index]
         offset = line - self._starts[index]
-        text = lines[offset] if offset < len(lines) else Strip([])  # wrapped anew meanwhile
-        return text.apply_style(style).crop_extend(0, width - 1, style) + bar
+        style = highlighted if index == self.highlighted else base
+        key = (id(entry), offset, style, cell, width)
+        cached = self._drawn.get(key)
+        if cached is not None and cached[0] is entry:
+            return cached[1]
+        lines = self._wrapped(entry, width - 3 if width > 3 else None)
+        segments = list(lines[offset]) if offset < len(lines) else []  # wrapped anew meanwhile
+        segments = list(Segment.apply_style(segments, style))
+        segments = Segment.adjust_line_length(segments, width - 1, style)
+        strip = Strip([*segments, cell], width)
+        self._drawn[key] = (entry, strip)
+        return strip
