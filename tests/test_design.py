@@ -63,6 +63,21 @@ def test_start_up_imports_only_the_opening_scenario():
     assert out.stdout.strip() == "['api', 'rollback', 'script']"
 
 
+def test_start_up_leaves_dialogs_and_other_mappings_for_later():
+    """The dialogs and the mappings only some scenarios use are not imported to start."""
+    code = (
+        "import sys\n"
+        "from playground.ui.app import make_app\n"
+        "make_app('sqlite+aiosqlite://')\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('playground.'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = out.stdout.split()
+    assert "playground.ui.app" in loaded and "playground.core.models" in loaded
+    assert "playground.ui.screens" not in loaded
+    assert "playground.core.mappings" not in loaded
+
+
 def test_scenario_files_follow_the_registry_rules():
     """Every scenario module defines SCENARIO, a known group, and keyword-only switches."""
     from playground.core.scenarios import GROUPS, SCENARIOS

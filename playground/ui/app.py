@@ -49,7 +49,6 @@ from .messages import (
     UsersAdded,
 )
 from .render import preview, script_view
-from .screens import BulkDialog, ConfirmQuit, ConfirmReset, SaveElsewhere, ScenarioPicker
 from .widgets import (
     BulkMeter,
     DetailsPane,
@@ -344,6 +343,8 @@ class PlaygroundApp(App[None]):
 
     # -------------------------------------------------------------- scenario
     def action_pick_scenario(self) -> None:
+        from .screens import ScenarioPicker  # dialogs load on first use, not at start-up
+
         self.push_screen(ScenarioPicker(self.scenario.name), self.switch_scenario)
 
     def action_diagnose(self) -> None:
@@ -625,6 +626,8 @@ class PlaygroundApp(App[None]):
                     if place is not None:
                         self._write(filename, text, what, place)
 
+                from .screens import SaveElsewhere  # dialogs load on first use, not at start-up
+
                 self.push_screen(SaveElsewhere(reason, others), retry)
             return
         self._say(f"{what} saved to {visible(str(path))}")
@@ -645,6 +648,8 @@ class PlaygroundApp(App[None]):
         in the same moments as the bulk add's first batches and the keys typed then.
         """
         if not self.is_screen_installed("bulk-dialog"):
+            from .screens import BulkDialog  # dialogs load on first use, not at start-up
+
             self.install_screen(BulkDialog(), "bulk-dialog")
         self.push_screen("bulk-dialog", self._bulk_answered)
 
@@ -717,6 +722,8 @@ class PlaygroundApp(App[None]):
     # ---------------------------------------------------------------- reset
     def action_reset_tables(self) -> None:
         tables = sorted(Model.metadata.tables)
+        from .screens import ConfirmReset  # dialogs load on first use, not at start-up
+
         self.push_screen(ConfirmReset(tables, describe(self.lab.url)), self._reset_answered)
 
     def _reset_answered(self, agreed: bool | None) -> None:
@@ -747,6 +754,8 @@ class PlaygroundApp(App[None]):
         if self._quitting:
             self._say_waiting()
             return
+        from .screens import ConfirmQuit  # dialogs load on first use, not at start-up
+
         if isinstance(self.screen, ConfirmQuit):
             self.screen.dismiss(True)
             return
