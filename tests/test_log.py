@@ -125,3 +125,5 @@ async def test_the_log_keeps_the_newest_500_entries(tmp_path: Path):
         assert log.entry_text(0).startswith("#1102 ")
         assert "#1601 " in on_screen(log)
         assert log.selected_entry()[0].seq == 1601  # type: ignore[index]
+        tab = app.query_one(TabbedContent).get_tab("tab-log")
+        await settle(pilot, lambda: "101 older dropped" in tab.label_text)

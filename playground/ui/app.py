@@ -21,6 +21,7 @@ from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, ScrollableContainer, Vertical
+from textual.content import Content
 from textual.driver import Driver
 from textual.screen import Screen
 from textual.widgets import (
@@ -580,6 +581,12 @@ class PlaygroundApp(App[None]):
             self._show_selected()
         elif event.pane.id == "tab-script" and self._script_stale:
             self._refresh_script()
+
+    @on(CommitLog.Trimmed)
+    def _log_trimmed(self, message: CommitLog.Trimmed) -> None:
+        """Say on the log's tab that older entries are gone (the export says so too)."""
+        tab = self.query_one(TabbedContent).get_tab("tab-log")
+        tab.label = Content(f"Log ({message.dropped:,} older dropped)")
 
     @on(CommitLog.Selected)
     def _entry_selected(self) -> None:

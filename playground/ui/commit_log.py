@@ -77,6 +77,13 @@ class CommitLog(Widget, can_focus=True):
     class Added(Message, bubble=False):
         """An entry is in the log and highlighted; posted to the log itself, for watchers."""
 
+    class Trimmed(Message):
+        """The oldest entries were dropped: ``dropped`` of them so far, for the app to say."""
+
+        def __init__(self, dropped: int) -> None:
+            super().__init__()
+            self.dropped = dropped
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.entries: dict[str, tuple[ExperimentResult, Explanation]] = {}
@@ -141,7 +148,7 @@ class CommitLog(Widget, can_focus=True):
             if self.entries.pop(entry.id, None) is not None:
                 self.dropped += 1
         self._renumber()
-        self.border_subtitle = f"{self.dropped:,} older entries dropped"
+        self.post_message(self.Trimmed(self.dropped))
 
     # ------------------------------------------------------------------- layout
     @property
