@@ -197,3 +197,11 @@ async def test_bulk_add_reports_the_table_it_leaves(tmp_path: Path):
         await lab.close()
     assert (result.inserted, result.batches, result.error, result.total) == (250, 3, None, 250)
     assert [uid for uid, _ in result.rows] == list(range(51, 251)), "the newest 200 rows"
+
+
+async def test_newest_users_reads_the_newest_rows_and_the_count(lab: Lab):
+    assert await lab.newest_users() == ([], 0)
+    for name in ["a", "b", "c"]:
+        await lab.run(SCENARIOS["after-commit"], name, {"expire_on_commit": False})
+    assert await lab.newest_users(limit=2) == ([(2, "b"), (3, "c")], 3)
+    assert await lab.newest_users() == ([(1, "a"), (2, "b"), (3, "c")], 3)

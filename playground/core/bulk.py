@@ -48,8 +48,8 @@ async def read_table(lab: Lab) -> tuple[list[tuple[int, str]], int | None, Excep
     a table replaced), so reading it can fail too; the caller still gets an answer.
     """
     try:
-        rows = await lab.fetch_users()
-        return rows, await lab.count_users(), None
+        rows, total = await lab.newest_users()
+        return rows, total, None
     except LabClosed:
         return [], None, None
     except Exception as exc:

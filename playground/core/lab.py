@@ -366,6 +366,21 @@ class Lab:
                 total = await conn.execute(select(func.count()).select_from(User))
                 return int(total.scalar_one())
 
+    async def newest_users(self, limit: int = 200) -> tuple[list[tuple[int, str]], int]:
+        """The newest ``limit`` rows, oldest first, and how many rows the table holds.
+
+        One statement on one connection: at start-up every trip to the driver waits for
+        the screen being drawn, and reading rows and count apart took twice the trips.
+        """
+        async with self.lock:
+            if self.engine is None:
+                raise LabClosed("the lab is not open")
+            total = select(func.count()).select_from(User).scalar_subquery()
+            query = select(User.uid, User.name, total).order_by(User.uid.desc()).limit(limit)
+            async with self.engine.connect() as conn:
+                rows = (await conn.execute(query)).all()
+            return [(uid, name) for uid, name, _ in reversed(rows)], rows[0][2] if rows else 0
+
     async def fetch_users(self, after_uid: int = 0, limit: int = 200) -> list[tuple[int, str]]:
         """Read rows straight from the table, newest last, without touching the session.
 

@@ -295,8 +295,7 @@ class PlaygroundApp(App[None]):
         try:
             if self.lab.engine is None:
                 await self.lab.open()
-            rows = await self.lab.fetch_users()
-            total = await self.lab.count_users()
+            rows, total = await self.lab.newest_users()
         except DatabaseProblem as exc:
             # Once the screen is drawn: this can fail while it is still being mounted, and
             # quitting then leaves Textual's mount callbacks to run on removed widgets.
