@@ -108,7 +108,6 @@ async def test_a_narrower_terminal_rewraps_the_entries(tmp_path: Path):
         await pilot.resize_terminal(80, 30)
         await pilot.pause()
         narrow = [line for line in on_screen(log).splitlines() if line.strip()]
-        print("\n".join(wide), "\n----\n", "\n".join(narrow))
         assert len(narrow) > len(wide), "the entry takes more lines"
         words = " ".join(log.entry_text(0).split())
         assert " ".join(" ".join(narrow).split()) == words, "and every word is still shown"
