@@ -103,7 +103,7 @@ async def test_fetch_users_does_not_touch_the_session(lab: Lab):
     await lab.run(AFTER_COMMIT, "Foo", {"expire_on_commit": False}, seq=1)
     assert await lab.fetch_users() == [(1, "Foo")]
     assert await lab.fetch_users(after_uid=1) == []
-    assert await lab.count_users() == 1
+    assert (await lab.newest_users())[1] == 1
 
 
 async def test_data_survives_a_new_lab(db_url: str):

@@ -358,14 +358,6 @@ class Lab:
                 await conn.run_sync(Model.metadata.drop_all)
                 await conn.run_sync(Model.metadata.create_all)
 
-    async def count_users(self) -> int:
-        async with self.lock:
-            if self.engine is None:
-                raise LabClosed("the lab is not open")
-            async with self.engine.connect() as conn:
-                total = await conn.execute(select(func.count()).select_from(User))
-                return int(total.scalar_one())
-
     async def newest_users(self, limit: int = 200) -> tuple[list[tuple[int, str]], int]:
         """The newest ``limit`` rows, oldest first, and how many rows the table holds.
 
@@ -382,18 +374,16 @@ class Lab:
             return [(uid, name) for uid, name, _ in reversed(rows)], rows[0][2] if rows else 0
 
     async def fetch_users(self, after_uid: int = 0, limit: int = 200) -> list[tuple[int, str]]:
-        """Read rows straight from the table, newest last, without touching the session.
+        """Read the rows after ``after_uid``, oldest first, without touching the session.
 
         A Core query on its own connection leaves the session's objects (and their
-        expired state) exactly as the experiment left them.
+        expired state) exactly as the experiment left them. The newest rows of a table
+        come from :meth:`newest_users`.
         """
         async with self.lock:
             if self.engine is None:
                 raise LabClosed("the lab is not open")
             query = select(User.uid, User.name).where(User.uid > after_uid)
             async with self.engine.connect() as conn:
-                if after_uid == 0:
-                    rows = await conn.execute(query.order_by(User.uid.desc()).limit(limit))
-                    return [(r.uid, r.name) for r in reversed(rows.all())]
                 rows = await conn.execute(query.order_by(User.uid).limit(limit))
                 return [(r.uid, r.name) for r in rows.all()]

@@ -151,15 +151,13 @@ class CommitLog(Widget, can_focus=True):
         self.post_message(self.Trimmed(self.dropped))
 
     # ------------------------------------------------------------------- layout
-    @property
-    def _text_width(self) -> int:
-        """The width entries wrap to: one cell of margin each side, one for the bar."""
-        width = self.size.width
-        return width - 3 if width > 3 else 77  # before the first layout: a usual width
+    def _wrapped(self, entry: _Entry, log_width: int | None = None) -> list[Strip]:
+        """The entry's lines for a log ``log_width`` wide (now, if not given), wrapped once.
 
-    def _wrapped(self, entry: _Entry, width: int | None = None) -> list[Strip]:
-        """The entry's lines at ``width`` (the current one if not given), wrapped once per width."""
-        width = self._text_width if width is None else width
+        Text gets the width less one cell of margin each side and one for the bar.
+        """
+        log_width = self.size.width if log_width is None else log_width
+        width = log_width - 3 if log_width > 3 else 77  # before the first layout: a usual width
         if entry.width != width or not entry.lines:
             console = self.app.console
             entry.lines = []
@@ -311,7 +309,7 @@ class CommitLog(Widget, can_focus=True):
         cached = self._drawn.get(key)
         if cached is not None and cached[0] is entry:
             return cached[1]
-        lines = self._wrapped(entry, width - 3 if width > 3 else None)
+        lines = self._wrapped(entry, width)
         segments = list(lines[offset]) if offset < len(lines) else []  # wrapped anew meanwhile
         segments = list(Segment.apply_style(segments, style))
         segments = Segment.adjust_line_length(segments, width - 1, style)
