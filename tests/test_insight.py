@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Static, TabbedContent
+from textual.widgets import Static
+
+from playground.ui.pane_tabs import PaneTabs
 
 from .pilot import add, static_text
 
@@ -17,7 +19,7 @@ async def test_details_of_a_missing_greenlet_entry(app_factory):
         await add(pilot, "Foo")
         await pilot.press("f6")
         await pilot.pause()
-        assert app.query_one(TabbedContent).active == "tab-details"
+        assert app.query_one(PaneTabs).active == "details"
         text = static_text(app, "#details-body")
         assert "MissingGreenlet" in text
         assert "Exception chain" in text and "Traceback" in text
@@ -33,7 +35,7 @@ async def test_selecting_an_entry_opens_its_details(app_factory):
         await add(pilot, "Foo")
         await pilot.click("#log", offset=(5, 1))
         await pilot.pause()
-        assert app.query_one(TabbedContent).active == "tab-details"
+        assert app.query_one(PaneTabs).active == "details"
         assert "user.uid = 1" in static_text(app, "#details-body")
 
 
@@ -41,7 +43,7 @@ async def test_script_pane_follows_the_switches(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f7")
-        assert app.query_one(TabbedContent).active == "tab-script"
+        assert app.query_one(PaneTabs).active == "script-pane"
         assert "expire_on_commit=True)" in static_text(app, "#script")
         await pilot.press("f2", "f3")
         await pilot.pause()

@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from textual.widgets import TabbedContent
-
 from playground.core.lab import Lab
 from playground.core.results import ExperimentResult
 from playground.core.scenarios import SCENARIOS
 from playground.ui.app import PlaygroundApp, make_app
 from playground.ui.commit_log import CommitLog
+from playground.ui.pane_tabs import PaneTabs
 
 from .pilot import add, settle, static_text
 
@@ -63,7 +62,7 @@ async def test_up_then_enter_opens_the_entry_before(tmp_path: Path):
         await add(pilot, "second")
         app.query_one(CommitLog).focus()
         await pilot.press("up", "enter")
-        await settle(pilot, lambda: app.query_one(TabbedContent).active == "tab-details")
+        await settle(pilot, lambda: app.query_one(PaneTabs).active == "details")
         body = static_text(app, "#details-body")
         assert "name: first" in body and "name: second" not in body
 
@@ -95,7 +94,7 @@ async def test_a_click_opens_the_entry_under_the_pointer(tmp_path: Path):
         lines = on_screen(log).splitlines()
         row = next(y for y, line in enumerate(lines) if line.startswith(" #1 "))
         await pilot.click(CommitLog, offset=(4, row + 1))
-        await settle(pilot, lambda: app.query_one(TabbedContent).active == "tab-details")
+        await settle(pilot, lambda: app.query_one(PaneTabs).active == "details")
         assert "name: first" in static_text(app, "#details-body")
 
 
@@ -124,5 +123,5 @@ async def test_the_log_keeps_the_newest_500_entries(tmp_path: Path):
         assert log.entry_text(0).startswith("#1102 ")
         assert "#1601 " in on_screen(log)
         assert log.selected_entry()[0].seq == 1601  # type: ignore[index]
-        tab = app.query_one(TabbedContent).get_tab("tab-log")
-        await settle(pilot, lambda: "101 older dropped" in tab.label_text)
+        tabs = app.query_one(PaneTabs)
+        await settle(pilot, lambda: "Log (101 older dropped)" in tabs.render_line(0).text)

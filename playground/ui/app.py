@@ -21,17 +21,9 @@ from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, ScrollableContainer, Vertical
-from textual.content import Content
 from textual.driver import Driver
 from textual.screen import Screen
-from textual.widgets import (
-    Button,
-    Input,
-    Static,
-    Switch,
-    TabbedContent,
-    TabPane,
-)
+from textual.widgets import Button, ContentSwitcher, Input, Static, Switch
 
 from ..core.database import DatabaseProblem, default_url, describe
 from ..core.export import log_markdown
@@ -49,8 +41,10 @@ from .messages import (
     RowsLoaded,
     UsersAdded,
 )
+from .pane_tabs import PaneTabs
 from .render import preview, script_view
 from .widgets import (
+    AddButton,
     BulkMeter,
     DetailsPane,
     KeysBar,
@@ -181,19 +175,18 @@ class PlaygroundApp(App[None]):
                 form.border_title = "Add user"
                 with Horizontal(id="form-row"):
                     yield NameInput(placeholder="name, then Enter", id="name")
-                    yield Button("Add", id="add", variant="primary")
+                    yield AddButton("Add", id="add")
                 yield Static(Text("Enter commits; F-keys flip the switches.", "dim"), id="message")
                 yield BulkMeter(id="bulk-progress")
         with Horizontal(id="main"):
             table = UsersTable(id="users")
             table.border_title = "Users"
             yield table
-            with TabbedContent(id="tabs"):
-                with TabPane("Log", id="tab-log"):
+            with Vertical(id="tabs"):
+                yield PaneTabs({"log": "Log", "details": "Details", "script-pane": "Script"})
+                with ContentSwitcher(initial="log", id="panes"):
                     yield CommitLog(id="log")
-                with TabPane("Details", id="tab-details"):
                     yield DetailsPane(id="details")
-                with TabPane("Script", id="tab-script"):
                     with ScrollableContainer(id="script-pane"):
                         yield Static(id="script")
         yield KeysBar()
@@ -474,7 +467,7 @@ class PlaygroundApp(App[None]):
         explanation = SCENARIOS[result.scenario].explain(result)
         self.query_one(CommitLog).add_entry(result, explanation)
         self._say(f"#{result.seq} done: {explanation.headline}", error=not result.outcome.ok)
-        if self.query_one(TabbedContent).active == "tab-details":
+        if self.query_one(PaneTabs).active == "details":
             self.query_one(DetailsPane).show(result, explanation)
         self.frames.release()
         self.jobs.add(self._read_new_rows, "read new users")
@@ -557,7 +550,7 @@ class PlaygroundApp(App[None]):
 
         Highlighting is the costliest thing on screen, so it is done only when seen.
         """
-        if self.query_one(TabbedContent).active != "tab-script":
+        if self.query_one(PaneTabs).active != "script-pane":
             self._script_stale = True
             return
         self._script_stale = False
@@ -565,27 +558,27 @@ class PlaygroundApp(App[None]):
         self.query_one("#script", Static).update(script_view(script))
 
     def action_show_log(self) -> None:
-        self.query_one(TabbedContent).active = "tab-log"
+        self.query_one(PaneTabs).active = "log"
 
     def action_show_script(self) -> None:
-        self.query_one(TabbedContent).active = "tab-script"
+        self.query_one(PaneTabs).active = "script-pane"
 
     def action_show_details(self) -> None:
-        self.query_one(TabbedContent).active = "tab-details"
+        self.query_one(PaneTabs).active = "details"
         self._show_selected()
 
-    @on(TabbedContent.TabActivated)
-    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id == "tab-details":
+    @on(PaneTabs.Activated)
+    def _pane_activated(self, event: PaneTabs.Activated) -> None:
+        self.query_one(ContentSwitcher).current = event.pane
+        if event.pane == "details":
             self._show_selected()
-        elif event.pane.id == "tab-script" and self._script_stale:
+        elif event.pane == "script-pane" and self._script_stale:
             self._refresh_script()
 
     @on(CommitLog.Trimmed)
     def _log_trimmed(self, message: CommitLog.Trimmed) -> None:
         """Say on the log's tab that older entries are gone (the export says so too)."""
-        tab = self.query_one(TabbedContent).get_tab("tab-log")
-        tab.label = Content(f"Log ({message.dropped:,} older dropped)")
+        self.query_one(PaneTabs).set_label("log", f"Log ({message.dropped:,} older dropped)")
 
     @on(CommitLog.Selected)
     def _entry_selected(self) -> None:
