@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from textual import events
+from textual.geometry import Region
 from textual.widgets import Static
 
 from playground.ui.app import MIN_HEIGHT, MIN_WIDTH, PlaygroundApp, make_app
@@ -112,10 +113,22 @@ async def test_hints_show_at_80x24(app_factory):
         await pilot.pause()
         options = list(app.query(OptionSwitch))
         assert len(options) == 2
+        shown = app.export_screenshot().replace("&#160;", " ")
         for option in options:
-            text = option.query_one(".option-text", Static)
-            assert option.option.hint in str(text.render())
-            assert text.region.height == 2, "the label on one line, the hint on the next"
+            assert option.option.hint in shown
+            assert option.region.height == 2, "the label on one line, the hint on the next"
+
+
+async def test_a_click_on_an_options_label_flips_it(app_factory):
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        option = app.query_one("#switch-auto_refresh", OptionSwitch)
+        assert not option.value
+        assert await pilot.click(option, offset=(12, 0)), "on the label, right of the slider"
+        await settle(pilot, lambda: app.settings["auto_refresh"])
+        width = option.size.width
+        drawn = option.render_lines(Region(0, 0, width, 1))[0].text
+        assert option.value and drawn[5:].startswith("ON  auto refresh after commit F3")
 
 
 def message(app: PlaygroundApp) -> str:

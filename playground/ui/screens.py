@@ -1,4 +1,7 @@
-"""Modal screens: the scenario picker, the confirmations, the bulk-add and save dialogs."""
+"""Modal screens: the scenario picker, the confirmations, the bulk-add and save dialogs.
+
+Each brings its own style sheet, parsed when it first opens rather than at start-up.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +23,31 @@ from ..core.scenarios import SCENARIOS
 
 class ScenarioPicker(ModalScreen[str | None]):
     """Choose the experiment to run; Enter or a click picks, Escape keeps the current one."""
+
+    DEFAULT_CSS = """
+    ScenarioPicker {
+        align: center middle;
+    }
+    #picker {
+        width: 72;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        border: round $accent;
+        border-title-style: bold;
+        background: $surface;
+        padding: 0 1;
+    }
+    #scenarios {
+        height: auto;
+        max-height: 1fr;
+        border: none;
+        padding: 0;
+    }
+    #picker-summary {
+        height: 2;
+    }
+    """
 
     BINDINGS = [Binding("escape", "dismiss(None)", "cancel", id="cancel-picker")]
 
@@ -71,6 +99,27 @@ class ScenarioPicker(ModalScreen[str | None]):
 class ConfirmReset(ModalScreen[bool]):
     """Ask before dropping the playground's tables; only y, Enter on Yes, or a click agrees."""
 
+    DEFAULT_CSS = """
+    ConfirmReset {
+        align: center middle;
+    }
+    #confirm {
+        width: 64;
+        max-width: 95%;
+        height: auto;
+        border: round $error;
+        background: $surface;
+        padding: 1 2;
+    }
+    #confirm-buttons {
+        height: auto;
+        margin-top: 1;
+    }
+    #confirm-buttons Button {
+        margin-right: 2;
+    }
+    """
+
     BINDINGS = [
         Binding("escape,n", "dismiss(False)", "keep", id="reset-keep"),
         Binding("y", "dismiss(True)", "drop", id="reset-drop"),
@@ -105,6 +154,20 @@ class ConfirmReset(ModalScreen[bool]):
 class BulkDialog(ModalScreen[int | None]):
     """Ask how many users to add in bulk; Enter starts, Escape cancels."""
 
+    DEFAULT_CSS = """
+    BulkDialog {
+        align: center middle;
+    }
+    #bulk-dialog {
+        width: 64;
+        max-width: 95%;
+        height: auto;
+        border: round $accent;
+        background: $surface;
+        padding: 0 1;
+    }
+    """
+
     BINDINGS = [Binding("escape", "dismiss(None)", "cancel", id="bulk-cancel-dialog")]
 
     def compose(self) -> ComposeResult:
@@ -135,6 +198,27 @@ class ConfirmQuit(ModalScreen[bool]):
 
     Nothing committed is lost either way; the question is there so a stray key cannot end
     a bulk add or a waiting commit. y, Enter on Quit, or Ctrl+Q again agrees.
+    """
+
+    DEFAULT_CSS = """
+    ConfirmQuit {
+        align: center middle;
+    }
+    #confirm-quit {
+        width: 64;
+        max-width: 95%;
+        height: auto;
+        border: round $error;
+        background: $surface;
+        padding: 0 1;
+    }
+    #confirm-quit .buttons {
+        height: auto;
+        margin-top: 1;
+    }
+    #confirm-quit .buttons Button {
+        margin-right: 2;
+    }
     """
 
     BINDINGS = [
@@ -172,6 +256,24 @@ class ConfirmQuit(ModalScreen[bool]):
 
 class SaveElsewhere(ModalScreen[Path | None]):
     """A file could not be written where it was meant to go: offer other folders."""
+
+    DEFAULT_CSS = """
+    SaveElsewhere {
+        align: center middle;
+    }
+    #save-elsewhere {
+        width: 64;
+        max-width: 95%;
+        height: auto;
+        border: round $error;
+        background: $surface;
+        padding: 0 1;
+    }
+    #save-places {
+        height: auto;
+        max-height: 6;
+    }
+    """
 
     BINDINGS = [Binding("escape", "dismiss(None)", "cancel", id="save-cancel")]
 

@@ -5,18 +5,20 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from rich.console import Console, ConsoleOptions, ConsoleRenderable
+from rich.console import RenderResult as RichRenderResult
 from rich.progress_bar import ProgressBar as RichProgressBar
 from rich.segment import Segment
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual import events
-from textual.app import ComposeResult
+from textual.app import ComposeResult, RenderResult
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import Reactive
@@ -129,29 +131,34 @@ class NameInput(KeysInOrder, Input):
             self.value = ""
 
 
-class LabSwitch(KeysInOrder, Switch):
-    """A switch whose Space and Enter act in the order they were typed."""
+class OneLine:
+    """A renderable drawn one line high: a table cell otherwise leaves its height open,
+    and a horizontal ScrollBarRender then grows as tall as the terminal."""
+
+    def __init__(self, renderable: ConsoleRenderable) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RichRenderResult:
+        yield from console.render(self.renderable, options.update(height=1))
 
 
-class OptionSwitch(Horizontal):
-    """One scenario option: its switch, then its label, the key that flips it, and a hint.
+class OptionSwitch(KeysInOrder, Switch):
+    """One scenario option as one widget: its switch, its label and key, and a hint below.
 
-    Two widgets (there were five, with rows and columns of their own): every widget on
-    the main screen adds to the time before the first frame.
+    Textual's Switch, drawing its text beside the slider, so a click anywhere on the
+    option flips it. Space and Enter act in the order they were typed. At start-up each
+    widget is composed, styled and laid out before the first frame; a switch with a
+    label beside it in a row of its own was three.
     """
 
     def __init__(self, option: Option, value: bool, key_hint: str) -> None:
-        super().__init__(classes="option", id=f"option-{option.key}")
+        super().__init__(value, id=f"switch-{option.key}", classes="option", tooltip=option.hint)
         self.option = option
-        self._value = value
         self._key_hint = key_hint
 
-    def compose(self) -> ComposeResult:
-        yield LabSwitch(self._value, id=f"switch-{self.option.key}", tooltip=self.option.hint)
-        yield Static(self.text(self._value), classes="option-text")
-
-    def text(self, value: bool) -> Text:
+    def text(self) -> Text:
         """What the option says beside its switch: state, label, key, then the hint."""
+        value = self.value
         return Text.assemble(
             ("ON " if value else "OFF", "bold green" if value else "bold red"),
             (f" {self.option.label}", "bold"),
@@ -160,8 +167,17 @@ class OptionSwitch(Horizontal):
             (self.option.hint, "dim"),
         )
 
-    def on_switch_changed(self, event: Switch.Changed) -> None:
-        self.query_one(".option-text", Static).update(self.text(event.value), layout=False)
+    def render(self) -> RenderResult:
+        row = Table.grid(padding=(0, 1), expand=True)
+        row.add_column(width=4)
+        row.add_column(ratio=1)
+        slider = cast(ConsoleRenderable, super().render())  # Switch draws a ScrollBarRender
+        row.add_row(OneLine(slider), self.text())
+        return row
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        # Switch's own is one line, for the slider alone.
+        return Widget.get_content_height(self, container, viewport, width)
 
 
 class AddButton(Button, inherit_css=False):
