@@ -67,9 +67,6 @@ class PaneTabs(Widget, can_focus=True):
         self._spans: list[tuple[int, int, str]] = []  # start, end, page id
         self.set_reactive(PaneTabs.active, next(iter(self._labels)))
 
-    def label(self, pane: str) -> str:
-        return self._labels[pane]
-
     def set_label(self, pane: str, text: str) -> None:
         """Change one tab's label (the log's says how many entries it dropped)."""
         self._labels[pane] = text
