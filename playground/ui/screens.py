@@ -6,6 +6,7 @@ Each brings its own style sheet, parsed when it first opens rather than at start
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
 from rich.text import Text
 from textual import on
@@ -19,6 +20,8 @@ from textual.widgets.option_list import Option
 
 from ..core.names import visible
 from ..core.scenarios import SCENARIOS
+
+Answer = TypeVar("Answer")
 
 
 class ScenarioPicker(ModalScreen[str | None]):
@@ -193,18 +196,14 @@ class BulkDialog(ModalScreen[int | None]):
         self.dismiss(int(event.value))
 
 
-class ConfirmQuit(ModalScreen[bool]):
-    """Ask before quitting while work the user asked for is still in flight.
-
-    Nothing committed is lost either way; the question is there so a stray key cannot end
-    a bulk add or a waiting commit. y, Enter on Quit, or Ctrl+Q again agrees.
-    """
+class WarningDialog(ModalScreen[Answer]):
+    """A dialog in a red box in the middle of the screen; its box has the class ``box``."""
 
     DEFAULT_CSS = """
-    ConfirmQuit {
+    WarningDialog {
         align: center middle;
     }
-    #confirm-quit {
+    WarningDialog > .box {
         width: 64;
         max-width: 95%;
         height: auto;
@@ -212,6 +211,17 @@ class ConfirmQuit(ModalScreen[bool]):
         background: $surface;
         padding: 0 1;
     }
+    """
+
+
+class ConfirmQuit(WarningDialog[bool]):
+    """Ask before quitting while work the user asked for is still in flight.
+
+    Nothing committed is lost either way; the question is there so a stray key cannot end
+    a bulk add or a waiting commit. y, Enter on Quit, or Ctrl+Q again agrees.
+    """
+
+    DEFAULT_CSS = """
     #confirm-quit .buttons {
         height: auto;
         margin-top: 1;
@@ -233,7 +243,7 @@ class ConfirmQuit(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         queued = len(self._busy) - 1
         more = f", and {queued} more queued (skipped on quit)" if queued else ""
-        with Vertical(id="confirm-quit"):
+        with Vertical(id="confirm-quit", classes="box"):
             yield Static(
                 Text.assemble(
                     ("Quit while work is in flight?\n\n", "bold"),
@@ -254,21 +264,10 @@ class ConfirmQuit(ModalScreen[bool]):
         self.dismiss(event.button.id == "quit-yes")
 
 
-class SaveElsewhere(ModalScreen[Path | None]):
+class SaveElsewhere(WarningDialog[Path | None]):
     """A file could not be written where it was meant to go: offer other folders."""
 
     DEFAULT_CSS = """
-    SaveElsewhere {
-        align: center middle;
-    }
-    #save-elsewhere {
-        width: 64;
-        max-width: 95%;
-        height: auto;
-        border: round $error;
-        background: $surface;
-        padding: 0 1;
-    }
     #save-places {
         height: auto;
         max-height: 6;
@@ -283,7 +282,7 @@ class SaveElsewhere(ModalScreen[Path | None]):
         self._places = places
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="save-elsewhere"):
+        with Vertical(id="save-elsewhere", classes="box"):
             yield Static(Text(self._reason, "bold red"))
             yield Static(Text("Save it in another folder (Enter), or Escape to leave it:"))
             yield OptionList(
