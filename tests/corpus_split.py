@@ -1,4 +1,6 @@
-"""Assign new corpus cases to the development or the held-out part, once: ``python -m tests.corpus_split``.
+"""Assign new corpus cases to the development or the held-out part, once.
+
+Run: ``python -m tests.corpus_split``.
 
 The split lives in ``tests/diagnose_split.json``. A case is drawn when this first sees it,
 with a generator seeded by the fixed seed and the case's name, so the draw does not depend
@@ -50,7 +52,8 @@ def main() -> int:
         split[part] = sorted(split[part])  # type: ignore[call-overload]
     SPLIT.write_text(json.dumps(split, indent=1) + "\n", encoding="utf-8")
     dev, held = len(split["dev"]), len(split["heldout"])  # type: ignore[arg-type]
-    print(f"assigned {added['dev']} to dev and {added['heldout']} to held-out; now {dev} dev, {held} held-out")
+    print(f"assigned {added['dev']} to dev and {added['heldout']} to held-out", end="; ")
+    print(f"now {dev} dev, {held} held-out")
     return 0
 
 
