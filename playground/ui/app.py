@@ -777,7 +777,7 @@ class PlaygroundApp(App[None]):
         (a commit can wait seconds on a database lock).
         """
         self._quitting = True
-        self.jobs.closing = True
+        self.jobs.close()
         self._bulk_stop = True
         if self.jobs.in_flight():
             self.query_one("#form").remove_class("-bulk")
@@ -802,7 +802,7 @@ class PlaygroundApp(App[None]):
         self.exit()
 
     async def on_unmount(self) -> None:
-        self.jobs.closing = True
+        self.jobs.close()
         await self.lab.close()
 
 

@@ -1,8 +1,8 @@
 """Database jobs run one after another, in the order they were asked for.
 
-Each job is an async Textual worker on the app's own loop; a chain of futures makes
-the next one wait for the one before, because one ``AsyncSession`` must never serve
-two operations at once, and because ten quick Enters must give ten entries in order.
+One async Textual worker on the app's own loop reads the jobs from an ``asyncio.Queue``
+and runs them one at a time, because one ``AsyncSession`` must never serve two
+operations at once, and because ten quick Enters must give ten entries in order.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from textual.app import App
@@ -20,66 +21,86 @@ from ..core.lab import LabClosed
 Job = Callable[[], Awaitable[None]]
 
 
+@dataclass
+class _Queued:
+    """One job as queued: what to run, its name, and how the user would name it."""
+
+    run: Job
+    name: str
+    what: str | None
+
+
 class JobChain:
-    """Queue async jobs for a Textual app; they run strictly one after another."""
+    """Queue async jobs for a Textual app; one worker runs them strictly one after another.
+
+    The worker runs while there is work and ends when the queue is empty (the next job
+    starts another), so waiting for the app's workers to finish means waiting for the
+    queue to drain. ``close`` drops what is queued and puts a sentinel behind the job
+    that is running: nothing after it runs.
+    """
 
     def __init__(self, app: App[Any]) -> None:
         self._app = app
-        self._tail: asyncio.Future[None] | None = None
-        self._waiting: dict[int, str] = {}
-        self._next = 0
-        self.closing = False
+        self._queue: asyncio.Queue[_Queued | None] = asyncio.Queue()
+        self._pending: list[_Queued] = []
+        """The running job, then the queued ones: the queue's contents, in order."""
+        self._worker: Worker[None] | None = None
+        self._closing = False
 
-    def add(self, job: Job, name: str = "lab job", *, what: str | None = None) -> Worker[None]:
+    @property
+    def closing(self) -> bool:
+        """True once the app has begun to quit: queued jobs are skipped, new ones refused."""
+        return self._closing
+
+    def add(self, job: Job, name: str = "lab job", *, what: str | None = None) -> None:
         """Queue ``job``; ``what`` names work the user asked for, to say what quitting waits on."""
-        previous = self._tail
-        self._next += 1
-        if what is not None:
-            self._waiting[self._next] = what
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._tail = done
-        return self._app.run_worker(
-            self._run(job, previous, done, self._next), name=name, group="lab", exit_on_error=False
-        )
+        if self._closing:
+            return
+        queued = _Queued(job, name, what)
+        self._pending.append(queued)
+        self._queue.put_nowait(queued)
+        if self._worker is None:
+            self._worker = self._app.run_worker(
+                self._serve(), name="lab jobs", group="lab", exit_on_error=False
+            )
 
-    async def _run(
-        self,
-        job: Job,
-        previous: asyncio.Future[None] | None,
-        done: asyncio.Future[None],
-        key: int,
-    ) -> None:
-        try:
-            if previous is not None:
-                await asyncio.shield(previous)
-            if not self.closing:
-                await job()
-        except LabClosed:
-            pass
-        finally:
-            self._waiting.pop(key, None)
-            self._release(previous, done)
+    def close(self) -> None:
+        """Skip what is queued, let the running job finish, and end the worker after it."""
+        self._closing = True
+        while True:
+            try:
+                dropped = self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+            if dropped is not None:
+                self._pending.remove(dropped)
+        self._queue.put_nowait(None)
+
+    async def _serve(self) -> None:
+        while True:
+            try:
+                queued = self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                queued = None
+            if queued is None:  # drained, or the sentinel: this worker ends here
+                self._worker = None
+                return
+            try:
+                await queued.run()
+            except LabClosed:
+                pass
+            except Exception as error:  # one failed job must not stop the ones behind it
+                self._app.log.error(f"{queued.name} failed: {error!r}")
+            finally:
+                self._pending.remove(queued)
 
     def in_flight(self) -> list[str]:
         """What the user asked for that has not finished yet (running or queued), oldest first."""
-        return list(self._waiting.values())
-
-    @staticmethod
-    def _release(previous: asyncio.Future[None] | None, done: asyncio.Future[None]) -> None:
-        """Mark this job finished, but never before the one it waited for."""
-        if previous is not None and not previous.done():
-
-            def finish(_: asyncio.Future[None]) -> None:
-                if not done.done():
-                    done.set_result(None)
-
-            previous.add_done_callback(finish)
-        elif not done.done():
-            done.set_result(None)
+        return [queued.what for queued in self._pending if queued.what is not None]
 
     @property
     def idle(self) -> bool:
-        return self._tail is None or self._tail.done()
+        return not self._pending
 
 
 class FrameHold:
