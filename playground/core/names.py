@@ -61,7 +61,14 @@ def first_control(text: str) -> tuple[int, str] | None:
 
 
 def visible(text: str) -> str:
-    """``text`` with every unprintable character written as an escape, for safe display."""
+    """``text`` with every unprintable character written as an escape, for safe display.
+
+    Unprintable covers control characters, line and paragraph separators, and format
+    characters such as zero-width spaces and direction overrides (U+202E, U+2066), which
+    could otherwise reorder or hide what is shown around them.
+    """
+    if text.isprintable():
+        return text
     return "".join(
         char if char.isprintable() or char == " " else char.encode("unicode_escape").decode()
         for char in text

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..names import visible
 from .lessons import (
     ALEMBIC,
     BACKGROUND,
@@ -24,7 +25,7 @@ from .lessons import (
     ordered_fixes,
 )
 from .meanings import Signal, find_signals, timestamp_attribute
-from .reader import Frame, Reading, read, visible
+from .reader import Frame, Reading, read
 from .rules import first_match
 
 MAX_EVIDENCE = 8
@@ -154,9 +155,9 @@ class Diagnosis:
         }
 
 
-def diagnose(text: str) -> Diagnosis:
+def diagnose(text: str, skipped_lines: int = 0) -> Diagnosis:
     """Name the pitfall a pasted traceback or error report shows, with its evidence."""
-    reading = read(text)
+    reading = read(text, skipped_lines)
     notes = _notes(reading)
     final = reading.final_exception
     if final is not None and reading.frames and reading.frames[-1].number > final.number:
@@ -442,7 +443,23 @@ def _missing(
 
 
 _ERROR_LINK = re.compile(r"sqlalche\.me/e/(\d)(\d+)/")
-_WRAPPED = re.compile(r"(\w+Error): \(sqlalchemy\.exc\.MissingGreenlet\)")
+_WRAPPED_MARK = ": (sqlalchemy.exc.MissingGreenlet)"
+_WRAPPER = re.compile(r"(\w{1,60}Error)$")
+
+
+def _wrapper(text: str) -> re.Match[str] | None:
+    """The exception class that wraps MissingGreenlet in ``Wrapper: (sqlalchemy.exc...)``.
+
+    The literal is found first and the class name matched on the few characters before it:
+    a pattern starting with ``\\w+`` would rescan long words at every position.
+    """
+    at = text.find(_WRAPPED_MARK)
+    while at != -1:
+        found = _WRAPPER.search(text, max(0, at - 61), at)
+        if found:
+            return found
+        at = text.find(_WRAPPED_MARK, at + 1)
+    return None
 
 
 def _notes(reading: Reading) -> tuple[str, ...]:
@@ -453,7 +470,7 @@ def _notes(reading: Reading) -> tuple[str, ...]:
             f"the error links point to SQLAlchemy {link.group(1)}.{link.group(2)}'s pages "
             f"(/e/{link.group(1)}{link.group(2)}/)"
         )
-    wrapped = _WRAPPED.search(reading.text)
+    wrapped = _wrapper(reading.text)
     if wrapped:
         notes.append(
             f"MissingGreenlet arrived wrapped in {wrapped.group(1)} (its __cause__), so "

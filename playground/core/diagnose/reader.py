@@ -12,6 +12,8 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from ..names import visible
+
 MAX_CHARS = 1_000_000
 """Only the last this-many characters are read; the end of a traceback is what counts."""
 MAX_LINES = 20_000
@@ -22,8 +24,9 @@ MAX_LINE = 2_000
 """A longer line is cut to this many characters before any pattern looks at it."""
 
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]{0,4096}(?:\x07|\x1b\\)?|[@-Z\\-_])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_RICH_EDGE = re.compile(r"^[\s│┃|]*[│┃]\s?|\s?[│┃][\s│┃]*$")
+_BARS = "│┃"
+_EDGE_HEAD = frozenset(" \t│┃|")
+_EDGE_TAIL = frozenset(" \t│┃")
 _COMPOSE = re.compile(r"^[\w.-]+\s+\|\s?")
 _GROUP = re.compile(r"^(?:\s*\|)+\s?")
 _STAMP = re.compile(
@@ -33,7 +36,7 @@ _STAMP = re.compile(
 _LEVEL = re.compile(r"^(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):\s+")
 
 _STD_FRAME = re.compile(r'File "(?P<path>[^"]{1,500})", line (?P<line>\d+), in (?P<func>[^\s,]+)')
-_RICH_FRAME = re.compile(r"(?P<path>[^\s│]{1,500}\.py):(?P<line>\d+) in (?P<func>[\w<>.]+)")
+_RICH_TAIL = re.compile(r":(?P<line>\d+) in (?P<func>[\w<>.]+)")
 _IPY_FRAME = re.compile(
     r"^(?P<path>(?:[~/\\]|[A-Za-z]:)[^\s]{0,500}\.py|<ipython-input-[^>]*>|Cell In\[\d+\])"
     r"(?:, line (?P<line>\d+))? in (?P<func>[\w<>.]+)"
@@ -186,16 +189,63 @@ class Reading:
         return self.exceptions[-1] if self.exceptions else None
 
 
-def visible(text: str) -> str:
-    """``text`` with every control character shown as an escape such as ``\\x1b``."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+def _strip_edges(text: str) -> str:
+    """Drop a Rich panel's side bars: the leading and trailing runs of bars and blanks.
+
+    Done by walking the string rather than with a pattern, which would retry at every
+    position of a line made of bars and take time quadratic in its length.
+    """
+    start = 0
+    last_bar = -1
+    while start < len(text) and text[start] in _EDGE_HEAD:
+        if text[start] in _BARS:
+            last_bar = start
+        start += 1
+    head = 0
+    if last_bar >= 0:
+        head = last_bar + 1
+        if head < len(text) and text[head] in " \t":
+            head += 1
+    end = len(text)
+    first_bar = -1
+    while end > head and text[end - 1] in _EDGE_TAIL:
+        end -= 1
+        if text[end] in _BARS:
+            first_bar = end
+    tail = len(text)
+    if first_bar >= 0:
+        tail = first_bar
+        if tail > head and text[tail - 1] in " \t":
+            tail -= 1
+    return text[head:tail]
+
+
+def rich_frame(text: str) -> tuple[str, str, str] | None:
+    """Path, line and function of a Rich-style frame (``path.py:12 in func``) in ``text``.
+
+    Each ``.py:`` is found with ``str.find`` and its path read backwards from there, so a
+    long line costs linear time whatever it holds.
+    """
+    at = text.find(".py:")
+    while at != -1:
+        tail = _RICH_TAIL.match(text, at + 3)
+        if tail is not None:
+            begin = at
+            while begin > 0 and at - begin < 497 and not text[begin - 1].isspace():
+                if text[begin - 1] in _BARS:
+                    break
+                begin -= 1
+            if begin < at:
+                return text[begin : at + 3], tail.group("line"), tail.group("func")
+        at = text.find(".py:", at + 4)
+    return None
 
 
 def _strip_decorations(raw: str) -> str:
     """Remove what terminals, loggers and pretty printers put around a traceback line."""
-    text = visible(_ANSI.sub("", raw).replace("\t", "    "))
+    text = visible(_ANSI.sub("", raw).replace("\t", "    ").replace("\xa0", " "))
     if "│" in text or "┃" in text:
-        text = _RICH_EDGE.sub("", text)
+        text = _strip_edges(text)
         if text.lstrip().startswith(("╭", "╰")):
             return ""
     if " | " in text[:80] or text.lstrip().startswith("|"):
@@ -229,12 +279,28 @@ def _caret_span(code_raw: str, caret_raw: str) -> str:
     return code_raw[start:end].strip()
 
 
-def read(text: str) -> Reading:
-    """Read ``text`` from its end, within fixed bounds, into lines, frames and exceptions."""
+def split_lines(text: str) -> list[str]:
+    """Lines as an editor numbers them: broken at ``\\n`` only (``\\r\\n`` counts as one).
+
+    ``str.splitlines`` also breaks at form feeds, ``\\x1c``-``\\x1e``, ``\\x85`` and
+    U+2028, which would shift every line number after them.
+    """
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+def read(text: str, skipped_lines: int = 0) -> Reading:
+    """Read ``text`` from its end, within fixed bounds, into lines, frames and exceptions.
+
+    ``skipped_lines`` counts the lines that came before ``text`` in the input (when the
+    caller kept only a tail), so line numbers are those of the whole input.
+    """
     skipped_chars = max(0, len(text) - MAX_CHARS)
     window = text[skipped_chars:]
-    skipped_lines = text.count("\n", 0, skipped_chars) if skipped_chars else 0
-    raw_lines = window.splitlines()
+    skipped_lines += text.count("\n", 0, skipped_chars) if skipped_chars else 0
+    raw_lines = split_lines(window)
     if skipped_chars and len(raw_lines) > 1:
         raw_lines = raw_lines[1:]  # the first one is cut in the middle
         skipped_lines += 1
@@ -331,7 +397,7 @@ def _frames(lines: list[Line]) -> tuple[tuple[Frame, ...], set[int]]:
                 caret = ""
                 if not code:
                     code, caret = _next_code(lines, index)
-                frame = _frame(line, m, code, caret)
+                frame = _frame(line, m.group("path"), m.group("line"), m.group("func"), code, caret)
                 found.append(frame)
                 if frame.library in QUIET and code and not text[m.end() :].strip():
                     library_code.update((index + 1, index + 2) if caret else (index + 1,))
@@ -339,14 +405,21 @@ def _frames(lines: list[Line]) -> tuple[tuple[Frame, ...], set[int]]:
         stripped = text.strip()
         if " in " not in stripped:
             continue
-        rich = _RICH_FRAME.search(stripped) if ".py:" in stripped else None
+        rich = rich_frame(stripped) if ".py:" in stripped else None
         styled = None
         if rich:
-            styled = _frame(line, rich, _arrow_code(lines, index, _RICH_ARROW), "")
+            styled = _frame(line, *rich, _arrow_code(lines, index, _RICH_ARROW), "")
         elif ".py" in stripped or "<ipython" in stripped or "Cell In" in stripped:
             ipython = _IPY_FRAME.match(stripped)
             if ipython:
-                styled = _frame(line, ipython, _arrow_code(lines, index, _IPY_ARROW), "")
+                styled = _frame(
+                    line,
+                    ipython.group("path"),
+                    ipython.group("line"),
+                    ipython.group("func"),
+                    _arrow_code(lines, index, _IPY_ARROW),
+                    "",
+                )
         if styled is not None:
             found.append(styled)
             if styled.library in QUIET:
@@ -361,21 +434,22 @@ def _listing(lines: list[Line], index: int) -> list[int]:
         text = lines[look].text.strip()
         if _LISTING.match(text):
             marked.append(look)
-        elif 'File "' in text or (".py:" in text and _RICH_FRAME.search(text)):
+        elif 'File "' in text or (".py:" in text and rich_frame(text)):
             break
         elif _IPY_FRAME.match(text):
             break
     return marked
 
 
-def _frame(line: Line, m: re.Match[str], code: str, caret: str) -> Frame:
-    path = m.group("path").replace("\\", "/")
-    number = m.group("line") if "line" in m.groupdict() else None
+def _frame(
+    line: Line, raw_path: str, number: str | None, func: str, code: str, caret: str
+) -> Frame:
+    path = raw_path.replace("\\", "/")
     return Frame(
         number=line.number,
         path=path,
         lineno=int(number) if number else 0,
-        func=m.group("func"),
+        func=func,
         code=code,
         section=line.section,
         library=_library_of(path),
@@ -404,7 +478,7 @@ def _arrow_code(lines: list[Line], index: int, arrow: re.Pattern[str]) -> str:
         m = arrow.match(text)
         if m:
             return re.sub(r"^[│\s]+", "", m.group("code")).strip()
-        if 'File "' in text or (".py:" in text and _RICH_FRAME.search(text)):
+        if 'File "' in text or (".py:" in text and rich_frame(text)):
             break
         if _IPY_FRAME.match(text):
             break

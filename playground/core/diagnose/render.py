@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ..names import visible
 from .diagnosis import Diagnosis, context_names
-from .reader import visible
 
 
 def render_text(diagnosis: Diagnosis) -> str:
@@ -22,7 +22,7 @@ def render_text(diagnosis: Diagnosis) -> str:
             out.append("What it shows:")
             out.extend(f"  line {e.line}: {e.text}\n      {e.why}" for e in diagnosis.evidence)
         out.extend(_notes(diagnosis))
-        return visible("\n".join(out)) + "\n"
+        return "\n".join(visible(line) for line in out) + "\n"
 
     out.append(f"Pitfall: {diagnosis.pitfall} ({diagnosis.confidence} confidence)")
     out.append(f"  {diagnosis.title}")
@@ -60,7 +60,7 @@ def render_text(diagnosis: Diagnosis) -> str:
         out.append("To be surer, the text lacks:")
         out.extend(f"  - {item}" for item in diagnosis.missing)
     out.extend(_notes(diagnosis))
-    return visible("\n".join(out)) + "\n"
+    return "\n".join(visible(line) for line in out) + "\n"
 
 
 def _subject(diagnosis: Diagnosis) -> str:
