@@ -1,0 +1,9 @@
+"""Statements the services share."""
+
+from models import Order
+from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
+
+
+def order_by_id(order_id: int) -> Select[tuple[Order]]:
+    return select(Order).where(Order.id == order_id).options(selectinload(Order.lines))
