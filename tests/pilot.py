@@ -6,12 +6,12 @@ import asyncio
 from collections.abc import Callable
 
 from textual import events
-from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import Static
 
 from playground.ui.app import PlaygroundApp
 from playground.ui.commit_log import CommitLog
+from playground.ui.compat import character_key
 from playground.ui.widgets import UsersTable
 
 
@@ -68,7 +68,7 @@ def key_event(char: str) -> events.Key:
         return events.Key("enter", "\r")
     if char == "\t":
         return events.Key("tab", "\t")
-    return events.Key(_character_to_key(char), char)
+    return events.Key(character_key(char), char)
 
 
 def burst(app: PlaygroundApp, keys: list[events.Key | str]) -> None:

@@ -9,16 +9,13 @@ delivered with every character it had, for the name field to accept or refuse as
 
 from __future__ import annotations
 
-import os
-import selectors
-from codecs import getincrementaldecoder
 from collections.abc import Callable, Generator
 
 from textual import events
-from textual._parser import ParseError, Peek1, Read1
-from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
 from textual.message import Message
+
+from .compat import ParseError, Peek1, Read1, XTermParser, driver_debug, read_input
 
 PASTE_START = "\x1b[200~"
 PASTE_END = "\x1b[201~"
@@ -72,32 +69,4 @@ class PasteSafeDriver(LinuxDriver):
 
     def run_input_thread(self) -> None:
         """Wait for input and dispatch events, as LinuxDriver does, with the safe parser."""
-        selector = selectors.SelectSelector()
-        selector.register(self.fileno, selectors.EVENT_READ)
-        parser = PasteSafeParser(self._debug)
-        decode = getincrementaldecoder("utf-8")().decode
-
-        def process(ready: list[tuple[selectors.SelectorKey, int]], final: bool = False) -> None:
-            for index, (_key, mask) in enumerate(ready):
-                if mask & selectors.EVENT_READ:
-                    last = index == len(ready) - 1
-                    data = decode(os.read(self.fileno, 1024 * 4), final=final and last)
-                    if not data:
-                        break
-                    for event in parser.feed(data):
-                        self.process_message(event)
-            for event in parser.tick():
-                self.process_message(event)
-
-        try:
-            while not self.exit_event.is_set():
-                process(selector.select(0.1))
-            selector.unregister(self.fileno)
-            process(selector.select(0.1), final=True)
-        finally:
-            selector.close()
-            try:
-                for _event in parser.feed(""):
-                    pass
-            except (EOFError, ParseError):
-                pass
+        read_input(self, PasteSafeParser(driver_debug(self)))

@@ -30,6 +30,7 @@ from textual.widgets import Button, Input, Static, Switch
 from ..core.names import name_problem, paste_problem, visible
 from ..core.results import ExperimentResult, Explanation
 from ..core.scenarios import Option
+from .compat import own_bindings
 from .render import details
 
 
@@ -42,13 +43,13 @@ class KeysInOrder:
     ``alice\nbob`` had its Enter commit text typed after it.
     """
 
-    async def _on_key(self, event: events.Key) -> None:
-        # Textual calls the ``_on_key`` of every class in the MRO, so this one runs after
-        # the subclass's own and before the widget's, unless a handler prevented it.
+    async def on_key(self, event: events.Key) -> None:
+        # Textual calls the key handler of every class in the MRO (see compat.py), so this
+        # one runs after the subclass's own and before the widget's, unless one prevented it.
         assert isinstance(self, Widget)
         if self.check_consume_key(event.key, event.character):
             return  # text for the widget itself (a letter in an Input)
-        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+        for binding in own_bindings(self, event.key):
             if await self.app.run_action(binding.action, self):
                 event.stop()
                 event.prevent_default()
@@ -83,7 +84,7 @@ class NameInput(KeysInOrder, Input):
 
         reason: str
 
-    async def _on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
         char = event.character
         if (
             char is not None
@@ -97,12 +98,12 @@ class NameInput(KeysInOrder, Input):
             event.prevent_default()
             self._insert(char)
 
-    def _on_input_changed(self, event: Input.Changed) -> None:
+    def on_input_changed(self, event: Input.Changed) -> None:
         """Keep each change here: nothing above listens, and each container it bubbled
         through handled it in turn, on the loop a running commit's replies wait for."""
         event.stop()
 
-    def _on_paste(self, event: events.Paste) -> None:
+    def on_paste(self, event: events.Paste) -> None:
         event.stop()
         event.prevent_default()
         problem = paste_problem(event.text)
