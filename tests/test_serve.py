@@ -508,3 +508,78 @@ def test_no_password_reaches_the_page_urls_console_or_ps(browser_context, serve)
         served.stop()
     finally:
         run(f"DROP DATABASE IF EXISTS {role} WITH (FORCE)", f"DROP ROLE {role}")
+
+
+# --- a hostile or careless client ---------------------------------------------------------
+
+
+def raw_websocket(served: Served, path: str, headers: dict[str, str] | None = None) -> Any:
+    """A websocket handshake on a plain socket with a tiny receive buffer, never read from.
+
+    A client that stops reading makes the server's sends wait: this is the laptop whose lid
+    closed, or the frozen tab, with output still on its way.
+    """
+    import base64
+    import socket
+    from urllib.parse import urlsplit
+
+    address = urlsplit(str(served.url))
+    assert address.hostname is not None and address.port is not None
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((address.hostname, address.port))
+    fields = {
+        "Host": address.netloc,
+        "Upgrade": "websocket",
+        "Connection": "Upgrade",
+        "Sec-WebSocket-Key": base64.b64encode(secrets.token_bytes(16)).decode(),
+        "Sec-WebSocket-Version": "13",
+        **(headers or {}),
+    }
+    request = f"GET {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in fields.items())
+    sock.sendall((request + "\r\n").encode())
+    return sock
+
+
+def drop(sock: Any) -> None:
+    """Close with a reset (no goodbye), as a vanished network does."""
+    import socket
+    import struct
+
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def serve_folders(served: Served) -> set[Path]:
+    """The private folders of this server's sessions, found through their processes' cwd."""
+    return {Path(os.readlink(f"/proc/{pid}/cwd")) for pid in served.sessions()}
+
+
+def test_sockets_dropped_while_the_server_sends_free_their_seats(serve):
+    """Three clients that read nothing, then vanish: the seats and folders come back."""
+    from playground.commands.serve import HEARTBEAT
+
+    served = serve("--max-sessions", "3")
+    sockets = [raw_websocket(served, "/ws?width=3000&height=3000") for _ in range(3)]
+    wait_until(lambda: served.log.count(" started (pid") == 3, 60, "three sessions")
+    wait_until(lambda: len(served.sessions()) == 3, 30, "three session processes")
+    folders = serve_folders(served)
+    assert len(folders) == 3 and all(f.name.startswith("playground-serve-") for f in folders)
+    time.sleep(6)  # the clients read nothing while the first frames pile up, as in the issue
+    for sock in sockets:
+        drop(sock)
+    dropped = time.monotonic()
+    wait_until(lambda: served.log.count(" ended (pid") == 3, HEARTBEAT, "three seats to free")
+    wait_until(lambda: not any(f.exists() for f in folders), HEARTBEAT, "the folders to go")
+    assert time.monotonic() - dropped < HEARTBEAT
+    assert "0 of 3 in use" in served.log.splitlines()[-1]
+    # A new student gets a session, not the "full" page.
+    client = connect_client(served)
+    client.kill()
+    client.wait(10)
+    served.process.send_signal(signal.SIGINT)
+    served.process.wait(30)
+    served._reader.join(10)
+    assert "Task exception was never retrieved" not in served.log
+    assert "Event loop is closed" not in served.log
+    assert "Traceback" not in served.log, served.log

@@ -20,13 +20,15 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 
 import jinja2
 from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
+
+from playground.core.names import visible
 
 DB_ENV = "PLAYGROUND_DB"
 """The child reads its database URL from here, so a password never shows in ``ps``."""
@@ -38,6 +40,10 @@ QUIT_GRACE = 5.0
 """Seconds a tab's app gets to quit cleanly before it is terminated, then killed."""
 HEARTBEAT = 15.0
 """Websocket ping interval: a connection that stops answering is dropped after about this."""
+SEND_TIMEOUT = HEARTBEAT
+"""Seconds one send to a browser may wait on a client that reads nothing before it is cut."""
+FOLDER_PREFIX = "playground-serve-"
+"""Each session's private folder is ``FOLDER_PREFIX<server pid>-<random>`` in the temp dir."""
 
 PAGE = jinja2.Environment(autoescape=True).from_string(
     """<!DOCTYPE html>
@@ -129,7 +135,9 @@ class Session(AppService):
 
     textual-serve starts the app through a shell and trusts it to quit when asked; here the
     process is started directly (no shell between, no URL on its command line) and is
-    terminated, then killed, if it does not quit in time.
+    terminated, then killed, if it does not quit in time. The relay from the app to the
+    browser never dies with the browser: once the browser is gone the app's output is read
+    and dropped, so the app can never block on a pipe nobody reads, and can be waited for.
     """
 
     def __init__(
@@ -138,29 +146,60 @@ class Session(AppService):
         argv: list[str],
         env: dict[str, str],
         websocket: web.WebSocketResponse,
-        server: Server,
+        server: ClassroomServer,
+        request: web.BaseRequest,
     ) -> None:
-        async def close() -> None:
-            await websocket.close()
-
         super().__init__(
             " ".join(argv),
-            write_bytes=websocket.send_bytes,
-            write_str=websocket.send_str,
-            close=close,
+            write_bytes=self._to_browser_bytes,
+            write_str=self._to_browser_str,
+            close=self._close_browser,
             download_manager=server.download_manager,
         )
         self.number = number
         self.argv = argv
         self.extra_env = env
         self.websocket = websocket
-        self.workdir = tempfile.mkdtemp(prefix="playground-serve-")
+        self.server = server
+        self.request = request
+        self.workdir = tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-")
+        self.browser_gone = False
         self._stopped = False
 
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
+    # -- to the browser: a send that fails or stalls drops the browser, never the relay --
+    async def _send(self, send: Awaitable[None]) -> None:
+        try:
+            await asyncio.wait_for(send, SEND_TIMEOUT)
+        except (OSError, RuntimeError, asyncio.TimeoutError):
+            self.drop_browser()
+
+    async def _to_browser_bytes(self, data: bytes) -> None:
+        if not self.browser_gone:
+            await self._send(self.websocket.send_bytes(data))
+
+    async def _to_browser_str(self, data: str) -> None:
+        if not self.browser_gone:
+            await self._send(self.websocket.send_str(data))
+
+    async def _close_browser(self) -> None:
+        if not self.browser_gone:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.websocket.close(), SEND_TIMEOUT)
+
+    def drop_browser(self) -> None:
+        """Forget the browser and cut its connection, so the message loop ends at once."""
+        if self.browser_gone:
+            return
+        self.browser_gone = True
+        transport = self.request.transport
+        if transport is not None:
+            transport.abort()
+
+    # -- the app process --------------------------------------------------------------
     async def _open_app_process(
         self, width: int = 80, height: int = 24
     ) -> asyncio.subprocess.Process:
@@ -182,42 +221,106 @@ class Session(AppService):
         return process
 
     async def run(self) -> None:
-        """Relay the app's output; when the app has ended, close the tab's connection."""
-        await super().run()
-        with contextlib.suppress(Exception):
-            await self.remote_close()
+        """Relay the app's packets to the browser until the app's output ends, then close.
+
+        Unlike textual-serve's relay this one outlives any error of the browser's side, and
+        keeps what the app wrote on stderr to say in one line why an app ended early.
+        """
+        process = self._process
+        assert process is not None and process.stdout is not None and process.stderr is not None
+        stdout = process.stdout
+        errors = asyncio.create_task(_read_tail(process.stderr))
+        started = False
+        try:
+            for _ in range(10):  # the app announces itself before its first packet
+                line = await stdout.readline()
+                if not line or line == b"__GANGLION__\n":
+                    started = bool(line)
+                    break
+            while started:
+                kind = await stdout.readexactly(1)
+                size = int.from_bytes(await stdout.readexactly(4), "big")
+                payload = await stdout.readexactly(size)
+                try:
+                    if kind == b"D":
+                        await self.on_data(payload)
+                    elif kind == b"M":
+                        await self.on_meta(payload)
+                    elif kind == b"P":
+                        await self.on_packed(payload)
+                except (ValueError, KeyError, TypeError) as error:
+                    self.server.say(
+                        f"session {self.number}: unreadable packet from the app: {error!r}"
+                    )
+        except (asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass
+        finally:
+            with contextlib.suppress(Exception):
+                await stdout.read()  # whatever is left, so the pipe closes and wait() returns
+        tail = await errors
+        if process.returncode is None:
+            await _exited(process, QUIT_GRACE)
+        if not self._stopped and (not started or process.returncode not in (0, None)):
+            reason = (
+                self.server.one_line(tail) or f"the app exited with status {process.returncode}"
+            )
+            self.server.say(f"session {self.number}: the app ended early: {reason}")
+            await self._to_browser_bytes(f"\r\n  The app stopped: {reason}\r\n".encode())
+        await self._close_browser()
 
     async def stop(self) -> None:
-        """Ask the app to quit, and terminate or kill it if it has not within the grace time."""
+        """Ask the app to quit, and terminate or kill it if it has not within the grace time.
+
+        Every wait here is bounded: a browser that takes nothing, or an app that ignores
+        its stdin, delays the end of a session by seconds, never for ever.
+        """
         if self._stopped:
             return
         self._stopped = True
+        await self._download_manager.cancel_app_downloads(app_service_id=self.app_service_id)
         process = self._process
         if process is not None and process.returncode is None:
             with contextlib.suppress(Exception):
-                await self.send_meta({"type": "quit"})
+                await asyncio.wait_for(self.send_meta({"type": "quit"}), 1.0)
             if not await _exited(process, QUIT_GRACE):
                 with contextlib.suppress(ProcessLookupError):
                     process.terminate()
                 if not await _exited(process, 3.0):
                     with contextlib.suppress(ProcessLookupError):
                         process.kill()
-                    await process.wait()
+                    await _exited(process, 3.0)
         if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, 5.0)
-            except (asyncio.TimeoutError, asyncio.CancelledError):
-                pass
+            if not await _finished(self._task, 3.0):
+                self.drop_browser()  # a relay stuck on a browser that reads nothing
+                if not await _finished(self._task, 2.0):
+                    self._task.cancel()
+                    await _finished(self._task, 2.0)
             self._task = None
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+async def _read_tail(stream: asyncio.StreamReader, keep: int = 8192) -> str:
+    """Read a stream to its end, keeping only its last ``keep`` bytes (an app's stderr)."""
+    tail = b""
+    with contextlib.suppress(Exception):
+        while chunk := await stream.read(4096):
+            tail = (tail + chunk)[-keep:]
+    return tail.decode("utf-8", "replace")
+
+
 async def _exited(process: asyncio.subprocess.Process, timeout: float) -> bool:
-    try:
+    """Wait up to ``timeout`` seconds for the process to end; True if it has."""
+    with contextlib.suppress(asyncio.TimeoutError):
         await asyncio.wait_for(process.wait(), timeout)
-    except asyncio.TimeoutError:
-        return False
-    return True
+    return process.returncode is not None
+
+
+async def _finished(task: asyncio.Task[None], timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds for ``task`` without cancelling it; True if it is done."""
+    await asyncio.wait([task], timeout=timeout)
+    if task.done() and not task.cancelled():
+        task.exception()  # retrieved, so it is never reported as unretrieved at exit
+    return task.done()
 
 
 class ClassroomServer(Server):
@@ -234,8 +337,10 @@ class ClassroomServer(Server):
         database_note: str,
         shared: bool,
         title: str,
+        secrets: Sequence[str] = (),
     ) -> None:
         super().__init__(" ".join(child_argv), host=host, port=port, title=title)
+        self.secrets = [secret for secret in secrets if secret]
         self.child_argv = child_argv
         self.child_env = child_env
         self.max_sessions = max_sessions
@@ -251,6 +356,15 @@ class ClassroomServer(Server):
 
     def say(self, text: str) -> None:
         print(f"[{_now()}] {text}", flush=True)
+
+    def one_line(self, text: str, limit: int = 300) -> str:
+        """The last non-blank line of ``text``: password-free, visible, bounded, for log or page."""
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        line = lines[-1] if lines else ""
+        for secret in self.secrets:
+            line = line.replace(secret, "***")
+        line = visible(line)
+        return line if len(line) <= limit else line[: limit - 1] + "…"
 
     async def _make_app(self) -> web.Application:
         app = web.Application()
@@ -306,7 +420,7 @@ class ClassroomServer(Server):
                 await websocket.close(code=1013, message=b"classroom full")
             return websocket
         self._opened += 1
-        session = Session(self._opened, self.child_argv, self.child_env, websocket, self)
+        session = Session(self._opened, self.child_argv, self.child_env, websocket, self, request)
         self.sessions[session.number] = session
         width = to_int(request.query.get("width", "80"), 80)
         height = to_int(request.query.get("height", "24"), 24)
@@ -481,6 +595,7 @@ def main(argv: Sequence[str]) -> int:
         database_note=note,
         shared=shared,
         title="playground tour" if args.tour else "playground",
+        secrets=[str(parsed.password)] if parsed.password else [],
     )
     return asyncio.run(_serve(server))
 
