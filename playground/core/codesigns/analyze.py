@@ -1,0 +1,330 @@
+"""Run the passes over parsed modules and turn what they find into ``Sign`` records."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from .codes import BY_PITFALL
+from .facts import Facts, collect, factory_flag
+from .flow import Context, FunctionFlow, Summary, summarize
+from .syntax import (
+    call_name,
+    constant,
+    is_async_url,
+    keyword,
+    last_name,
+    string_parts,
+)
+
+
+@dataclass(frozen=True)
+class Sign:
+    """One sign of a pitfall in code, where it is, and how sure the check is of it."""
+
+    code: str
+    pitfall: str
+    path: str
+    line: int
+    column: int
+    message: str
+    fix: str
+    confidence: str
+    strength: str
+    switches: tuple[str, ...] = ()
+
+    @property
+    def command(self) -> str | None:
+        """The live command that shows this pitfall (``playground --scenario NAME``)."""
+        from .codes import live_command
+
+        return live_command(self.pitfall, self.switches)
+
+
+@dataclass(frozen=True)
+class Module:
+    """One parsed file: its path as shown, its tree and its source lines."""
+
+    path: str
+    tree: ast.Module
+    source: str
+
+
+Functions = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _functions(tree: ast.AST) -> Iterator[tuple[Functions, str | None]]:
+    """Every function of a module, with the class it is a method of."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    item._owner_class = node.name  # type: ignore[union-attr]
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield node, getattr(node, "_owner_class", None)
+
+
+def column_of(source_lines: list[str], line: int, offset: int) -> int:
+    """ruff's 1-based column in characters from ast's 0-based byte offset."""
+    if 1 <= line <= len(source_lines):
+        text = source_lines[line - 1]
+        return len(text.encode("utf-8")[:offset].decode("utf-8", errors="replace")) + 1
+    return offset + 1
+
+
+def make_sign(
+    module: Module,
+    lines: list[str],
+    pitfall: str,
+    node: ast.AST | tuple[int, int],
+    message: str,
+    confidence: str,
+    strength: str = "finding",
+    switches: tuple[str, ...] = (),
+) -> Sign:
+    code = BY_PITFALL[pitfall]
+    if isinstance(node, tuple):
+        line, column = node
+    else:
+        line = getattr(node, "lineno", 1)
+        column = column_of(lines, line, getattr(node, "col_offset", 0))
+    return Sign(
+        code.code,
+        pitfall,
+        module.path,
+        line,
+        column,
+        message,
+        code.fix,
+        confidence,
+        strength,
+        switches,
+    )
+
+
+def analyze(
+    modules: list[Module],
+    assume_default: bool = False,
+    alembic_url: Callable[[str], str | None] | None = None,
+) -> tuple[list[Sign], Facts]:
+    """Every sign in these modules, read as one project."""
+    facts = collect([(m.path, m.tree) for m in modules])
+    summaries: dict[str, Summary | None] = {}
+    ctx = Context(facts, summaries, assume_default)
+    work: list[tuple[Module, Functions | None, list[ast.stmt], str | None]] = []
+    for module in modules:
+        top = [
+            s
+            for s in module.tree.body
+            if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        ]
+        work.append((module, None, top, None))
+        for defined, owner in _functions(module.tree):
+            work.append((module, defined, defined.body, owner))
+    # Round one: what each function returns, so callers can be followed in round two.
+    for _, function, body, owner in work:
+        if function is None or not _returns_value(function):
+            continue
+        flow = FunctionFlow(ctx, function, body, owner)
+        flow.run()
+        summary = summarize(flow)
+        name = function.name
+        if name in summaries and summaries[name] != summary:
+            summaries[name] = None
+        else:
+            summaries[name] = summary
+    signs: list[Sign] = []
+    for module, maybe_function, body, owner in work:
+        flow = FunctionFlow(ctx, maybe_function, body, owner)
+        flow.run()
+        lines = module.source.splitlines() if flow.found else []
+        for found in flow.found.values():
+            strength = "finding" if found.confidence != "low" else "hint"
+            signs.append(
+                make_sign(
+                    module,
+                    lines,
+                    found.pitfall,
+                    found.node,
+                    found.message,
+                    found.confidence,
+                    strength,
+                    found.switches,
+                )
+            )
+    for module in modules:
+        signs.extend(_module_signs(module, facts, alembic_url))
+    return signs, facts
+
+
+def _returns_value(function: Functions) -> bool:
+    return any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(function))
+
+
+def _module_signs(
+    module: Module, facts: Facts, alembic_url: Callable[[str], str | None] | None
+) -> list[Sign]:
+    """Signs that need no flow: engines given async URLs, and the hints of each pitfall."""
+    lines = module.source.splitlines()
+    signs: list[Sign] = []
+    constants: dict[str, str] = {}
+    for statement in module.tree.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            text = string_parts(statement.value)
+            target = last_name(statement.targets[0])
+            if text is not None and target:
+                constants[target] = text
+
+    def sign(pitfall: str, node: ast.AST, message: str, confidence: str, strength: str) -> None:
+        signs.append(make_sign(module, lines, pitfall, node, message, confidence, strength))
+
+    is_env = module.path.replace("\\", "/").endswith("env.py")
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.Call):
+            name = call_name(node)
+            if name == "create_engine" and node.args:
+                _engine_url(node, constants, facts, sign)
+            elif name == "engine_from_config" and is_env and alembic_url is not None:
+                url = alembic_url(module.path)
+                if url is not None and is_async_url(url):
+                    sign(
+                        "async-driver-in-sync-engine",
+                        node,
+                        f"engine_from_config() builds a sync engine, but sqlalchemy.url in "
+                        f"alembic.ini names an async driver ({_driver(url)})",
+                        "medium",
+                        "finding",
+                    )
+            elif name in ("async_sessionmaker", "sessionmaker"):
+                flag = factory_flag(node)
+                if flag is True:
+                    sign(
+                        "expired-after-commit",
+                        node,
+                        f"{name}(...) without expire_on_commit=False: every commit expires "
+                        "the objects of its sessions",
+                        "low",
+                        "hint",
+                    )
+            elif name in ("relationship", "Relationship") and keyword(node, "lazy") is None:
+                if keyword(node, "sa_relationship_kwargs") is None:
+                    sign(
+                        "lazy-relationship",
+                        node,
+                        "relationship() without lazy=: it loads lazily, which an async "
+                        "session cannot do on attribute access",
+                        "low",
+                        "hint",
+                    )
+            elif name in ("Column", "mapped_column") and (
+                keyword(node, "onupdate") is not None
+                or keyword(node, "server_onupdate") is not None
+            ):
+                sign(
+                    "server-default-onupdate",
+                    node,
+                    "column with onupdate=/server_onupdate=: its value is expired after "
+                    "each UPDATE unless eager_defaults=True",
+                    "low",
+                    "hint",
+                )
+            elif name in ("deferred",) or (
+                name in ("mapped_column", "column_property")
+                and constant(keyword(node, "deferred")) is True
+            ):
+                sign(
+                    "deferred-column",
+                    node,
+                    "deferred column: reading it without undefer() runs a SELECT",
+                    "low",
+                    "hint",
+                )
+            elif name in ("create_all", "drop_all") and not _inside_run_sync(node):
+                sign(
+                    "sync-api-on-async",
+                    node,
+                    f"{name}() called directly: on an async engine it must go through "
+                    "conn.run_sync()",
+                    "low",
+                    "hint",
+                )
+            elif name == "gather":
+                sign(
+                    "concurrent-session-use",
+                    node,
+                    "asyncio.gather: tasks that share one session fail",
+                    "low",
+                    "hint",
+                )
+            elif name in ("ConfigDict", "dict") and constant(keyword(node, "from_attributes")):
+                sign(
+                    "serialization-lazy",
+                    node,
+                    "model_config from_attributes=True: the model reads ORM attributes, "
+                    "which must be loaded",
+                    "low",
+                    "hint",
+                )
+        elif isinstance(node, ast.FunctionDef) and node.name in ("__repr__", "__str__"):
+            reads = [
+                s.attr
+                for s in ast.walk(node)
+                if isinstance(s, ast.Attribute)
+                and isinstance(s.value, ast.Name)
+                and s.value.id == "self"
+                and not s.attr.startswith("_")
+            ]
+            if reads:
+                sign(
+                    "repr-or-logging",
+                    node,
+                    f"def {node.name} reads self.{reads[0]}: logging or formatting an "
+                    "expired or unloaded object runs a query",
+                    "low",
+                    "hint",
+                )
+    return signs
+
+
+def _inside_run_sync(node: ast.Call) -> bool:
+    return False
+
+
+def _driver(url: str) -> str:
+    head = url.split("://", 1)[0]
+    return head.split("+", 1)[-1] if "+" in head else head
+
+
+def _engine_url(
+    node: ast.Call,
+    constants: dict[str, str],
+    facts: Facts,
+    sign: Callable[[str, ast.AST, str, str, str], None],
+) -> None:
+    first = node.args[0]
+    text = string_parts(first)
+    if text is None and isinstance(first, ast.Name):
+        text = constants.get(first.id)
+    if text is not None:
+        if is_async_url(text):
+            sign(
+                "async-driver-in-sync-engine",
+                node,
+                f"create_engine() builds a sync engine, but the URL names the async driver "
+                f"{_driver(text)}; it fails at the first connect",
+                "high",
+                "finding",
+            )
+        return
+    source = ast.unparse(first)
+    if source in facts.async_url_texts:
+        where, line = facts.async_url_texts[source]
+        sign(
+            "async-driver-in-sync-engine",
+            node,
+            f"create_engine({source}) is given the URL that {where}:{line} gives "
+            "create_async_engine(), an async driver URL",
+            "medium",
+            "finding",
+        )

@@ -1,0 +1,525 @@
+"""What the files of one project declare, read once before any function is followed.
+
+Mapped classes (relationships and their ``lazy=``, deferred and server-generated
+columns, ``__repr__``), pydantic models (their fields and ``from_attributes``), session
+factories and their ``expire_on_commit``, the FastAPI dependencies that yield a
+session, async engines, and the URLs given to ``create_async_engine``.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from .syntax import (
+    SESSION_TYPES,
+    annotation_names,
+    call_name,
+    constant,
+    dotted,
+    keyword,
+    last_name,
+)
+
+MAPPING_CALLS = frozenset(
+    {"mapped_column", "Column", "relationship", "deferred", "column_property", "Relationship"}
+)
+PYDANTIC_ROOTS = frozenset({"BaseModel", "RootModel"})
+SQL_EXPRESSION_HEADS = frozenset(
+    {"func", "sa", "sqlalchemy", "text", "literal_column", "expression"}
+)
+
+
+@dataclass
+class Relation:
+    """A relationship of a mapped class."""
+
+    lazy: str | None
+    target: str | None
+    line: int
+    many: bool = False
+
+
+@dataclass
+class MappedClass:
+    """What reading an attribute of this class may do."""
+
+    name: str
+    bases: list[str]
+    line: int
+    path: str
+    columns: set[str] = field(default_factory=set)
+    relationships: dict[str, Relation] = field(default_factory=dict)
+    deferred: set[str] = field(default_factory=set)
+    updated_by_server: set[str] = field(default_factory=set)
+    """Columns the database (or a SQL expression) rewrites on UPDATE: expired after it."""
+    eager_defaults: bool = False
+    repr_reads: list[str] = field(default_factory=list)
+    """Attributes ``__repr__`` / ``__str__`` read from self."""
+
+    def attributes(self) -> set[str]:
+        return self.columns | set(self.relationships) | self.deferred
+
+
+@dataclass
+class Schema:
+    """A pydantic model: its fields and the classes their annotations name."""
+
+    name: str
+    bases: list[str]
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    from_attributes: bool = False
+
+
+@dataclass
+class Facts:
+    """Everything pass one learned, keyed by bare names across the project."""
+
+    mapped: dict[str, MappedClass] = field(default_factory=dict)
+    schemas: dict[str, Schema] = field(default_factory=dict)
+    factories: dict[str, bool | None] = field(default_factory=dict)
+    """Session factory names (``Session``, ``self.sessions``' attribute) to expire_on_commit."""
+    factory_functions: dict[str, bool | None] = field(default_factory=dict)
+    session_dependencies: dict[str, bool | None] = field(default_factory=dict)
+    """Functions that yield or return a session, to the expire_on_commit of its factory."""
+    dependency_aliases: dict[str, str] = field(default_factory=dict)
+    """``SessionDep = Annotated[AsyncSession, Depends(get_db)]``: alias to dependency."""
+    async_engines: set[str] = field(default_factory=set)
+    sync_engines: set[str] = field(default_factory=set)
+    async_engine_functions: set[str] = field(default_factory=set)
+    async_url_texts: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """Source text of each URL given to create_async_engine, to where it was given."""
+    expire_flags: list[bool | None] = field(default_factory=list)
+    duplicates: set[str] = field(default_factory=set)
+    imports_asyncio_ext: list[tuple[str, int]] = field(default_factory=list)
+    class_attrs: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    """Per class, the annotation names of ``self.x`` (from ``__init__`` parameters)."""
+
+    def default_expire(self) -> bool | None:
+        """expire_on_commit of a session whose factory is not seen: known only if all agree."""
+        flags = set(self.expire_flags)
+        if len(flags) == 1:
+            return flags.pop()
+        return None
+
+    def schema_fields(self, name: str) -> dict[str, list[str]] | None:
+        """A pydantic model's fields, its project bases' included (None if not a model)."""
+        schema = self.schemas.get(name)
+        if schema is None:
+            return None
+        fields: dict[str, list[str]] = {}
+        for base in schema.bases:
+            if base in self.schemas and base != name:
+                fields.update(self.schema_fields(base) or {})
+        fields.update(schema.fields)
+        return fields
+
+    def from_attributes(self, name: str, seen: frozenset[str] = frozenset()) -> bool:
+        schema = self.schemas.get(name)
+        if schema is None or name in seen:
+            return False
+        return schema.from_attributes or any(
+            self.from_attributes(base, seen | {name}) for base in schema.bases
+        )
+
+
+def _factory_flag(call: ast.Call) -> bool | None | object:
+    """expire_on_commit of a factory call; ``...`` when the call makes no async session."""
+    name = call_name(call)
+    if name == "async_sessionmaker" or name in SESSION_TYPES or name == "AsyncSession":
+        pass
+    elif name == "sessionmaker":
+        klass = keyword(call, "class_")
+        if last_name(klass) not in SESSION_TYPES:
+            return ...
+    else:
+        return ...
+    value = keyword(call, "expire_on_commit")
+    if value is None:
+        return True
+    flag = constant(value)
+    return flag if isinstance(flag, bool) else None
+
+
+def factory_flag(call: ast.AST) -> bool | None | object:
+    """expire_on_commit of ``async_sessionmaker(...)``/``AsyncSession(...)``, else ``...``."""
+    if not isinstance(call, ast.Call):
+        return ...
+    return _factory_flag(call)
+
+
+def _is_sql_expression(node: ast.AST) -> bool:
+    """True for ``func.now()``, ``sa.text(...)``: values the database computes."""
+    if isinstance(node, ast.Call):
+        head = dotted(node.func) or ""
+        first = head.split(".", 1)[0]
+        return first in SQL_EXPRESSION_HEADS or head.startswith("func.") or ".func." in head
+    return False
+
+
+class _Collector(ast.NodeVisitor):
+    def __init__(self, facts: Facts, path: str) -> None:
+        self.facts = facts
+        self.path = path
+        self.function: list[str] = []
+
+    # -- classes -------------------------------------------------------------------
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        bases = [name for name in (last_name(b) for b in node.bases) if name]
+        self._class_attrs(node)
+        if self._is_mapped(node, bases):
+            self._mapped(node, bases)
+        elif self._is_schema(node, bases):
+            self._schema(node, bases)
+        self.generic_visit(node)
+
+    def _class_attrs(self, node: ast.ClassDef) -> None:
+        attrs: dict[str, list[str]] = {}
+        for item in node.body:
+            if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                attrs[item.target.id] = annotation_names(item.annotation)
+            if (
+                isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and item.name == "__init__"
+            ):
+                params = {
+                    a.arg: annotation_names(a.annotation)
+                    for a in item.args.args + item.args.kwonlyargs
+                    if a.annotation is not None
+                }
+                for sub in ast.walk(item):
+                    if isinstance(sub, ast.Assign) and isinstance(sub.value, ast.Name):
+                        for target in sub.targets:
+                            if (
+                                isinstance(target, ast.Attribute)
+                                and isinstance(target.value, ast.Name)
+                                and target.value.id == "self"
+                                and sub.value.id in params
+                            ):
+                                attrs[target.attr] = params[sub.value.id]
+                    elif isinstance(sub, ast.AnnAssign) and isinstance(sub.target, ast.Attribute):
+                        attrs[sub.target.attr] = annotation_names(sub.annotation)
+        if attrs:
+            self.facts.class_attrs[node.name] = attrs
+
+    def _is_mapped(self, node: ast.ClassDef, bases: list[str]) -> bool:
+        if any(k.arg == "table" and constant(k.value) is True for k in node.keywords):
+            return True
+        if "DeclarativeBase" in bases or "DeclarativeBaseNoMeta" in bases:
+            return False
+        for item in node.body:
+            if isinstance(item, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id in ("__tablename__", "__table__")
+                for t in item.targets
+            ):
+                return True
+            value = getattr(item, "value", None)
+            if (
+                isinstance(item, (ast.Assign, ast.AnnAssign))
+                and isinstance(value, ast.Call)
+                and call_name(value) in (MAPPING_CALLS - {"Relationship", "Column"})
+            ):
+                return True
+            if isinstance(item, ast.AnnAssign) and "Mapped" in annotation_names(item.annotation):
+                return True
+        return False
+
+    def _is_schema(self, node: ast.ClassDef, bases: list[str]) -> bool:
+        return any(b in PYDANTIC_ROOTS or b in self.facts.schemas for b in bases) or any(
+            b == "SQLModel" for b in bases
+        )
+
+    def _mapped(self, node: ast.ClassDef, bases: list[str]) -> None:
+        info = MappedClass(node.name, bases, node.lineno, self.path)
+        for item in node.body:
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if item.name in ("__repr__", "__str__"):
+                    info.repr_reads.extend(_self_reads(item))
+                continue
+            targets: list[ast.expr] = []
+            value: ast.expr | None = None
+            annotation: ast.expr | None = None
+            if isinstance(item, ast.Assign):
+                targets, value = item.targets, item.value
+            elif isinstance(item, ast.AnnAssign):
+                targets, value, annotation = [item.target], item.value, item.annotation
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    self._attribute(info, target.id, value, annotation, item.lineno)
+        if node.name in self.facts.mapped:
+            self.facts.duplicates.add(node.name)
+        self.facts.mapped[node.name] = info
+
+    def _attribute(
+        self,
+        info: MappedClass,
+        name: str,
+        value: ast.expr | None,
+        annotation: ast.expr | None,
+        line: int,
+    ) -> None:
+        if name == "__mapper_args__" and isinstance(value, ast.Dict):
+            for key, item in zip(value.keys, value.values, strict=True):
+                if constant(key) == "eager_defaults" and constant(item) is True:
+                    info.eager_defaults = True
+            return
+        if name.startswith("__"):
+            return
+        called = call_name(value) if isinstance(value, ast.Call) else None
+        names = annotation_names(annotation)
+        if called in ("relationship", "Relationship") and isinstance(value, ast.Call):
+            info.relationships[name] = _relation(value, names, line)
+            return
+        if called is None and annotation is not None and "Mapped" not in names:
+            if "ClassVar" in names:
+                return
+            # SQLModel fields and plain annotations: columns.
+        if called == "deferred" or (
+            isinstance(value, ast.Call) and constant(keyword(value, "deferred")) is True
+        ):
+            info.deferred.add(name)
+            return
+        if isinstance(value, ast.Call):
+            inner = value
+            if called == "column_property" and value.args and isinstance(value.args[0], ast.Call):
+                inner = value.args[0]
+            onupdate = keyword(inner, "onupdate")
+            if keyword(inner, "server_onupdate") is not None or (
+                onupdate is not None and _is_sql_expression(onupdate)
+            ):
+                info.updated_by_server.add(name)
+            if any(call_name(a) == "Computed" for a in inner.args):
+                info.updated_by_server.add(name)
+        if called in MAPPING_CALLS or annotation is not None:
+            info.columns.add(name)
+
+    def _schema(self, node: ast.ClassDef, bases: list[str]) -> None:
+        schema = Schema(node.name, bases)
+        for item in node.body:
+            if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                names = annotation_names(item.annotation)
+                if item.target.id == "model_config" or "ClassVar" in names:
+                    continue
+                schema.fields[item.target.id] = names
+                alias = keyword(item.value, "alias") if isinstance(item.value, ast.Call) else None
+                if isinstance(constant(alias), str):
+                    schema.fields[str(constant(alias))] = names
+            elif isinstance(item, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "model_config" for t in item.targets
+            ):
+                schema.from_attributes |= _config_from_attributes(item.value)
+            elif isinstance(item, ast.ClassDef) and item.name == "Config":
+                for sub in item.body:
+                    if isinstance(sub, ast.Assign) and any(
+                        isinstance(t, ast.Name) and t.id in ("orm_mode", "from_attributes")
+                        for t in sub.targets
+                    ):
+                        schema.from_attributes |= constant(sub.value) is True
+        if any(k.arg == "from_attributes" and constant(k.value) is True for k in node.keywords):
+            schema.from_attributes = True
+        self.facts.schemas[node.name] = schema
+
+    # -- functions ------------------------------------------------------------------
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._function(node)
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self._function(node)
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        flags: list[bool | None] = []
+        yields_session = False
+        returns_engine = False
+        for sub in ast.walk(node):
+            if isinstance(sub, (ast.Yield, ast.Return)) and sub.value is not None:
+                flag = factory_flag(sub.value)
+                if flag is not ...:
+                    if isinstance(sub, ast.Return) and call_name(sub.value) != "AsyncSession":
+                        self.facts.factory_functions[node.name] = flag  # type: ignore[assignment]
+                    else:
+                        yields_session = True
+                        flags.append(flag)  # type: ignore[arg-type]
+                elif isinstance(sub.value, ast.Name):
+                    yields_session = yields_session or _is_session_name(sub.value.id)
+                if call_name(sub.value) in ("create_async_engine", "async_engine_from_config"):
+                    returns_engine = True
+            elif isinstance(sub, (ast.With, ast.AsyncWith)):
+                for item in sub.items:
+                    expr = item.context_expr
+                    if isinstance(expr, ast.Call):
+                        callee = dotted(expr.func) or ""
+                        tail = callee.split(".")[-1]
+                        if tail in self.facts.factories:
+                            flags.append(self.facts.factories[tail])
+        if yields_session and (
+            any(isinstance(s, ast.Yield) for s in ast.walk(node))
+            or "AsyncSession" in annotation_names(node.returns)
+        ):
+            known = set(flags)
+            self.facts.session_dependencies[node.name] = known.pop() if len(known) == 1 else None
+        if returns_engine:
+            self.facts.async_engine_functions.add(node.name)
+        self.generic_visit(node)
+
+    # -- assignments ------------------------------------------------------------------
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            self._assigned(target, node.value)
+        self.generic_visit(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self._assigned(node.target, node.value)
+        self.generic_visit(node)
+
+    def _assigned(self, target: ast.expr, value: ast.expr) -> None:
+        name = last_name(target)
+        if name is None:
+            return
+        flag = factory_flag(value)
+        if flag is ... and isinstance(value, ast.Call):
+            callee = last_name(value.func)
+            if callee in self.facts.factory_functions:
+                flag = self.facts.factory_functions[callee]
+        if flag is not ... and call_name(value) not in ("AsyncSession",):
+            self.facts.factories[name] = flag  # type: ignore[assignment]
+        called = call_name(value)
+        if called in ("create_async_engine", "async_engine_from_config", "AsyncEngine") or (
+            called in self.facts.async_engine_functions
+        ):
+            self.facts.async_engines.add(name)
+        elif called in ("create_engine", "engine_from_config"):
+            self.facts.sync_engines.add(name)
+        if (
+            isinstance(value, ast.Subscript)
+            and last_name(value.value) == "Annotated"
+            and isinstance(value.slice, ast.Tuple)
+        ):
+            for part in value.slice.elts[1:]:
+                if isinstance(part, ast.Call) and call_name(part) == "Depends" and part.args:
+                    dependency = last_name(part.args[0])
+                    if dependency:
+                        self.facts.dependency_aliases[name] = dependency
+
+    def visit_Call(self, node: ast.Call) -> None:
+        flag = factory_flag(node)
+        if flag is not ...:
+            self.facts.expire_flags.append(flag if isinstance(flag, bool) else None)
+        name = call_name(node)
+        if name == "create_async_engine" and node.args:
+            self.facts.async_url_texts.setdefault(
+                ast.unparse(node.args[0]), (self.path, node.lineno)
+            )
+        elif name == "configure" and keyword(node, "expire_on_commit") is not None:
+            value = constant(keyword(node, "expire_on_commit"))
+            owner = last_name(node.func.value) if isinstance(node.func, ast.Attribute) else None
+            if owner:
+                self.facts.factories[owner] = value if isinstance(value, bool) else None
+            self.facts.expire_flags.append(value if isinstance(value, bool) else None)
+        self.generic_visit(node)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if (node.module or "").startswith("sqlalchemy.ext.asyncio"):
+            self.facts.imports_asyncio_ext.append((self.path, node.lineno))
+
+    def visit_Import(self, node: ast.Import) -> None:
+        if any(alias.name.startswith("sqlalchemy.ext.asyncio") for alias in node.names):
+            self.facts.imports_asyncio_ext.append((self.path, node.lineno))
+
+
+def _relation(call: ast.Call, annotation: list[str], line: int) -> Relation:
+    lazy_node = keyword(call, "lazy")
+    kwargs = keyword(call, "sa_relationship_kwargs")
+    if lazy_node is None and isinstance(kwargs, ast.Dict):
+        for key, item in zip(kwargs.keys, kwargs.values, strict=True):
+            if constant(key) == "lazy":
+                lazy_node = item
+    lazy = constant(lazy_node) if lazy_node is not None else None
+    lazy_text = lazy if isinstance(lazy, str) else ("unknown" if lazy_node is not None else None)
+    if isinstance(lazy, bool):
+        lazy_text = "select" if lazy else "noload"
+    target: str | None = None
+    if call.args:
+        first = call.args[0]
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            target = first.value.rsplit(".", 1)[-1]
+        else:
+            target = last_name(first)
+    if target is None:
+        skip = {"Mapped", "list", "List", "Optional", "set", "Set", "Sequence", "None"}
+        candidates = [n for n in annotation if n not in skip]
+        target = candidates[-1] if candidates else None
+    uselist = constant(keyword(call, "uselist"))
+    many = bool(set(annotation) & {"list", "List", "set", "Set", "Sequence"}) or uselist is True
+    return Relation(lazy_text, target, line, many)
+
+
+def _self_reads(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    """Attributes a method reads from ``self`` directly (``inspect(self)`` is no read)."""
+    reads: list[str] = []
+    for sub in ast.walk(function):
+        if (
+            isinstance(sub, ast.Attribute)
+            and isinstance(sub.value, ast.Name)
+            and sub.value.id == "self"
+            and isinstance(sub.ctx, ast.Load)
+            and not sub.attr.startswith("_")
+            and sub.attr not in reads
+        ):
+            reads.append(sub.attr)
+    return reads
+
+
+def _config_from_attributes(value: ast.expr) -> bool:
+    if isinstance(value, ast.Call):
+        return (
+            constant(keyword(value, "from_attributes")) is True
+            or constant(keyword(value, "orm_mode")) is True
+        )
+    if isinstance(value, ast.Dict):
+        return any(
+            constant(k) in ("from_attributes", "orm_mode") and constant(v) is True
+            for k, v in zip(value.keys, value.values, strict=True)
+        )
+    return False
+
+
+def _is_session_name(name: str) -> bool:
+    return name in ("session", "db", "db_session", "async_session", "sess", "s")
+
+
+def collect(trees: list[tuple[str, ast.Module]]) -> Facts:
+    """Pass one over every parsed file of the project."""
+    facts = Facts()
+    # Two rounds: a schema or factory function defined in a later file is known in the second.
+    for _ in range(2):
+        for path, tree in trees:
+            _Collector(facts, path).visit(tree)
+        if _ == 0:
+            facts.expire_flags.clear()
+            facts.imports_asyncio_ext.clear()
+            facts.duplicates.clear()
+    _inherit(facts)
+    return facts
+
+
+def _inherit(facts: Facts) -> None:
+    """A mapped class inherits the attributes of its mapped bases."""
+
+    def merged(name: str, seen: frozenset[str]) -> MappedClass:
+        info = facts.mapped[name]
+        for base in info.bases:
+            if base in facts.mapped and base not in seen:
+                parent = merged(base, seen | {name})
+                info.columns |= parent.columns
+                info.deferred |= parent.deferred
+                info.updated_by_server |= parent.updated_by_server
+                info.eager_defaults = info.eager_defaults or parent.eager_defaults
+                for key, value in parent.relationships.items():
+                    info.relationships.setdefault(key, value)
+                if not info.repr_reads:
+                    info.repr_reads = list(parent.repr_reads)
+        return info
+
+    for name in list(facts.mapped):
+        merged(name, frozenset({name}))
