@@ -116,10 +116,11 @@ async def test_failing_run_diagnoses_to_its_pitfall(
 def test_every_switch_a_diagnosis_sets_is_a_flag_of_its_scenario():
     """The command names only switches the scenario has, as the command line spells them."""
     from playground.__main__ import build_parser
-    from playground.core.diagnose.lessons import LESSONS, SWITCHES
+    from playground.core.diagnose.pitfalls import ALL
 
-    for pitfall, keys in SWITCHES.items():
-        name = LESSONS[pitfall].scenario or ""
+    for pitfall in ALL:
+        keys = pitfall.switches
+        name = pitfall.scenario or ""
         if name not in SCENARIOS:
             continue
         scenario = SCENARIOS[name]

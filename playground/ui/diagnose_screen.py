@@ -17,8 +17,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Footer, Static, TextArea
 from textual.worker import get_current_worker
 
-from ..core.diagnose import Diagnosis, diagnose
-from ..core.diagnose.diagnosis import context_names
+from ..core.diagnose import Diagnosis, diagnose, report_lines
 from ..core.scenarios import SCENARIOS
 
 DEBOUNCE = 0.3
@@ -30,64 +29,38 @@ PROMPT = (
 )
 
 
+STYLES = {
+    "heading": "bold",
+    "pitfall": "bold magenta",
+    "title": "bold",
+    "dim": "dim",
+    "why": "italic",
+    "code": "green",
+    "command": "bold green",
+}
+"""How the paste screen styles each role of the report's lines (plain when not listed)."""
+
+
 def report(diagnosis: Diagnosis | None) -> Text:
     """The diagnosis as Rich ``Text``: the pasted text in it is never read as markup."""
     out = Text()
     if diagnosis is None:
         out.append(PROMPT, "dim")
         return out
-    if diagnosis.pitfall is None:
-        out.append("No pitfall recognized", "bold")
-        if diagnosis.exception:
-            out.append("\nRaised: ")
-            out.append(diagnosis.exception)
-        for item in diagnosis.missing:
-            out.append("\n  - ")
-            out.append(item)
-        return out
-    out.append(diagnosis.pitfall, "bold magenta")
-    out.append(f"  ({diagnosis.confidence} confidence)\n", "dim")
-    out.append(diagnosis.title, "bold")
-    out.append("\n")
-    out.append(f"Why: {diagnosis.reason}.\n")
-    if diagnosis.alternatives:
-        out.append(f"Same evidence could be: {', '.join(diagnosis.alternatives)}\n", "dim")
-    if diagnosis.where is not None:
-        out.append("Where: ", "bold")
-        out.append(f"line {diagnosis.where.line}: ", "dim")
-        out.append(diagnosis.where.text)
-        out.append("\n")
-    live = _live_line(diagnosis)
-    out.append(live[0], live[1])
-    out.append("\n\nEvidence\n", "bold")
-    for evidence in diagnosis.evidence:
-        out.append(f"  line {evidence.line}: ", "dim")
-        out.append(evidence.text)
-        out.append(f"\n      {evidence.why}\n", "italic")
-    out.append("\n")
-    out.append(diagnosis.explanation)
-    if diagnosis.contexts:
-        out.append(f"\nSeen in: {', '.join(context_names(diagnosis.contexts))}.", "dim")
-    out.append("\n\nFixes\n", "bold")
-    for number, fix in enumerate(diagnosis.fixes, 1):
-        out.append(f"  {number}. {fix.title}\n")
-        for code in fix.code.splitlines():
-            out.append(f"       {code}\n", "green")
-    if diagnosis.missing:
-        out.append("\nTo be surer, the text lacks:\n", "dim")
-        for item in diagnosis.missing:
-            out.append(f"  - {item}\n", "dim")
-    for note in diagnosis.notes:
-        out.append(f"\nNote: {note}", "dim")
+    live = _live_line(diagnosis) if diagnosis.pitfall is not None else None
+    for number, line in enumerate(report_lines(diagnosis, live)):
+        if number:
+            out.append("\n")
+        out.append(line.text, STYLES.get(line.role, ""))
     return out
 
 
-def _live_line(diagnosis: Diagnosis) -> tuple[str, str]:
+def _live_line(diagnosis: Diagnosis) -> str:
     if diagnosis.scenario is None:
-        return ("No live scenario yet for this pitfall.", "dim")
+        return "No live scenario yet for this pitfall."
     if diagnosis.scenario not in SCENARIOS:
-        return (f"Scenario {diagnosis.scenario!r} is not in this version yet.", "dim")
-    return (f"Ctrl+O opens it live: {diagnosis.command}", "bold green")
+        return f"Scenario {diagnosis.scenario!r} is not in this version yet."
+    return f"Ctrl+O opens it live: {diagnosis.command}"
 
 
 class DiagnoseScreen(Screen[tuple[str, dict[str, bool]] | None]):

@@ -1,8 +1,10 @@
-"""Put the reading, the signals and the rules together into one diagnosis.
+"""Put the reading, the signals, the rules and the weighed guess together into one diagnosis.
 
 ``diagnose(text)`` never raises on any input: it reads a bounded window from the end,
-finds the signals, takes the first rule that matches, and says what the text lacks
-when no rule does.
+finds the signals (messages, frames, prose, signs in pasted code), takes the first rule
+that matches, and when none is sure, weighs the evidence into a best guess with an
+honest confidence, its runner-up and what would confirm it. It names no pitfall only
+when nothing in the text relates to SQLAlchemy's asyncio layer.
 """
 
 from __future__ import annotations
@@ -12,21 +14,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..names import visible
-from .lessons import (
+from .guess import Ranking, Word, find_words, rank, related
+from .meanings import Signal, find_signals, timestamp_attribute
+from .pitfalls import (
     ALEMBIC,
     BACKGROUND,
+    BY_ID,
     CONTEXT_NAMES,
     FASTAPI,
-    LESSONS,
     LIBRARY,
     PYDANTIC,
     PYTEST,
-    SWITCHES,
+    SERIALIZATION,
+    SERVER_GENERATED,
+    Pitfall,
     ordered_fixes,
 )
-from .meanings import Signal, find_signals, timestamp_attribute
 from .reader import Frame, Reading, read
-from .rules import first_match
+from .rules import HIGH, LOW, MEDIUM, Rule, first_match
+from .snippets import CodeSign, code_signs
 
 MAX_EVIDENCE = 8
 FRAMEWORKS = frozenset(
@@ -114,6 +120,10 @@ class Diagnosis:
     notes: tuple[str, ...] = ()
     exception: str | None = None
     """The final exception line, as read."""
+    surface: str | None = None
+    """Where the pitfall showed when that differs from its cause (a serializer, say)."""
+    confirm: str = ""
+    """What would make a guess sure; empty when the answer is already sure."""
 
     @property
     def named(self) -> bool:
@@ -152,11 +162,13 @@ class Diagnosis:
             "missing": list(self.missing),
             "notes": list(self.notes),
             "exception": self.exception,
+            "surface": self.surface,
+            "confirm": self.confirm,
         }
 
 
 def diagnose(text: str, skipped_lines: int = 0) -> Diagnosis:
-    """Name the pitfall a pasted traceback or error report shows, with its evidence."""
+    """Name the pitfall a pasted traceback, log line, report or code shows, with its evidence."""
     reading = read(text, skipped_lines)
     notes = _notes(reading)
     final = reading.final_exception
@@ -169,23 +181,25 @@ def diagnose(text: str, skipped_lines: int = 0) -> Diagnosis:
             "Nothing to read",
             "none",
             "the input is empty",
-            missing=("the input is empty: paste a traceback",),
+            missing=("the input is empty: paste a traceback, a log line, a report or code",),
             notes=notes,
         )
 
     signals = find_signals(reading)
     where_frame = _where(reading)
     attribute, class_name = _attribute_and_class(reading, where_frame)
-    if timestamp_attribute(attribute) and where_frame is not None:
+    if timestamp_attribute(attribute):
+        line = where_frame.number if where_frame is not None else reading.lines[-1].number
+        shown = _frame_line(where_frame) if where_frame is not None else f".{attribute}"
         signals.append(
             Signal(
                 "timestamp-name",
-                where_frame.number,
-                _frame_line(where_frame),
+                line,
+                shown,
                 f"'{attribute}' is named like a column the database keeps up to date (onupdate)",
             )
         )
-    if final is None:
+    if final is None and reading.frames:
         signals.append(
             Signal(
                 "final-line-missing",
@@ -194,10 +208,20 @@ def diagnose(text: str, skipped_lines: int = 0) -> Diagnosis:
                 "the text ends before the final exception line",
             )
         )
+    signs = _code_signs(reading)
+    for sign in signs:
+        signals.append(
+            Signal(
+                "code-finding" if sign.finding else "code-hint",
+                sign.line,
+                sign.text,
+                f"in your code: {sign.message}",
+            )
+        )
     kinds = {signal.kind for signal in signals}
+    words = find_words(reading)
     rule = first_match(kinds)
     contexts = _contexts(reading, where_frame)
-    missing = _missing(reading, kinds, where_frame, final is None)
     where = (
         Evidence(
             where_frame.number,
@@ -207,12 +231,32 @@ def diagnose(text: str, skipped_lines: int = 0) -> Diagnosis:
         if where_frame is not None
         else None
     )
-    if rule is None:
+    if where is None:
+        where = _code_where(signs)
+    extra = _code_weights(signs)
+    if rule is not None and rule.confidence == LOW:
+        extra[rule.pitfall] = extra.get(rule.pitfall, 0.0) + 3.0
+    ranking = rank(kinds, words, extra)
+    family = related(kinds, words) or bool(signs)
+    chosen, confidence, reason, alternatives, surface = _decide(rule, ranking, kinds, family)
+    if confidence == HIGH and not reading.frames and not reading.exceptions:
+        # Prose that names an error is not the error raised: it may be an earlier one.
+        confidence = MEDIUM
+    missing = _missing(reading, kinds, where_frame, final is None and bool(reading.frames))
+    if chosen is None:
+        why = (
+            "an engine or connection outlived its event loop: an event-loop lifetime problem, "
+            "not one of these pitfalls"
+            if "loop-mismatch" in kinds
+            else "nothing in the text relates to SQLAlchemy's asyncio layer going wrong"
+            if not family
+            else "no rule matches the evidence in the text"
+        )
         return Diagnosis(
             None,
             "No pitfall recognized",
             "none",
-            missing[0] if missing else "no rule matches the evidence in the text",
+            why,
             evidence=_evidence(signals, tuple(sorted(kinds)), where),
             where=where,
             attribute=attribute,
@@ -223,56 +267,130 @@ def diagnose(text: str, skipped_lines: int = 0) -> Diagnosis:
             exception=exception,
         )
 
-    lesson = LESSONS[rule.pitfall]
-    wanted = (*rule.needs, *rule.any_of, *_supporting(rule.pitfall))
-    settings = _settings(rule.pitfall, kinds)
+    wanted = _wanted(rule, chosen, surface)
+    settings = _settings(chosen, kinds)
     return Diagnosis(
-        pitfall=rule.pitfall,
-        title=lesson.title,
-        confidence=rule.confidence,
-        reason=rule.reason,
-        evidence=_evidence(signals, wanted, where),
+        pitfall=chosen.id,
+        title=chosen.title,
+        confidence=confidence,
+        reason=reason,
+        evidence=_evidence(signals, wanted, where, _words_for(ranking.words, chosen, surface)),
         where=where,
         attribute=attribute,
         class_name=class_name,
-        explanation=lesson.explanation,
-        fixes=tuple(Fix(fix.title, fix.code) for fix in ordered_fixes(lesson, contexts)),
+        explanation=chosen.explanation,
+        fixes=tuple(Fix(fix.title, fix.code) for fix in ordered_fixes(chosen, contexts)),
         contexts=contexts,
-        scenario=lesson.scenario,
+        scenario=chosen.scenario,
         settings=tuple(sorted(settings.items())),
-        alternatives=rule.alternatives,
+        alternatives=tuple(p.id for p in alternatives),
         missing=missing,
         notes=notes,
         exception=exception,
+        surface=surface.id if surface is not None else None,
+        confirm=_confirm(chosen, confidence, reading, where_frame),
     )
 
 
-def _supporting(pitfall: str) -> tuple[str, ...]:
-    """Signals worth showing for a pitfall even when its rule did not need them."""
-    return {
-        "expired-after-commit": ("attribute-get", "commit", "full-reload"),
-        "lazy-relationship": ("attribute-get", "lazy-load", "lazy-sql"),
-        "serialization-lazy": (
-            "expired-load",
-            "lazy-load",
-            "lazy-sql",
-            "full-reload",
-            "commit",
-            "validation-error",
-        ),
-        "server-default-onupdate": ("expired-load", "server-generated", "timestamp-name"),
-        "after-rollback": ("attribute-get",),
-        "closed-session-detached": ("expired-load", "lazy-message", "attribute-get"),
-        "repr-or-logging": ("repr", "logging-frames", "logging-error"),
-        "sync-api-on-async": ("ddl", "inspector", "ext-asyncio"),
-        "async-driver-in-sync-engine": ("async-url", "sync-engine-ctor", "await-only"),
-        "concurrent-session-use": ("greenlet-spawn",),
-    }.get(pitfall, ())
+def _decide(
+    rule: Rule | None, ranking: Ranking, kinds: set[str], family: bool
+) -> tuple[Pitfall | None, str, str, tuple[Pitfall, ...], Pitfall | None]:
+    """The pitfall to name, how sure, why, the runners-up, and the surface it showed on."""
+    if rule is not None and rule.confidence in (HIGH, MEDIUM):
+        chosen = rule.pitfall
+        confidence = rule.confidence
+        reason = rule.reason
+        surface: Pitfall | None = None
+        if chosen is SERIALIZATION and kinds & {"server-generated", "timestamp-name"}:
+            # The serializer is where it showed; a column the database rewrites is why.
+            surface, chosen = SERIALIZATION, SERVER_GENERATED
+            confidence = MEDIUM
+            reason = (
+                "a serializer read a column the database fills in (server_default, "
+                "onupdate), left expired by the INSERT or UPDATE: the serializer is where "
+                "it showed, the column is why"
+            )
+        runners = tuple(dict.fromkeys((*rule.alternatives, *ranking.after(chosen, 3))))
+        runners = tuple(p for p in runners if p is not chosen and p is not surface)
+        return chosen, confidence, reason, runners[:3], surface
+    if not family or ranking.best is None:
+        return None, "none", "", (), None
+    if "loop-mismatch" in kinds and not kinds & {"missing-greenlet", "detached", "code-finding"}:
+        return None, "none", "", (), None
+    chosen = ranking.best
+    if rule is not None and rule.pitfall is chosen:
+        reason = rule.reason
+    else:
+        reason = "the evidence in the text leans this way; nothing in it is conclusive"
+    return chosen, LOW, reason, ranking.after(chosen, 3), None
 
 
-def _settings(pitfall: str, kinds: set[str]) -> dict[str, bool]:
+def _code_signs(reading: Reading) -> list[CodeSign]:
+    try:
+        return code_signs(reading)
+    except ImportError:  # TEMPORARY until the code-signs module lands
+        return []
+    except RecursionError:
+        return []  # pathologically nested code: read the rest of the paste without it
+
+
+def _code_weights(signs: list[CodeSign]) -> dict[Pitfall, float]:
+    weights: dict[Pitfall, float] = {}
+    for sign in signs:
+        pitfall = BY_ID.get(sign.pitfall)
+        if pitfall is None:
+            continue
+        weight = {"high": 3.0, "medium": 2.0}.get(sign.confidence, 1.0) if sign.finding else 0.75
+        weights[pitfall] = weights.get(pitfall, 0.0) + weight
+    return weights
+
+
+def _code_where(signs: list[CodeSign]) -> Evidence | None:
+    """The pasted line a code finding points at, when no frame of the user's code does."""
+    findings = [sign for sign in signs if sign.finding]
+    if not findings:
+        return None
+    best = max(findings, key=lambda s: {"high": 3, "medium": 2}.get(s.confidence, 1))
+    return Evidence(best.line, visible(best.text), f"your code: {best.message}")
+
+
+def _wanted(rule: Rule | None, chosen: Pitfall, surface: Pitfall | None) -> tuple[str, ...]:
+    kinds: list[str] = []
+    if rule is not None:
+        kinds += [*rule.needs, *rule.any_of]
+    for pitfall in (chosen, surface):
+        if pitfall is not None:
+            kinds += pitfall.supporting
+    kinds += ["code-finding", "missing-greenlet", "code-hint"]
+    return tuple(kinds)
+
+
+def _words_for(
+    words: tuple[Word, ...], chosen: Pitfall, surface: Pitfall | None
+) -> tuple[Evidence, ...]:
+    return tuple(
+        Evidence(word.line, visible(word.text[:300]), "the text speaks of this mechanism")
+        for word in words
+        if word.pitfall is chosen or word.pitfall is surface
+    )[:2]
+
+
+def _confirm(chosen: Pitfall, confidence: str, reading: Reading, where: Frame | None) -> str:
+    """What would make the answer surer, when it is not already sure."""
+    if confidence == HIGH:
+        return ""
+    asks = []
+    if not reading.frames:
+        asks.append("the traceback's frames")
+    elif where is None:
+        asks.append("the frames of your own code above the error")
+    asks.append(chosen.confirm)
+    return "paste " + " and ".join(asks) if asks[0].startswith("the") else asks[0]
+
+
+def _settings(pitfall: Pitfall, kinds: set[str]) -> dict[str, bool]:
     """The switches of the matching scenario that reproduce this case."""
-    wanted = SWITCHES.get(pitfall, ())
+    wanted = pitfall.switches
     settings: dict[str, bool] = {}
     lazy = bool(kinds & {"lazy-load", "lazy-sql", "lazy-raise", "lazy-message"})
     if "just_committed" in wanted:
@@ -286,7 +404,10 @@ def _settings(pitfall: str, kinds: set[str]) -> dict[str, bool]:
 
 
 def _evidence(
-    signals: list[Signal], wanted: tuple[str, ...], where: Evidence | None
+    signals: list[Signal],
+    wanted: tuple[str, ...],
+    where: Evidence | None,
+    words: tuple[Evidence, ...] = (),
 ) -> tuple[Evidence, ...]:
     """The signals behind the verdict, one per line, in the order they appear."""
     chosen: dict[int, Evidence] = {}
@@ -297,6 +418,8 @@ def _evidence(
                 break
     if where is not None:
         chosen.setdefault(where.line, where)
+    for word in words:
+        chosen.setdefault(word.line, word)
     return tuple(chosen[line] for line in sorted(chosen))[:MAX_EVIDENCE]
 
 

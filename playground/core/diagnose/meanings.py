@@ -53,13 +53,14 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
     TextMeaning(
         "missing-greenlet",
         (
-            "MissingGreenlet",
-            "greenlet_spawn has not been called",
-            "can't call await_only() here",
-            "can't call await_() here",
+            "MissingGreenl",
+            "greenlet_spawn has not",
+            "can't call await_only()",
+            "can't call await_()",
             "/xd2s",
             "Missing greenlet",
             "missing greenlet",
+            "Was IO attempted in an unexpected place",
         ),
         "SQLAlchemy had to wait for the async driver from plain synchronous code, outside "
         "the greenlet that an awaited call on the async API provides",
@@ -68,9 +69,14 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
         "greenlet-absent",
         (
             "the greenlet library is required",
+            "greenlet library is required",
             "No module named 'greenlet'",
             'No module named "greenlet"',
             "'greenlet' library is installed",
+            "distribution found for greenlet",
+            "building wheel for greenlet",
+            "build wheels for greenlet",
+            "greenlet is not installed",
         ),
         "the greenlet package, which SQLAlchemy's asyncio layer runs on, cannot be imported",
     ),
@@ -86,6 +92,8 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
             "concurrent operations are not permitted",
             "provisioning a new connection",
             "Session is already flushing",
+            "is already in progress and this would cause",
+            "is already in progress",
             "/isce",
         ),
         "the session's own guard: an operation started on it while another was still running",
@@ -94,6 +102,28 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
         "busy-connection",
         ("another operation is in progress",),
         "asyncpg refuses a second command on a connection that is still busy with one",
+    ),
+    TextMeaning(
+        "greenlet-word",
+        ("greenlet",),
+        "the text speaks of greenlet, which only SQLAlchemy's asyncio layer needs here",
+        re.compile(r"greenlet(?!_spawn|\.py|/|\w)|greenlet_spawn has", re.IGNORECASE),
+    ),
+    TextMeaning(
+        "loop-mismatch",
+        (
+            "attached to a different loop",
+            "Event loop is closed",
+            "different event loop",
+            "bound to a different event loop",
+        ),
+        "an engine or connection outlived the event loop it was made in (typical of test "
+        "setups), which is an event-loop lifetime problem rather than lazy IO",
+    ),
+    TextMeaning(
+        "other-orm",
+        ("tortoise", "Tortoise", "from databases import", "gino", "Gino", "django.db", "peewee"),
+        "another database library than SQLAlchemy's ORM is in use",
     ),
     TextMeaning(
         "sqlalchemy",

@@ -10,6 +10,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .pitfalls import (
+    ASYNC_DRIVER,
+    CONCURRENT,
+    DEFERRED,
+    DETACHED,
+    EXPIRED,
+    GREENLET,
+    HOOK,
+    LAZY,
+    REPR,
+    ROLLBACK,
+    SERIALIZATION,
+    SERVER_GENERATED,
+    SYNC_API,
+    Pitfall,
+)
+
 HIGH = "high"
 MEDIUM = "medium"
 LOW = "low"
@@ -27,13 +44,13 @@ class Rule:
     that leave the same evidence, named so a reader can check.
     """
 
-    pitfall: str
+    pitfall: Pitfall
     needs: tuple[str, ...]
     reason: str
     confidence: str
     any_of: tuple[str, ...] = ()
     unless: tuple[str, ...] = ()
-    alternatives: tuple[str, ...] = ()
+    alternatives: tuple[Pitfall, ...] = ()
 
     def matches(self, kinds: set[str]) -> bool:
         return (
@@ -46,67 +63,68 @@ class Rule:
 RULES: tuple[Rule, ...] = (
     # Messages that only one cause produces.
     Rule(
-        "greenlet-missing",
+        GREENLET,
         ("greenlet-absent",),
         "SQLAlchemy's asyncio layer cannot import greenlet, so no async call can run",
         HIGH,
     ),
     Rule(
-        "concurrent-session-use",
+        CONCURRENT,
         ("concurrent-state",),
         "the session refused an operation because another one on it had not finished: "
         "one AsyncSession is shared by tasks running at the same time",
         HIGH,
     ),
     Rule(
-        "concurrent-session-use",
+        CONCURRENT,
         ("busy-connection", "sqlalchemy"),
         "the driver refused a command because the connection was still busy: one session "
         "(and its connection) is used by two tasks at once",
         MEDIUM,
+        unless=("loop-mismatch",),
     ),
     Rule(
-        "sync-api-on-async",
+        SYNC_API,
         ("async-engine-attr",),
         "a synchronous API such as metadata.create_all() was given an AsyncEngine or "
         "AsyncConnection; it must run through run_sync()",
         HIGH,
     ),
     Rule(
-        "sync-api-on-async",
+        SYNC_API,
         ("no-inspection",),
         "inspect() cannot reflect an AsyncEngine; it must run on a connection inside run_sync()",
         HIGH,
     ),
     Rule(
-        "closed-session-detached",
+        DETACHED,
         ("detached",),
         "the object needed a load but no session holds it any more (the session was "
         "closed, or the object was expunged or came from another session)",
         HIGH,
     ),
     Rule(
-        "serialization-lazy",
+        SERIALIZATION,
         ("lazy-raise",),
         "a serializer read a relationship that lazy='raise' forbids loading",
         HIGH,
         any_of=("pydantic-extract", "serializer"),
     ),
     Rule(
-        "lazy-relationship",
+        LAZY,
         ("lazy-raise",),
         "a relationship configured with lazy='raise' was read before it was loaded",
         HIGH,
     ),
     Rule(
-        "deferred-column",
+        DEFERRED,
         ("deferred-raise",),
         "a deferred column was read before it was loaded",
         HIGH,
     ),
     # MissingGreenlet: which IO, started from where.
     Rule(
-        "async-driver-in-sync-engine",
+        ASYNC_DRIVER,
         ("missing-greenlet", "pool-connect", "sync-engine-ctor"),
         "a plain create_engine() with an asyncio driver tried to open a connection from "
         "synchronous code",
@@ -114,76 +132,76 @@ RULES: tuple[Rule, ...] = (
         unless=("sync-engine-attr",),
     ),
     Rule(
-        "sync-api-on-async",
+        SYNC_API,
         ("missing-greenlet", "sync-engine-attr"),
         "the synchronous engine or session behind an asyncio one was used directly, "
         "outside run_sync()",
         HIGH,
     ),
     Rule(
-        "sync-api-on-async",
+        SYNC_API,
         ("missing-greenlet", "ddl"),
         "metadata.create_all()/drop_all() ran its DDL on a synchronous connection outside "
         "run_sync()",
         MEDIUM,
-        alternatives=("async-driver-in-sync-engine",),
+        alternatives=(ASYNC_DRIVER,),
     ),
     Rule(
-        "async-driver-in-sync-engine",
+        ASYNC_DRIVER,
         ("missing-greenlet", "async-url"),
         "inspect() connected through a plain Engine whose URL names an asyncio driver "
         "(inspecting an AsyncEngine raises NoInspectionAvailable instead)",
         MEDIUM,
         any_of=("inspector", "inspect-call"),
-        alternatives=("sync-api-on-async",),
+        alternatives=(SYNC_API,),
     ),
     Rule(
-        "async-driver-in-sync-engine",
+        ASYNC_DRIVER,
         ("missing-greenlet", "pool-connect"),
         "a synchronous Engine opened a connection with an asyncio driver: no AsyncEngine "
         "or AsyncSession is on the stack",
         MEDIUM,
         unless=("ext-asyncio", "attribute-get", "session-api", "greenlet-spawn"),
-        alternatives=("sync-api-on-async",),
+        alternatives=(SYNC_API,),
     ),
     Rule(
-        "async-driver-in-sync-engine",
+        ASYNC_DRIVER,
         ("missing-greenlet", "sync-engine-ctor", "async-url"),
         "the text creates a plain create_engine() and names an asyncio driver",
         MEDIUM,
         unless=("attribute-get", "sync-engine-attr"),
-        alternatives=("sync-api-on-async",),
+        alternatives=(SYNC_API,),
     ),
     Rule(
-        "sync-api-on-async",
+        SYNC_API,
         ("create-all-call", "async-api"),
         "metadata.create_all()/drop_all() is called directly where an AsyncEngine is in use; "
         "it has to go through run_sync()",
         MEDIUM,
     ),
     Rule(
-        "event-or-hook-io",
+        HOOK,
         ("event-dispatch",),
         "an ORM event listener, validator or hybrid property triggered the IO",
         HIGH,
         any_of=IO_SIGNS,
     ),
     Rule(
-        "repr-or-logging",
+        REPR,
         ("missing-greenlet",),
         "formatting the object (repr, str, a log message) read an attribute that needed IO",
         HIGH,
         any_of=("repr", "logging-error", "logging-frames"),
     ),
     Rule(
-        "serialization-lazy",
+        SERIALIZATION,
         ("pydantic-extract", "missing-greenlet"),
         "pydantic read an attribute that was not loaded (expired, or a lazy relationship) "
         "while building a model from the object",
         HIGH,
     ),
     Rule(
-        "serialization-lazy",
+        SERIALIZATION,
         ("serializer",),
         "a serializer read an attribute that was not loaded (expired, or a lazy "
         "relationship) while building its output",
@@ -191,116 +209,116 @@ RULES: tuple[Rule, ...] = (
         any_of=(*IO_SIGNS, "attribute-get"),
     ),
     Rule(
-        "deferred-column",
+        DEFERRED,
         ("deferred-load",),
         "a deferred column was read, and loading it needs a SELECT",
         HIGH,
         any_of=IO_SIGNS,
     ),
     Rule(
-        "lazy-relationship",
+        LAZY,
         ("missing-greenlet",),
         "a relationship was read without being loaded, so its lazy loader ran a SELECT",
         HIGH,
         any_of=("lazy-load", "lazy-sql", "lazy-message"),
     ),
     Rule(
-        "after-rollback",
+        ROLLBACK,
         ("missing-greenlet", "expired-load", "rollback"),
         "an expired attribute was reloaded after a failed statement or a rollback, which "
         "expires every object in the session",
         MEDIUM,
-        alternatives=("expired-after-commit",),
+        alternatives=(EXPIRED,),
     ),
     Rule(
-        "server-default-onupdate",
+        SERVER_GENERATED,
         ("missing-greenlet", "partial-reload"),
         "only some columns were expired, as a flush leaves the ones the database "
         "generates (server_default, onupdate)",
         MEDIUM,
-        alternatives=("expired-after-commit",),
+        alternatives=(EXPIRED,),
     ),
     Rule(
-        "server-default-onupdate",
+        SERVER_GENERATED,
         ("missing-greenlet", "server-generated"),
         "a column the database fills in (server_default, onupdate) was read after the "
         "INSERT or UPDATE left it expired",
         MEDIUM,
-        alternatives=("expired-after-commit",),
+        alternatives=(EXPIRED,),
     ),
     Rule(
-        "server-default-onupdate",
+        SERVER_GENERATED,
         ("missing-greenlet", "expired-load", "timestamp-name"),
         "an expired attribute named like a database-maintained timestamp was reloaded",
         LOW,
-        alternatives=("expired-after-commit",),
+        alternatives=(EXPIRED,),
     ),
     Rule(
-        "expired-after-commit",
+        EXPIRED,
         ("missing-greenlet", "expired-load", "commit"),
         "a commit expired the object's attributes, and reading one reloads it",
         HIGH,
     ),
     Rule(
-        "expired-after-commit",
+        EXPIRED,
         ("missing-greenlet", "expired-load"),
         "an expired attribute was reloaded; a commit (expire_on_commit=True) is the usual cause",
         MEDIUM,
-        alternatives=("after-rollback", "server-default-onupdate"),
+        alternatives=(ROLLBACK, SERVER_GENERATED),
     ),
     Rule(
-        "sync-api-on-async",
+        SYNC_API,
         ("missing-greenlet", "session-api"),
         "a synchronous Session method was called directly from async code",
         MEDIUM,
         unless=("attribute-get",),
     ),
     Rule(
-        "expired-after-commit",
+        EXPIRED,
         ("missing-greenlet", "commit"),
         "the text shows a commit before the failing read; the frames that would confirm "
         "an expired-attribute reload are not in it",
         LOW,
-        alternatives=("lazy-relationship",),
+        alternatives=(LAZY,),
     ),
     Rule(
-        "lazy-relationship",
+        LAZY,
         ("lazy-load", "final-line-missing"),
         "the traceback runs through a relationship's lazy loader; the final line that would "
         "confirm MissingGreenlet is cut off",
         LOW,
     ),
     Rule(
-        "deferred-column",
+        DEFERRED,
         ("deferred-load", "final-line-missing"),
         "the traceback runs through a deferred column's loader; the final line is cut off",
         LOW,
     ),
     Rule(
-        "expired-after-commit",
+        EXPIRED,
         ("expired-load", "final-line-missing"),
         "the traceback runs through the reload of an expired attribute; the final line is cut off",
         LOW,
-        alternatives=("after-rollback", "server-default-onupdate"),
+        alternatives=(ROLLBACK, SERVER_GENERATED),
     ),
     Rule(
-        "lazy-relationship",
+        LAZY,
         ("missing-greenlet", "relationship-code"),
         "MissingGreenlet where the code works with relationships: an unloaded one read "
         "lazily is the usual cause; the frames that would confirm it are missing",
         LOW,
         unless=("commit",),
-        alternatives=("expired-after-commit",),
+        alternatives=(EXPIRED,),
     ),
     Rule(
-        "lazy-relationship",
+        LAZY,
         ("missing-greenlet", "attribute-get"),
         "an attribute read needed IO; the loader frames that would say which kind are cut off",
         LOW,
-        alternatives=("expired-after-commit",),
+        alternatives=(EXPIRED,),
     ),
     Rule(
-        "event-or-hook-io",
+        HOOK,
         ("missing-greenlet", "hook-words"),
         "the text speaks of an event hook, callback or validator around the failing read",
         LOW,

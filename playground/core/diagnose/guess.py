@@ -1,0 +1,195 @@
+"""Weigh weak evidence into a ranked guess when no rule of the table is sure.
+
+A rule names a pitfall when its evidence is complete. Pastes are often not: the final
+line is cut, there are no frames, or there is only a sentence. Here every piece of
+evidence (a signal, a word of prose, a sign in the pasted code) adds weight to the
+pitfalls it speaks for, so there is always a best guess and a runner-up to name, with
+what would confirm it. Whether there is anything to guess about at all is ``related``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from .pitfalls import (
+    ALL,
+    ASYNC_DRIVER,
+    CONCURRENT,
+    DEFERRED,
+    DETACHED,
+    EXPIRED,
+    GREENLET,
+    HOOK,
+    LAZY,
+    REPR,
+    ROLLBACK,
+    SERIALIZATION,
+    SERVER_GENERATED,
+    SYNC_API,
+    Pitfall,
+)
+from .reader import Reading
+
+WORD_WINDOW = 200_000
+"""Prose is looked for in the last this-many characters only: words in a huge log are noise."""
+WORD_WEIGHT = 1.0
+STRONG_WORD_WEIGHT = 2.5
+MAX_WORDS = 3
+"""At most this many distinct word patterns count for one pitfall."""
+
+FAMILY = frozenset(
+    {
+        "missing-greenlet",
+        "greenlet-absent",
+        "detached",
+        "concurrent-state",
+        "async-engine-attr",
+        "no-inspection",
+        "lazy-raise",
+        "deferred-raise",
+        "lazy-message",
+        "expired-message",
+        "expired-load",
+        "lazy-load",
+        "deferred-load",
+        "await-only",
+        "code-finding",
+    }
+)
+"""Signals that only SQLAlchemy's asyncio layer (or a lazy load in it) leaves behind."""
+
+WEIGHTS: dict[str, tuple[tuple[Pitfall, float], ...]] = {
+    "expired-load": ((EXPIRED, 3), (SERVER_GENERATED, 1), (ROLLBACK, 1), (SERIALIZATION, 0.5)),
+    "expired-message": ((EXPIRED, 2), (DETACHED, 1)),
+    "full-reload": ((EXPIRED, 2), (ROLLBACK, 1)),
+    "partial-reload": ((SERVER_GENERATED, 3),),
+    "lazy-load": ((LAZY, 3), (SERIALIZATION, 1)),
+    "lazy-sql": ((LAZY, 2), (SERIALIZATION, 0.5)),
+    "lazy-message": ((LAZY, 2), (DETACHED, 1)),
+    "lazy-raise": ((LAZY, 3), (SERIALIZATION, 1)),
+    "deferred-load": ((DEFERRED, 4),),
+    "deferred-raise": ((DEFERRED, 4),),
+    "commit": ((EXPIRED, 1.5),),
+    "rollback": ((ROLLBACK, 2),),
+    "server-generated": ((SERVER_GENERATED, 2),),
+    "timestamp-name": ((SERVER_GENERATED, 1.5),),
+    "repr": ((REPR, 3),),
+    "logging-frames": ((REPR, 2),),
+    "logging-error": ((REPR, 3),),
+    "serializer": ((SERIALIZATION, 2),),
+    "pydantic-extract": ((SERIALIZATION, 3),),
+    "validation-error": ((SERIALIZATION, 1.5),),
+    "ddl": ((SYNC_API, 2),),
+    "create-all-call": ((SYNC_API, 2),),
+    "inspector": ((SYNC_API, 1), (ASYNC_DRIVER, 1)),
+    "inspect-call": ((SYNC_API, 1),),
+    "async-engine-attr": ((SYNC_API, 4),),
+    "no-inspection": ((SYNC_API, 4),),
+    "sync-engine-attr": ((SYNC_API, 2),),
+    "session-api": ((SYNC_API, 2),),
+    "sync-engine-ctor": ((ASYNC_DRIVER, 1.5),),
+    "async-url": ((ASYNC_DRIVER, 0.5),),
+    "pool-connect": ((ASYNC_DRIVER, 1),),
+    "relationship-code": ((LAZY, 1),),
+    "busy-connection": ((CONCURRENT, 3),),
+    "concurrent-state": ((CONCURRENT, 5),),
+    "hook-words": ((HOOK, 1),),
+    "event-dispatch": ((HOOK, 2),),
+    "greenlet-absent": ((GREENLET, 6),),
+    "detached": ((DETACHED, 5),),
+    "missing-greenlet": ((LAZY, 0.6), (EXPIRED, 0.5), (SERIALIZATION, 0.2)),
+}
+"""How much each signal speaks for each pitfall; the bare MissingGreenlet line leans on
+how often each cause is behind it."""
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word of prose that speaks of a pitfall's mechanism, where it was seen."""
+
+    pitfall: Pitfall
+    line: int
+    text: str
+    pattern: str
+    strong: bool = False
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Every pitfall with any weight, heaviest first, and the words behind them."""
+
+    scores: tuple[tuple[Pitfall, float], ...]
+    words: tuple[Word, ...]
+
+    @property
+    def best(self) -> Pitfall | None:
+        return self.scores[0][0] if self.scores else None
+
+    def after(self, chosen: Pitfall, count: int = 2) -> tuple[Pitfall, ...]:
+        """The heaviest pitfalls other than ``chosen``."""
+        return tuple(p for p, _ in self.scores if p is not chosen)[:count]
+
+
+def find_words(reading: Reading) -> list[Word]:
+    """Each pitfall's prose patterns found in the tail of the text, first hit of each."""
+    text = reading.text[-WORD_WINDOW:]
+    base = len(reading.text) - len(text)
+    found: list[Word] = []
+    for pitfall in ALL:
+        for index, pattern in enumerate(pitfall.patterns):
+            hit = pattern.search(text)
+            if hit is not None:
+                line = reading.line_at(base + hit.start())
+                found.append(
+                    Word(
+                        pitfall,
+                        line.number,
+                        line.text.strip(),
+                        pattern.pattern,
+                        index < pitfall.strong,
+                    )
+                )
+    return found
+
+
+def rank(kinds: set[str], words: list[Word], extra: dict[Pitfall, float] | None = None) -> Ranking:
+    """Weigh signals, words and any extra weight (code signs, a weak rule) per pitfall."""
+    scores: dict[Pitfall, float] = defaultdict(float)
+    for kind in kinds:
+        for pitfall, weight in WEIGHTS.get(kind, ()):
+            scores[pitfall] += weight
+    counted: dict[Pitfall, int] = defaultdict(int)
+    for word in words:
+        if counted[word.pitfall] < MAX_WORDS:
+            counted[word.pitfall] += 1
+            scores[word.pitfall] += STRONG_WORD_WEIGHT if word.strong else WORD_WEIGHT
+    for pitfall, weight in (extra or {}).items():
+        scores[pitfall] += weight
+    order = {pitfall: index for index, pitfall in enumerate(ALL)}
+    ranked = sorted(
+        ((p, s) for p, s in scores.items() if s > 0), key=lambda item: (-item[1], order[item[0]])
+    )
+    return Ranking(tuple(ranked), tuple(words))
+
+
+def related(kinds: set[str], words: list[Word]) -> bool:
+    """True when the text shows anything of SQLAlchemy's asyncio layer going wrong.
+
+    An error or frame only this family leaves behind counts; so does the word greenlet
+    beside SQLAlchemy, or prose about a pitfall's mechanism in a text about SQLAlchemy's
+    asyncio API. A different error of another library, alone, does not.
+    """
+    if kinds & FAMILY or "greenlet-word" in kinds:
+        return True
+    sqlalchemy = bool(kinds & {"sqlalchemy", "async-api", "ext-asyncio"})
+    if not sqlalchemy or "other-orm" in kinds:
+        return False
+    if kinds & {"busy-connection", "pydantic-extract", "serializer"}:
+        return True
+    if "async-api" in kinds and kinds & {"ddl", "create-all-call", "inspect-call"}:
+        return True
+    per_pitfall: dict[Pitfall, int] = defaultdict(int)
+    for word in words:
+        per_pitfall[word.pitfall] += 1
+    return max(per_pitfall.values(), default=0) >= 2
