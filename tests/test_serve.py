@@ -583,3 +583,62 @@ def test_sockets_dropped_while_the_server_sends_free_their_seats(serve):
     assert "Task exception was never retrieved" not in served.log
     assert "Event loop is closed" not in served.log
     assert "Traceback" not in served.log, served.log
+
+
+def run_async(coroutine: Any) -> Any:
+    """Run a coroutine in a thread of its own (Playwright's sync API owns this thread's loop)."""
+    import asyncio
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(timeout=120)
+
+
+async def handshake(url: str, headers: dict[str, str]) -> int:
+    """The status of a websocket handshake to ``url`` with ``headers`` (101 when accepted)."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as client:
+        try:
+            async with client.ws_connect(url, headers=headers) as ws:
+                await ws.receive(timeout=60)  # the first frame: the session really started
+                return 101
+        except aiohttp.WSServerHandshakeError as error:
+            return error.status
+
+
+async def page_status(url: str, headers: dict[str, str]) -> int:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as client:
+        async with client.get(url, headers=headers) as response:
+            return response.status
+
+
+def test_foreign_origins_and_hosts_are_refused(serve):
+    """Another site's page, or a rebound DNS name, gets neither the page nor a session."""
+    from urllib.parse import urlsplit
+
+    served = serve()
+    own = urlsplit(str(served.url)).netloc
+    port = urlsplit(str(served.url)).port
+    ws = str(served.url).replace("http://", "ws://") + "ws"
+    foreign = [
+        {"Origin": "http://evil.example"},
+        {"Origin": f"http://evil.example:{port}"},
+        {"Origin": "null"},
+        {"Host": f"evil.example:{port}"},
+        {"Host": f"evil.example:{port}", "Origin": f"http://evil.example:{port}"},
+        {"Host": f"127.0.0.1:{port + 1}"},
+    ]
+    for headers in foreign:
+        assert run_async(handshake(ws, headers)) == 403, headers
+        assert run_async(page_status(str(served.url), headers)) == 403, headers
+    assert not served.sessions()
+    assert served.log.count("refused a request") == 2 * len(foreign)
+    assert "evil.example" in served.log and "Traceback" not in served.log
+    own_ones = [{}, {"Origin": f"http://{own}"}, {"Host": f"localhost:{port}"}]
+    for headers in own_ones:
+        assert run_async(page_status(str(served.url), headers)) == 200, headers
+    assert run_async(handshake(ws, {"Origin": f"http://{own}"})) == 101
+    assert run_async(handshake(ws, {"Host": f"localhost:{port}"})) == 101

@@ -20,8 +20,9 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jinja2
 from aiohttp import web
@@ -119,6 +120,29 @@ def is_loopback(host: str) -> bool:
     return bool(infos) and all(
         ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_loopback for info in infos
     )
+
+
+WILDCARDS = ("0.0.0.0", "::", "")
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def _host_and_port(netloc: str, default_port: int) -> tuple[str, int] | None:
+    """``("example.org", 8000)`` from ``"Example.org:8000"``; None when it does not parse."""
+    try:
+        parts = urlsplit("//" + netloc)
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.hostname or parts.username is not None or parts.path:
+        return None
+    return parts.hostname.lower(), default_port if port is None else port
 
 
 def browser_address(host: str, port: int) -> str:
@@ -366,8 +390,51 @@ class ClassroomServer(Server):
         line = visible(line)
         return line if len(line) <= limit else line[: limit - 1] + "…"
 
+    def is_own_address(self, host: str, port: int) -> bool:
+        """True for a name or address this server answers to, on its own port.
+
+        A page fetched under any other name is another site's (or a DNS name rebound to
+        this machine), so it must not reach the sessions. Bound to every interface, any
+        address and this machine's own names are its own; bound to one, that one (and
+        ``localhost`` for a loopback address).
+        """
+        if port != self.port:
+            return False
+        if self.host in WILDCARDS:
+            names = {"localhost", socket.gethostname().lower(), socket.getfqdn().lower()}
+            return _is_ip(host) or host in names
+        own = self.host.strip("[]").lower()
+        return host == own or (host == "localhost" and is_loopback(own))
+
+    def foreign(self, request: web.BaseRequest) -> str | None:
+        """Why a request comes from outside this server's own pages, or None if it does not."""
+        host = request.headers.get("Host", "")
+        parsed = _host_and_port(host, 80)
+        if parsed is None or not self.is_own_address(*parsed):
+            return f"host {host!r}"
+        origin = request.headers.get("Origin")
+        if origin is None:  # not a browser's request from a page: no other site is involved
+            return None
+        scheme, _, netloc = origin.partition("://")
+        parsed = _host_and_port(netloc, 80) if scheme == "http" else None
+        if parsed is None or not self.is_own_address(*parsed):
+            return f"origin {origin!r}"
+        return None
+
+    @web.middleware
+    async def only_own_pages(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """Refuse, with one log line, a request for another name or from another site's page."""
+        reason = self.foreign(request)
+        if reason is not None:
+            path, why = self.one_line(request.path, 80), self.one_line(reason, 160)
+            self.say(f"refused a request for {path}: {why}")
+            return web.Response(status=403, text="This server answers only its own pages.\n")
+        return await handler(request)
+
     async def _make_app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[self.only_own_pages])
         app.add_routes(
             [
                 web.get("/", self.handle_index, name="index"),
@@ -471,7 +538,7 @@ async def _serve(server: ClassroomServer) -> int:
         )
         await runner.cleanup()
         return 2
-    port = int(runner.addresses[0][1])
+    port = server.port = int(runner.addresses[0][1])
     print(f"Open {browser_address(server.host, port)} in a browser.", flush=True)
     if server.host in ("0.0.0.0", "::", ""):
         print(
