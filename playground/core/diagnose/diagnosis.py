@@ -237,7 +237,7 @@ def diagnose(text: str, skipped_lines: int = 0) -> Diagnosis:
     if rule is not None and rule.confidence == LOW:
         extra[rule.pitfall] = extra.get(rule.pitfall, 0.0) + 3.0
     ranking = rank(kinds, words, extra)
-    family = related(kinds, words) or bool(signs)
+    family = related(kinds, words) or any(sign.finding for sign in signs)
     chosen, confidence, reason, alternatives, surface = _decide(rule, ranking, kinds, family)
     if confidence == HIGH and not reading.frames and not reading.exceptions:
         # Prose that names an error is not the error raised: it may be an earlier one.
@@ -328,8 +328,6 @@ def _decide(
 def _code_signs(reading: Reading) -> list[CodeSign]:
     try:
         return code_signs(reading)
-    except ImportError:  # TEMPORARY until the code-signs module lands
-        return []
     except RecursionError:
         return []  # pathologically nested code: read the rest of the paste without it
 

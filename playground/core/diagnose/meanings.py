@@ -127,7 +127,19 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
     ),
     TextMeaning(
         "sqlalchemy",
-        ("sqlalchemy", "SQLAlchemy", "AsyncSession", "sqlmodel", "SQLModel"),
+        (
+            "sqlalchemy",
+            "SQLAlchemy",
+            "AsyncSession",
+            "sqlmodel",
+            "SQLModel",
+            "expire_on_commit",
+            "selectinload",
+            "joinedload",
+            "sessionmaker",
+            "mapped_column",
+            "DeclarativeBase",
+        ),
         "SQLAlchemy is involved",
     ),
     TextMeaning(
