@@ -1,0 +1,58 @@
+"""A FastAPI dashboard whose three figures are queried at the same time."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import httpx
+from db import SessionLocal, engine
+from fastapi import FastAPI
+from models import Base, Order, User
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+app = FastAPI()
+
+
+async def count_users(session: AsyncSession) -> int:
+    return await session.scalar(select(func.count()).select_from(User)) or 0
+
+
+async def count_orders(session: AsyncSession) -> int:
+    return await session.scalar(select(func.count()).select_from(Order)) or 0
+
+
+async def revenue_cents(session: AsyncSession) -> int:
+    return await session.scalar(select(func.coalesce(func.sum(Order.cents), 0))) or 0
+
+
+async def in_own_session(query: Callable[[AsyncSession], Awaitable[int]]) -> int:
+    async with SessionLocal() as session:
+        return await query(session)
+
+
+@app.get("/dashboard")
+async def dashboard() -> dict[str, int]:
+    users, orders, revenue = await asyncio.gather(
+        in_own_session(count_users), in_own_session(count_orders), in_own_session(revenue_cents)
+    )
+    return {"users": users, "orders": orders, "revenue_cents": revenue}
+
+
+async def main() -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    async with SessionLocal() as session:
+        ada = User(name="Ada")
+        session.add(ada)
+        await session.flush()
+        session.add_all([Order(user_id=ada.id, cents=500), Order(user_id=ada.id, cents=700)])
+        await session.commit()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/dashboard")
+        print(response.status_code, response.json())
+    await engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

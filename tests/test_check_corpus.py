@@ -1,0 +1,204 @@
+"""The check corpus: pairs of runnable programs, a buggy one that really fails and its fixed twin.
+
+Every case under ``tests/check_corpus/<name>/`` holds ``case.toml`` and two programs,
+``buggy/`` and ``fixed/``, each run as ``python main.py`` from its own folder. These tests
+run them for real and assert the outcome; ``load_cases``, ``run_program`` and ``bug_lines``
+are shared with whatever measures ``playground check`` against the same programs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - pytest brings tomli on 3.10
+    import tomli as tomllib
+
+CORPUS = Path(__file__).parent / "check_corpus"
+LOGGING_ERROR = "--- Logging error ---"
+TIMEOUT = 60
+RUNNABLE_PITFALLS = (
+    "expired-after-commit",
+    "lazy-relationship",
+    "serialization-lazy",
+    "server-default-onupdate",
+    "after-rollback",
+    "closed-session-detached",
+    "repr-or-logging",
+    "deferred-column",
+    "sync-api-on-async",
+    "async-driver-in-sync-engine",
+    "concurrent-session-use",
+)
+"""Every pitfall but greenlet-missing, which needs an interpreter without greenlet."""
+
+FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)')
+BLOCK_START = ("Traceback (most recent call last):", "Call stack:")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One pair of programs and what its case.toml says about it."""
+
+    name: str
+    pitfall: str
+    style: str
+    near_miss: bool
+    expect: str
+    summary: str
+    path: Path
+
+    @property
+    def buggy(self) -> Path:
+        return self.path / "buggy"
+
+    @property
+    def fixed(self) -> Path:
+        return self.path / "fixed"
+
+
+@dataclass(frozen=True)
+class Completed:
+    """What a program did: its exit status and its two output streams."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def load_cases() -> list[Case]:
+    """Every case of the corpus, sorted by name."""
+    cases = []
+    for toml in sorted(CORPUS.glob("*/case.toml")):
+        data = tomllib.loads(toml.read_text(encoding="utf-8"))
+        cases.append(
+            Case(
+                name=toml.parent.name,
+                pitfall=data["pitfall"],
+                style=data["style"],
+                near_miss=bool(data["near_miss"]),
+                expect=data["expect"],
+                summary=data["summary"],
+                path=toml.parent,
+            )
+        )
+    return cases
+
+
+def run_program(folder: Path) -> Completed:
+    """Run ``python main.py`` in ``folder`` with this interpreter, as a user would run it.
+
+    No bytecode is written, so the corpus folders stay clean; the timeout is a failure.
+    """
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    done = subprocess.run(
+        [sys.executable, "main.py"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    return Completed(done.returncode, done.stdout, done.stderr)
+
+
+def bug_lines(case: Case, stderr: str) -> list[tuple[str, int]]:
+    """The (file, line) pairs the buggy run's stderr names inside the program, in order.
+
+    For every traceback (a chain of exceptions prints several, the first raised first) and
+    every "Call stack:" that logging prints after "--- Logging error ---", the innermost
+    frame that lies in the program folder; files are relative to that folder, duplicates
+    dropped. A chain can name more than one line: an IntegrityError's commit and the read
+    after the rollback, a refused query and the session close it left in a bad state.
+    """
+    folder = case.buggy.resolve()
+    found: list[tuple[str, int]] = []
+    innermost: tuple[str, int] | None = None
+
+    def close_block() -> None:
+        if innermost is not None and innermost not in found:
+            found.append(innermost)
+
+    for text in stderr.splitlines():
+        if text.strip() in BLOCK_START:
+            close_block()
+            innermost = None
+            continue
+        match = FRAME.match(text)
+        if match is None:
+            continue
+        if match["path"].startswith("<"):
+            continue  # <frozen ...>, <string>, code SQLAlchemy generates
+        path = Path(match["path"])
+        if not path.is_absolute():
+            path = folder / path
+        try:
+            relative = path.resolve().relative_to(folder)
+        except ValueError:
+            continue
+        innermost = (relative.as_posix(), int(match["line"]))
+    close_block()
+    return found
+
+
+CASES = load_cases()
+
+
+@lru_cache(maxsize=None)
+def pair_outcome(name: str) -> tuple[Completed, Completed]:
+    """Run a case's buggy and fixed programs, two at a time, once per test session."""
+    case = next(case for case in CASES if case.name == name)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        buggy = pool.submit(run_program, case.buggy)
+        fixed = pool.submit(run_program, case.fixed)
+        return buggy.result(), fixed.result()
+
+
+def test_the_corpus_is_large_varied_and_well_formed():
+    from playground.core.diagnose import PITFALLS
+
+    assert len(CASES) >= 20
+    assert set(RUNNABLE_PITFALLS) <= set(PITFALLS)
+    assert {case.pitfall for case in CASES} == set(RUNNABLE_PITFALLS)
+    assert sum(case.near_miss for case in CASES) >= 5
+    assert len({case.style for case in CASES}) >= 6
+    for case in CASES:
+        assert case.expect and case.summary and case.style, case.name
+        buggy = sorted(p.name for p in case.buggy.glob("*.py"))
+        fixed = sorted(p.name for p in case.fixed.glob("*.py"))
+        assert "main.py" in buggy and buggy == fixed, case.name
+        twins = [(case.buggy / f).read_text() == (case.fixed / f).read_text() for f in buggy]
+        assert not all(twins), f"{case.name}: the fixed twin is the same program"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_the_buggy_program_really_fails(case: Case):
+    buggy, _ = pair_outcome(case.name)
+    if case.expect == LOGGING_ERROR:
+        assert buggy.returncode == 0, buggy.stderr
+    else:
+        assert buggy.returncode != 0, buggy.stderr
+    assert case.expect in buggy.stderr, buggy.stderr
+    lines = bug_lines(case, buggy.stderr)
+    assert lines, f"no frame of the program in:\n{buggy.stderr}"
+    for relative, line in lines:
+        assert 1 <= line <= len((case.buggy / relative).read_text().splitlines())
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_the_fixed_twin_really_succeeds(case: Case):
+    _, fixed = pair_outcome(case.name)
+    assert fixed.returncode == 0, fixed.stderr
+    assert "Traceback" not in fixed.stderr, fixed.stderr
+    assert LOGGING_ERROR not in fixed.stderr, fixed.stderr
