@@ -178,6 +178,12 @@ def test_the_corpus_is_large_varied_and_well_formed():
         buggy = sorted(p.name for p in case.buggy.glob("*.py"))
         fixed = sorted(p.name for p in case.fixed.glob("*.py"))
         assert "main.py" in buggy and buggy == fixed, case.name
+        collectable = [
+            f for f in buggy if f == "conftest.py" or re.fullmatch(r"test_.*|.*_test\.py", f)
+        ]
+        assert not collectable, (
+            f"{case.name}: the project's own pytest run would collect {collectable}"
+        )
         twins = [(case.buggy / f).read_text() == (case.fixed / f).read_text() for f in buggy]
         assert not all(twins), f"{case.name}: the fixed twin is the same program"
 
