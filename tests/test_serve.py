@@ -642,3 +642,86 @@ def test_foreign_origins_and_hosts_are_refused(serve):
         assert run_async(page_status(str(served.url), headers)) == 200, headers
     assert run_async(handshake(ws, {"Origin": f"http://{own}"})) == 101
     assert run_async(handshake(ws, {"Host": f"localhost:{port}"})) == 101
+
+
+def environment_of(pid: int) -> dict[str, str]:
+    text = Path(f"/proc/{pid}/environ").read_text(errors="replace")
+    return dict(item.split("=", 1) for item in text.split("\0") if "=" in item)
+
+
+async def malformed_session(url: str, messages: list[str]) -> tuple[int, int]:
+    """Open a 3000x3000 session, send ``messages`` then a good resize and a key.
+
+    Returns the size of the first frame in bytes and the bytes received after the good
+    messages (the app still drawing, so still alive).
+    """
+    import json
+
+    import aiohttp
+
+    async with aiohttp.ClientSession() as client:
+        async with client.ws_connect(url + "?width=3000&height=3000") as ws:
+            first = 0
+            while first < 1000:  # the first frame, which may arrive in several messages
+                message = await ws.receive(timeout=60)
+                assert message.type == aiohttp.WSMsgType.BINARY, message
+                first += len(message.data)
+            for text in messages:
+                await ws.send_str(text)
+            await ws.send_str(json.dumps(["resize", {"width": 90, "height": 28}]))
+            await ws.send_str(json.dumps(["stdin", "Q"]))
+            after = 0
+            while after < 500:
+                message = await ws.receive(timeout=30)
+                assert message.type == aiohttp.WSMsgType.BINARY, message
+                after += len(message.data)
+            return first, after
+
+
+def test_sizes_are_clamped_and_malformed_messages_leave_the_session_alive(serve):
+    """A 3000x3000 request gets a screen-sized app; bad resizes are refused in one log line."""
+    from playground.commands.serve import MAX_COLUMNS, MAX_ROWS
+
+    served = serve()
+    ws = str(served.url).replace("http://", "ws://") + "ws"
+    bad = [
+        '["resize", {"width": "wide", "height": 30}]',
+        '["resize", {"width": -5, "height": -5}]',
+        '["resize", {"width": 1e400, "height": 2}]',
+        '["resize", {"width": 1000000000, "height": 1000000000}]',
+        '["resize", "big"]',
+        '["resize"]',
+        '["stdin", 42]',
+        "not json at all",
+        "{}",
+    ]
+    first, after = run_async(malformed_session(ws, bad))
+    assert after >= 500
+    (line,) = [line for line in served.lines if "session 1 started" in line]
+    pid = int(re.search(r"pid (\d+)", line).group(1))  # type: ignore[union-attr]
+    environment = environment_of(pid) if alive(pid) else {}
+    wait_until(lambda: "session 1 ended" in served.log, 30, "the session to end with its socket")
+    assert served.log.count("malformed") == 1, served.log
+    assert "Traceback" not in served.log and "locals" not in served.log
+    assert environment and int(environment["COLUMNS"]) == MAX_COLUMNS
+    assert int(environment["ROWS"]) == MAX_ROWS
+    assert first < 3000 * 3000  # far from the 9.6 MB of an unclamped first frame
+
+
+def test_over_long_urls_and_headers_give_one_line(serve):
+    import socket
+    from urllib.parse import urlsplit
+
+    served = serve()
+    address = urlsplit(str(served.url))
+    host = address.netloc.encode()
+    requests = [
+        b"GET /?" + b"x" * 20_000 + b" HTTP/1.1\r\nHost: " + host + b"\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: " + host + b"\r\nX-Long: " + b"y" * 20_000 + b"\r\n\r\n",
+    ]
+    for request in requests:
+        with socket.create_connection((address.hostname, address.port), timeout=30) as sock:
+            sock.sendall(request)
+            assert sock.recv(100).startswith(b"HTTP/1.0 400")
+    wait_until(lambda: served.log.count("bad request") == 2, 10, "two log lines")
+    assert "Traceback" not in served.log and "xxxxxxxxxx" * 100 not in served.log

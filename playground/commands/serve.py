@@ -13,6 +13,8 @@ import asyncio
 import contextlib
 import importlib.util
 import ipaddress
+import json
+import logging
 import os
 import shutil
 import signal
@@ -22,10 +24,12 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TypeGuard
 from urllib.parse import urlsplit
 
 import jinja2
-from aiohttp import web
+from aiohttp import WSMsgType, web
+from aiohttp.http_exceptions import HttpProcessingError
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
@@ -43,6 +47,13 @@ HEARTBEAT = 15.0
 """Websocket ping interval: a connection that stops answering is dropped after about this."""
 SEND_TIMEOUT = HEARTBEAT
 """Seconds one send to a browser may wait on a client that reads nothing before it is cut."""
+MAX_COLUMNS = 768
+MAX_ROWS = 240
+"""The largest terminal a session gets: a 3840x2160 screen at the page's smallest font
+(8 px, a cell of about 5x9 pixels). A larger request is clamped, since its first frame
+alone would cost megabytes (3000x3000 was 9.6 MB) and the app's memory grows with it."""
+MAX_MESSAGE = 1 << 20
+"""Largest message a browser may send (a paste into the app), in bytes."""
 FOLDER_PREFIX = "playground-serve-"
 """Each session's private folder is ``FOLDER_PREFIX<server pid>-<random>`` in the temp dir."""
 
@@ -188,6 +199,7 @@ class Session(AppService):
         self.request = request
         self.workdir = tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-")
         self.browser_gone = False
+        self.warned = False
         self._stopped = False
 
     @property
@@ -474,7 +486,7 @@ class ClassroomServer(Server):
         )
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
-        websocket = web.WebSocketResponse(heartbeat=HEARTBEAT)
+        websocket = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_MESSAGE)
         await websocket.prepare(request)
         if self.is_full():
             self.say(f"session refused: all {self.max_sessions} sessions in use")
@@ -489,8 +501,8 @@ class ClassroomServer(Server):
         self._opened += 1
         session = Session(self._opened, self.child_argv, self.child_env, websocket, self, request)
         self.sessions[session.number] = session
-        width = to_int(request.query.get("width", "80"), 80)
-        height = to_int(request.query.get("height", "24"), 24)
+        width = _clamp(to_int(request.query.get("width", "80"), 80), MAX_COLUMNS)
+        height = _clamp(to_int(request.query.get("height", "24"), 24), MAX_ROWS)
         try:
             await session.start(width, height)
             self.say(
@@ -513,6 +525,60 @@ class ClassroomServer(Server):
             )
         return websocket
 
+    async def _process_messages(
+        self, websocket: web.WebSocketResponse, app_service: AppService
+    ) -> None:
+        """Pass the page's messages to the app; a malformed one is dropped, not obeyed.
+
+        The first malformed message of a session is logged in one line; later ones are
+        dropped silently, so a hostile page cannot flood the teacher's log.
+        """
+        assert isinstance(app_service, Session)
+        session = app_service
+        async for message in websocket:
+            if message.type != WSMsgType.TEXT:
+                continue
+            problem = await self._obey(websocket, session, message.data)
+            if problem is not None and not session.warned:
+                session.warned = True
+                self.say(
+                    f"session {session.number}: ignored a malformed message "
+                    f"({self.one_line(problem, 120)}); any more are ignored without a word"
+                )
+
+    async def _obey(
+        self, websocket: web.WebSocketResponse, session: Session, text: str
+    ) -> str | None:
+        """Carry out one message from the page; what is wrong with it, or None."""
+        try:
+            envelope = json.loads(text)
+        except ValueError:
+            return "not JSON"
+        if not isinstance(envelope, list) or not envelope or not isinstance(envelope[0], str):
+            return "not a list that starts with its type"
+        kind, data = envelope[0], envelope[1] if len(envelope) > 1 else None
+        if kind == "stdin":
+            if not isinstance(data, str):
+                return "stdin without text"
+            await session.send_bytes(data.encode("utf-8"))
+        elif kind == "resize":
+            size = data if isinstance(data, dict) else {}
+            width, height = size.get("width"), size.get("height")
+            if not (_is_count(width) and _is_count(height)):
+                return f"resize to {width!r} x {height!r}"[:120]
+            await session.set_terminal_size(_clamp(width, MAX_COLUMNS), _clamp(height, MAX_ROWS))
+        elif kind == "ping":
+            if not isinstance(data, (str, int, float)) or len(str(data)) > 100:
+                return "ping with an odd payload"
+            await session._to_browser_str(json.dumps(["pong", data]))
+        elif kind == "blur":
+            await session.blur()
+        elif kind == "focus":
+            await session.focus()
+        else:
+            return f"unknown type {kind[:40]!r}"
+        return None
+
     async def on_shutdown(self, app: web.Application) -> None:
         """End every session's process before the server goes, so none is left behind."""
         sessions = list(self.sessions.values())
@@ -524,7 +590,49 @@ class ClassroomServer(Server):
         await asyncio.gather(*(session.stop() for session in sessions), return_exceptions=True)
 
 
+def _is_count(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _clamp(value: int, largest: int) -> int:
+    return min(max(value, 1), largest)
+
+
+class OneLineLog(logging.Handler):
+    """aiohttp's and textual-serve's log records as one line each in the server's log.
+
+    aiohttp logs a refused request (a URL or header over its 8 KiB limit, a garbled
+    request line) with a full traceback; the teacher needs only what and why.
+    """
+
+    def __init__(self, server: ClassroomServer) -> None:
+        super().__init__(logging.INFO)
+        self.server = server
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None:
+            detail = str(getattr(error, "message", "") or error).strip().splitlines()
+            # The part before a colon: aiohttp quotes the refused bytes after it.
+            reason = f"{type(error).__name__}: {detail[0].partition(': ')[0] if detail else ''}"
+            if isinstance(error, HttpProcessingError):
+                text = f"bad request {text.partition(' request ')[2]} refused".replace("  ", " ")
+            text = f"{text} ({reason})"
+        self.server.say(self.server.one_line(text, 200))
+
+
+def _quiet_libraries(server: ClassroomServer) -> None:
+    handler = OneLineLog(server)
+    for name in ("aiohttp", "textual-serve"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.propagate = False
+        logger.setLevel(logging.WARNING)
+
+
 async def _serve(server: ClassroomServer) -> int:
+    _quiet_libraries(server)
     app = await server._make_app()
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=10.0, access_log=None)
     await runner.setup()
