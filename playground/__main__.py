@@ -28,7 +28,8 @@ def build_parser(scenario_name: str = DEFAULT_SCENARIO) -> argparse.ArgumentPars
     parser = argparse.ArgumentParser(
         prog="playground",
         description="Feel how the SQLAlchemy asyncio ORM behaves around IO it cannot do.",
-        epilog="Subcommands: playground diagnose [FILE], playground tour, playground serve. "
+        epilog="Subcommands: playground diagnose [FILE], playground check [PATH ...], "
+        "playground tour, playground serve. "
         "Each scenario's switches: playground --scenario NAME --help.",
     )
     parser.add_argument(
@@ -110,6 +111,7 @@ SUBCOMMANDS = {
     "diagnose": "playground.commands.diagnose",
     "tour": "playground.commands.tour",
     "serve": "playground.commands.serve",
+    "check": "playground.commands.check",
 }
 """Each subcommand is a module with ``main(argv) -> int``, imported only when asked for."""
 

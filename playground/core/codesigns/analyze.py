@@ -124,7 +124,7 @@ def analyze(
             work.append((module, defined, defined.body, owner))
     # Round one: what each function returns, so callers can be followed in round two.
     for _, function, body, owner in work:
-        if function is None or not _returns_value(function):
+        if function is None or not _returns_value(function, facts):
             continue
         flow = FunctionFlow(ctx, function, body, owner)
         flow.run()
@@ -135,15 +135,17 @@ def analyze(
         else:
             summaries[name] = summary
     signs: list[Sign] = []
+    by_path = {m.path: m for m in modules}
     for module, maybe_function, body, owner in work:
         flow = FunctionFlow(ctx, maybe_function, body, owner)
         flow.run()
-        lines = module.source.splitlines() if flow.found else []
         for found in flow.found.values():
             strength = "finding" if found.confidence != "low" else "hint"
+            where = by_path.get(found.path or module.path, module)
+            lines = where.source.splitlines()
             signs.append(
                 make_sign(
-                    module,
+                    where,
                     lines,
                     found.pitfall,
                     found.node,
@@ -158,8 +160,9 @@ def analyze(
     return signs, facts
 
 
-def _returns_value(function: Functions) -> bool:
-    return any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(function))
+def _returns_value(function: Functions, facts: Facts) -> bool:
+    kinds = (ast.Return, ast.Yield) if function.name in facts.fixtures else (ast.Return,)
+    return any(isinstance(n, kinds) and n.value is not None for n in ast.walk(function))
 
 
 def _module_signs(

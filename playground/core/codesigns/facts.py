@@ -92,6 +92,12 @@ class Facts:
     expire_flags: list[bool | None] = field(default_factory=list)
     duplicates: set[str] = field(default_factory=set)
     imports_asyncio_ext: list[tuple[str, int]] = field(default_factory=list)
+    functions: dict[str, list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]] = field(
+        default_factory=dict
+    )
+    """Every function by bare name, with the path of its file."""
+    fixtures: set[str] = field(default_factory=set)
+    """Functions decorated as pytest fixtures."""
     class_attrs: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     """Per class, the annotation names of ``self.x`` (from ``__init__`` parameters)."""
 
@@ -327,6 +333,13 @@ class _Collector(ast.NodeVisitor):
         self._function(node)
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        for decorator in node.decorator_list:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if last_name(target) == "fixture":
+                self.facts.fixtures.add(node.name)
+        known = self.facts.functions.setdefault(node.name, [])
+        if all(found is not node for _, found in known):
+            known.append((self.path, node))
         flags: list[bool | None] = []
         yields_session = False
         returns_engine = False
@@ -355,8 +368,10 @@ class _Collector(ast.NodeVisitor):
             any(isinstance(s, ast.Yield) for s in ast.walk(node))
             or "AsyncSession" in annotation_names(node.returns)
         ):
-            known = set(flags)
-            self.facts.session_dependencies[node.name] = known.pop() if len(known) == 1 else None
+            distinct = set(flags)
+            self.facts.session_dependencies[node.name] = (
+                distinct.pop() if len(distinct) == 1 else None
+            )
         if returns_engine:
             self.facts.async_engine_functions.add(node.name)
         self.generic_visit(node)

@@ -83,6 +83,8 @@ class Found:
     message: str
     confidence: str
     switches: tuple[str, ...] = ()
+    path: str | None = None
+    """The file of ``node`` when it is not the function's own (a task's session call)."""
 
 
 @dataclass
@@ -107,6 +109,8 @@ class Obj:
     reported: bool = False
     fresh: set[str] = field(default_factory=set)
     """Attributes a refresh loaded again after the object expired."""
+    label: str | None = None
+    """The first local name it was bound to, for messages."""
 
     def copy(self) -> Obj:
         return replace(
@@ -322,6 +326,7 @@ class FunctionFlow:
         self.body = body
         self.found: dict[tuple[int, int, str], Found] = {}
         self.returned: list[Value] = []
+        self.route: ast.Call | None = None
         self.schema = self._route_schema()
         self.session_params: set[str] = set()
         self.loop_depth = 0
@@ -351,14 +356,19 @@ class FunctionFlow:
         for index, arg in enumerate(every):
             names = annotation_names(arg.annotation)
             dependency = self._dependency(defaults.get(arg.arg), names)
-            if dependency is not ... or set(names) & SESSION_TYPES:
+            if set(names) & {"async_sessionmaker", "sessionmaker"}:
+                state.names[arg.arg] = Factory(None)
+            elif dependency is not ... or set(names) & SESSION_TYPES:
                 expires = dependency if dependency is not ... else None
                 state.names[arg.arg] = Sess(arg.arg, expires)  # type: ignore[arg-type]
                 self.session_params.add(arg.arg)
             elif set(names) & ENGINE_TYPES:
                 state.names[arg.arg] = Engine(True)
-            elif "async_sessionmaker" in names:
-                state.names[arg.arg] = Factory(None)
+            elif arg.arg in self.facts.fixtures and self._takes_fixtures(function):
+                # pytest hands the test what the fixture of that name returned or yielded.
+                summary = self.ctx.summaries.get(arg.arg)
+                if summary is not None and not isinstance(summary.value, Stmt):
+                    state.names[arg.arg] = self._instantiate(summary.value, None, state)
             else:
                 mapped = [n for n in names if n in self.facts.mapped]
                 if mapped and not any(n in ("list", "List", "Sequence") for n in names):
@@ -367,6 +377,15 @@ class FunctionFlow:
                     state.names[arg.arg] = Stmt(None, param=index)
                 elif arg.arg in ("stmt", "statement", "query") and not names:
                     state.names[arg.arg] = Stmt(None, param=index)
+
+    def _takes_fixtures(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        return function.name.startswith("test") or function.name in self.facts.fixtures
+
+    def _e_Yield(self, node: ast.Yield, state: State) -> Value:
+        value = self._eval(node.value, state)
+        if self.function is not None and self.function.name in self.facts.fixtures:
+            self.returned.append(value)
+        return None
 
     def _dependency(self, default: ast.expr | None, names: list[str]) -> bool | None | object:
         """expire_on_commit of the session a ``Depends(get_session)`` parameter receives."""
@@ -390,6 +409,7 @@ class FunctionFlow:
             return None
         for decorator in function.decorator_list:
             if isinstance(decorator, ast.Call) and call_name(decorator) in ROUTE_METHODS:
+                self.route = decorator
                 model = keyword(decorator, "response_model")
                 if model is not None:
                     return self._schema_of(model)
@@ -413,10 +433,11 @@ class FunctionFlow:
         message: str,
         confidence: str,
         switches: tuple[str, ...] = (),
+        path: str | None = None,
     ) -> None:
         key = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0), pitfall)
         if key not in self.found:
-            self.found[key] = Found(pitfall, node, message, confidence, switches)
+            self.found[key] = Found(pitfall, node, message, confidence, switches, path)
 
     def _expires(self, session: Sess | None) -> tuple[bool, str]:
         """Whether a commit on this session expires, and how sure that is."""
@@ -603,6 +624,10 @@ class FunctionFlow:
         if isinstance(target, ast.Name):
             if isinstance(value, Sess) and value.key == "?":
                 value = Sess(target.id, value.expires, value.closes)
+            if isinstance(value, Obj) and value.label is None:
+                value.label = target.id
+            elif isinstance(value, Many) and value.elem.label is None:
+                value.elem.label = f"{target.id}[...]"
             if value is None:
                 state.names.pop(target.id, None)
             else:
@@ -818,7 +843,7 @@ class FunctionFlow:
     def _child(self, obj: Obj, attr: str, target: str | None) -> Obj | None:
         if target is None:
             return None
-        child = Obj(target, obj.session, obj.origin)
+        child = Obj(target, obj.session, obj.origin, label=f"{_show(obj)}.{attr}")
         child.paths = {p[1:] for p in obj.paths if len(p) > 1 and p[0] == attr}
         child.all_loaded = obj.all_loaded
         child.undeferred = None
@@ -955,7 +980,7 @@ class FunctionFlow:
                 obj.reported = True
                 return
 
-    def _serialized(self, value: Value, schema: str, node: ast.AST, just_now: str) -> None:
+    def _serialized(self, value: Value, schema: str, node: ast.AST, where: str) -> None:
         """A pydantic model reads its fields from ``value``: any unloaded one is IO."""
         objs = list(_objs(value))
         if not objs:
@@ -963,9 +988,11 @@ class FunctionFlow:
         obj = objs[0]
         if obj.reported:
             return
-        self._schema_reads(obj, schema, node, depth=0)
+        self._schema_reads(obj, schema, node, 0, where)
 
-    def _schema_reads(self, obj: Obj, schema: str, node: ast.AST, depth: int) -> bool:
+    def _schema_reads(
+        self, obj: Obj, schema: str, node: ast.AST, depth: int, where: str = ""
+    ) -> bool:
         fields = self.facts.schema_fields(schema)
         info = self.facts.mapped.get(obj.cls or "")
         if fields is None or info is None or depth > 3:
@@ -983,7 +1010,11 @@ class FunctionFlow:
                         switches = ("just_committed",)
                     pitfall = "serialization-lazy"
                 self._sign(
-                    pitfall, node, f"{schema} reads field {name!r}: {detail}", confidence, switches
+                    pitfall,
+                    node,
+                    f"{schema} reads field {name!r}{where}: {detail}",
+                    confidence,
+                    switches,
                 )
                 obj.reported = True
                 return True
@@ -991,7 +1022,9 @@ class FunctionFlow:
             nested = [t for t in types if t in self.facts.schemas]
             if relation is not None and nested:
                 child = self._child(obj, name, relation.target)
-                if child is not None and self._schema_reads(child, nested[0], node, depth + 1):
+                if child is not None and self._schema_reads(
+                    child, nested[0], node, depth + 1, where
+                ):
                     obj.reported = True
                     return True
         return False
@@ -1410,6 +1443,10 @@ class FunctionFlow:
             sessions = [a for a in args if isinstance(a, Sess)]
             if sessions:
                 session = sessions[0].key
+        return self._instantiate(value, session, state)
+
+    def _instantiate(self, value: Value, session: str | None, state: State) -> Value:
+        """A copy of a summary's object for the caller, attached to the caller's session."""
         memo: dict[int, object] = {}
         copied = _clone(value, memo)
         for obj in _objs(copied):
@@ -1454,8 +1491,14 @@ class FunctionFlow:
                 return
 
     def _concurrent(self, node: ast.Call, awaitables: list[ast.expr], state: State) -> None:
-        """``asyncio.gather`` (or tasks) over calls that share one session."""
+        """``asyncio.gather`` (or tasks) over calls that share one session.
+
+        The finding goes where the clash happens: the session call inside the task that
+        starts second (its commit or flush if it has one, else its first session call),
+        when that function can be found; else the ``gather`` itself.
+        """
         counts: dict[str, int] = {}
+        calls: dict[str, list[ast.Call]] = {}
         for item in awaitables:
             repeat = 1
             target = item
@@ -1469,15 +1512,74 @@ class FunctionFlow:
                 continue
             for key in self._sessions_used(target, state):
                 counts[key] = counts.get(key, 0) + repeat
+                assert isinstance(target, ast.Call)
+                calls.setdefault(key, []).extend([target] * repeat)
         shared = [key for key, count in counts.items() if count >= 2]
-        if shared:
+        if not shared:
+            return
+        key = shared[0]
+        spawn = f"{call_name(node) or 'gather'}() at line {node.lineno}"
+        second = calls[key][1]
+        clash = self._clash_site(second, key, state)
+        message = (
+            f"runs concurrently with the other tasks of {spawn} on the same session "
+            f"{key!r}; an AsyncSession cannot run two operations at once"
+        )
+        if clash is not None:
+            path, site = clash
+            self._sign("concurrent-session-use", site, message, "high", path=path)
+        else:
             self._sign(
                 "concurrent-session-use",
                 node,
-                f"the awaitables run concurrently and share session {shared[0]!r}; "
-                "an AsyncSession cannot run two operations at once",
+                f"the awaitables run concurrently and share session {key!r}; an "
+                "AsyncSession cannot run two operations at once",
                 "high",
             )
+
+    def _clash_site(self, call: ast.Call, key: str, state: State) -> tuple[str, ast.Call] | None:
+        """The session call inside the called function that receives the shared session."""
+        name = last_name(call.func)
+        defined = self.facts.functions.get(name or "", [])
+        if len(defined) != 1:
+            return None
+        path, function = defined[0]
+        params = [a.arg for a in function.args.posonlyargs + function.args.args]
+        if params[:1] in (["self"], ["cls"]) and isinstance(call.func, ast.Attribute):
+            params = params[1:]
+        receiving: str | None = None
+        for index, arg in enumerate(call.args):
+            if index < len(params) and self._shares(arg, key, state):
+                receiving = params[index]
+        for item in call.keywords:
+            if item.arg and self._shares(item.value, key, state):
+                receiving = item.arg
+        if receiving is None:
+            return None
+        uses = sorted(
+            (
+                sub
+                for sub in ast.walk(function)
+                if isinstance(sub, ast.Await)
+                and isinstance(sub.value, ast.Call)
+                and isinstance(sub.value.func, ast.Attribute)
+                and isinstance(sub.value.func.value, ast.Name)
+                and sub.value.func.value.id == receiving
+                and sub.value.func.attr in SESSION_METHODS
+            ),
+            key=lambda sub: (sub.lineno, sub.col_offset),
+        )
+        if not uses:
+            return None
+        writes = [u for u in uses if u.value.func.attr in ("commit", "flush")]  # type: ignore[attr-defined]
+        chosen = (writes or uses)[0].value
+        assert isinstance(chosen, ast.Call)
+        return path, chosen
+
+    def _shares(self, node: ast.expr, key: str, state: State) -> bool:
+        name = dotted(node)
+        value = state.names.get(name or "")
+        return isinstance(value, Sess) and value.key == key or name == key
 
     def _sessions_used(self, node: ast.expr, state: State) -> set[str]:
         found: set[str] = set()
@@ -1504,8 +1606,11 @@ class FunctionFlow:
             self._leave(begins, closing, node, state, value)
         self.returned.append(value)
         if self.schema is not None and isinstance(value, (Obj, Many, Lit)):
+            # FastAPI validates the response against the route's model after the return:
+            # the finding names the route (the line tracebacks show), and the return.
             schema, _ = self.schema
-            self._serialized(value, schema, node, "")
+            site = self.route if self.route is not None else node
+            self._serialized(value, schema, site, f" (returned at line {node.lineno})")
 
 
 def _is_collection(info: MappedClass, attr: str) -> bool:
@@ -1524,6 +1629,8 @@ def _is_logger(node: ast.expr) -> bool:
 
 
 def _show(obj: Obj) -> str:
+    if obj.label:
+        return obj.label
     return obj.cls.lower() if obj.cls else "obj"
 
 

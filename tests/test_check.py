@@ -1,0 +1,419 @@
+"""``playground check``: output formats, exit status, noqa, configuration, files it skips."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from playground.__main__ import main as playground_main
+from playground.commands.check import main as check_main
+from playground.core.codesigns import CODES, Sign, check_paths, signs_in_text
+
+EXPIRED = """\
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+engine = create_async_engine("sqlite+aiosqlite://")
+Session = async_sessionmaker(engine)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+
+
+async def rename(uid: int, name: str) -> str:
+    async with Session() as session:
+        user = await session.get(User, uid)
+        user.name = name
+        await session.commit()
+        return user.name{noqa}
+"""
+CLEAN = EXPIRED.replace(
+    "async_sessionmaker(engine)", "async_sessionmaker(engine, expire_on_commit=False)"
+)
+
+
+def project(tmp_path: Path, files: dict[str, str]) -> Path:
+    """A small project on disk: a pyproject.toml plus the given files."""
+    files = {"pyproject.toml": '[project]\nname = "demo"\n', **files}
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = check_main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_text_output_has_ruff_lines_the_fix_and_the_live_command(tmp_path, capsys):
+    root = project(tmp_path, {"app.py": EXPIRED.format(noqa="")})
+    status, out, _ = run(capsys, str(root))
+    assert status == 1
+    lines = out.splitlines()
+    path = str(root / "app.py")
+    assert lines[0].startswith(f"{path}:23:16: AOR101 user.name is read after commit() at line 22")
+    assert lines[1].strip().startswith("fix: ") and "expire_on_commit=False" in lines[1]
+    assert lines[2].strip() == "see it live: playground --scenario after-commit"
+    assert lines[-1] == "Found 1 finding in 1 file."
+
+
+def test_no_findings_exit_zero(tmp_path, capsys):
+    root = project(tmp_path, {"app.py": CLEAN.format(noqa="")})
+    status, out, _ = run(capsys, str(root))
+    assert (status, out) == (0, "No findings in 1 file.\n")
+
+
+def test_json_format(tmp_path, capsys):
+    root = project(tmp_path, {"app.py": EXPIRED.format(noqa="")})
+    status, out, _ = run(capsys, "--format", "json", str(root))
+    assert status == 1
+    [finding] = json.loads(out)
+    assert finding["path"] == str(root / "app.py")
+    assert (finding["line"], finding["column"], finding["code"]) == (23, 16, "AOR101")
+    assert finding["pitfall"] == "expired-after-commit"
+    assert finding["scenario"] == "after-commit"
+    assert "user.name" in finding["message"] and finding["fix"]
+
+
+def test_github_format(tmp_path, capsys):
+    root = project(tmp_path, {"app.py": EXPIRED.format(noqa="")})
+    status, out, _ = run(capsys, "--format", "github", str(root))
+    assert status == 1
+    [line] = out.splitlines()
+    assert line.startswith("::error title=AOR101 (expired-after-commit),file=")
+    assert ",line=23,col=16::AOR101 user.name is read" in line
+
+
+def test_sarif_format(tmp_path, capsys):
+    root = project(tmp_path, {"app.py": EXPIRED.format(noqa="")})
+    status, out, _ = run(capsys, "--format", "sarif", str(root))
+    assert status == 1
+    log = json.loads(out)
+    assert log["version"] == "2.1.0"
+    run_ = log["runs"][0]
+    assert [r["id"] for r in run_["tool"]["driver"]["rules"]] == [c.code for c in CODES]
+    [result] = run_["results"]
+    assert result["ruleId"] == "AOR101"
+    region = result["locations"][0]["physicalLocation"]["region"]
+    assert region == {"startLine": 23, "startColumn": 16}
+
+
+@pytest.mark.parametrize(
+    ("comment", "suppressed"),
+    [
+        ("  # noqa: AOR101", True),
+        ("  # noqa: E501, AOR101", True),
+        ("  # noqa", True),
+        ("  # NOQA:AOR1", True),
+        ("  # noqa: AOR102", False),
+    ],
+)
+def test_noqa(tmp_path, capsys, comment, suppressed):
+    root = project(tmp_path, {"app.py": EXPIRED.format(noqa=comment)})
+    status, _, _ = run(capsys, str(root))
+    assert status == (0 if suppressed else 1)
+
+
+def test_config_exclude_select_ignore(tmp_path, capsys):
+    root = project(
+        tmp_path,
+        {
+            "app.py": EXPIRED.format(noqa=""),
+            "legacy/old.py": EXPIRED.format(noqa=""),
+        },
+    )
+    pyproject = root / "pyproject.toml"
+    base = pyproject.read_text()
+    assert run(capsys, str(root))[2] == "" and len(check_paths([root]).signs) == 2
+    pyproject.write_text(base + '[tool.playground.check]\nexclude = ["legacy/"]\n')
+    assert [s.path for s in check_paths([root]).signs] == [str(root / "app.py")]
+    pyproject.write_text(base + '[tool.playground.check]\nignore = ["AOR101"]\n')
+    assert run(capsys, str(root))[0] == 0
+    pyproject.write_text(base + '[tool.playground.check]\nselect = ["AOR102", "AOR11"]\n')
+    assert run(capsys, str(root))[0] == 0
+    pyproject.write_text(base)
+    assert run(capsys, "--ignore", "aor1", str(root))[0] == 0
+    assert run(capsys, "--select", "AOR101", str(root))[0] == 1
+
+
+def test_gitignore_is_honoured(tmp_path, capsys):
+    root = project(
+        tmp_path,
+        {
+            ".gitignore": "build_out/\n*_generated.py\n",
+            "app.py": CLEAN.format(noqa=""),
+            "build_out/copy.py": EXPIRED.format(noqa=""),
+            "pkg/models_generated.py": EXPIRED.format(noqa=""),
+            "pkg/.gitignore": "local.py\n",
+            "pkg/local.py": EXPIRED.format(noqa=""),
+            ".venv/lib/site.py": EXPIRED.format(noqa=""),
+        },
+    )
+    report = check_paths([root])
+    assert report.signs == [] and report.files == 1
+    # A file named on the command line is checked even when ignored, as ruff does.
+    assert len(check_paths([root / "build_out" / "copy.py"]).signs) == 1
+
+
+def test_a_file_that_does_not_parse_is_reported_and_skipped(tmp_path, capsys):
+    root = project(
+        tmp_path,
+        {"broken.py": "def f(:\n    pass\n", "app.py": EXPIRED.format(noqa="")},
+    )
+    status, out, err = run(capsys, str(root))
+    assert status == 1
+    assert "AOR101" in out
+    assert f"{root / 'broken.py'}:1:7: cannot parse, skipped (SyntaxError:" in err
+    (root / "app.py").write_text(CLEAN.format(noqa=""))
+    assert run(capsys, str(root))[0] == 0
+
+
+def test_unreadable_files_and_missing_paths_exit_two(tmp_path, capsys):
+    root = project(tmp_path, {"app.py": EXPIRED.format(noqa="")})
+    (root / "gone.py").symlink_to(root / "nowhere.py")
+    (root / "cookie.py").write_bytes(b"# -*- coding: no-such-codec -*-\nx = 1\n")
+    status, out, err = run(capsys, str(root))
+    assert status == 2
+    assert "AOR101" in out  # the readable files are still checked
+    assert f"cannot read {root / 'gone.py'}" in err
+    assert f"cannot read {root / 'cookie.py'}" in err
+    status, _, err = run(capsys, str(tmp_path / "missing"))
+    assert status == 2 and "no such file or folder" in err
+
+
+MODELS = """\
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+"""
+DB = """\
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+engine = create_async_engine("sqlite+aiosqlite://")
+Session = async_sessionmaker(engine)
+"""
+SERVICE = """\
+from .db import Session
+from .models import User
+
+
+async def rename(uid: int, name: str) -> str:
+    async with Session() as session:
+        user = await session.get(User, uid)
+        user.name = name
+        await session.commit()
+        return user.name
+"""
+
+
+def test_a_folder_is_walked_and_read_as_one_project(tmp_path, capsys):
+    root = project(
+        tmp_path,
+        {
+            "src/app/__init__.py": "",
+            "src/app/db.py": DB,
+            "src/app/models.py": MODELS,
+            "src/app/service.py": SERVICE,
+        },
+    )
+    report = check_paths([root / "src"])
+    assert report.files == 4
+    assert [(Path(s.path).name, s.line, s.code) for s in report.signs] == [
+        ("service.py", 10, "AOR101")
+    ]
+    # The factory in another module decides: with expire_on_commit=False nothing is flagged.
+    (root / "src/app/db.py").write_text(
+        DB.replace(
+            "async_sessionmaker(engine)", "async_sessionmaker(engine, expire_on_commit=False)"
+        )
+    )
+    assert check_paths([root / "src"]).signs == []
+
+
+def test_control_characters_in_paths_are_escaped(tmp_path, capsys):
+    root = project(tmp_path, {"bad\x1b[31m\n.py": EXPIRED.format(noqa="")})
+    status, out, _ = run(capsys, str(root))
+    assert status == 1
+    assert "\x1b" not in out and "bad\\x1b[31m\\n.py:23:16: AOR101" in out
+
+
+def test_usage_error_exits_two(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        check_main(["--format", "yaml"])
+    assert exit_.value.code == 2
+
+
+def test_the_cli_dispatches_check(tmp_path, capsys):
+    root = project(tmp_path, {"app.py": EXPIRED.format(noqa="")})
+    assert playground_main(["check", str(root)]) == 1
+    assert "AOR101" in capsys.readouterr().out
+
+
+def test_the_installed_command_runs_in_a_fresh_process(tmp_path):
+    root = project(tmp_path, {"app.py": EXPIRED.format(noqa="")})
+    done = subprocess.run(
+        [sys.executable, "-m", "playground", "check", "--format", "json", "app.py"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"),
+    )
+    assert done.returncode == 1, done.stderr
+    assert json.loads(done.stdout)[0]["path"] == "app.py"
+
+
+@pytest.mark.parametrize(
+    ("requirements", "flagged"),
+    [
+        ("sqlalchemy>=2.0\nfastapi\n", True),
+        ("SQLAlchemy[asyncio]>=2.0\n", False),
+        ("sqlalchemy>=2.0\ngreenlet>=3\n", False),
+        ("fastapi\n", False),
+    ],
+)
+def test_greenlet_missing_from_the_requirements(tmp_path, capsys, requirements, flagged):
+    root = project(tmp_path, {"requirements.txt": requirements, "app.py": CLEAN.format(noqa="")})
+    signs = check_paths([root]).signs
+    if flagged:
+        [sign] = signs
+        assert (Path(sign.path).name, sign.line, sign.code) == ("requirements.txt", 1, "AOR112")
+    else:
+        assert signs == []
+
+
+def test_greenlet_missing_from_pyproject_dependencies(tmp_path):
+    root = project(tmp_path, {"app.py": CLEAN.format(noqa="")})
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\ndependencies = [\n    "fastapi",\n    "sqlalchemy>=2.0",\n]\n'
+    )
+    [sign] = check_paths([root]).signs
+    assert (sign.line, sign.pitfall) == (5, "greenlet-missing")
+
+
+def test_every_pitfall_with_a_scenario_has_one_code():
+    from playground.core.diagnose import PITFALLS
+    from playground.core.scenarios import SCENARIOS
+
+    assert len({c.code for c in CODES}) == len(CODES)
+    assert {c.pitfall for c in CODES} <= set(PITFALLS)
+    assert {c.pitfall for c in CODES} >= set(PITFALLS) - {"event-or-hook-io"}
+    assert all(c.code.startswith("AOR") and len(c.code) == 6 for c in CODES)
+    import playground.core.codesigns as module
+
+    for code in CODES:
+        assert f"{code.code}  {code.pitfall}" in (module.__doc__ or "")
+    # Every switch a sign may ask for exists in its scenario.
+    sign = Sign(
+        "AOR103",
+        "serialization-lazy",
+        "x.py",
+        1,
+        1,
+        "m",
+        "f",
+        "high",
+        "finding",
+        ("just_committed",),
+    )
+    assert sign.command == "playground --scenario serialization --just-committed"
+    flags = {o.flag for o in SCENARIOS["serialization"].options}
+    assert "--just-committed" in flags
+    assert "--use-inspect" in {o.flag for o in SCENARIOS["sync-engine-api"].options}
+    assert "--fstring" in {o.flag for o in SCENARIOS["repr-logging"].options}
+
+
+def test_pre_commit_hook_definition():
+    text = (Path(__file__).parent.parent / ".pre-commit-hooks.yaml").read_text()
+    assert "- id: playground-check" in text
+    assert "entry: playground check" in text
+    assert "language: python" in text and "types: [python]" in text
+
+
+FRAGMENTS = [
+    # A traceback pasted around the code, a cut statement, a prompt.
+    'Traceback (most recent call last):\n  File "x.py", line 3\n'
+    'engine = create_engine("postgresql+asyncpg://u@h/db")\n',
+    "    await session.commit()\n    return user.name\n",
+    ">>> user = await session.get(User, 1)\n>>> await session.commit()\n>>> print(user.name)\n",
+    "async def f(session):\n    user = await session.get(User, 1)\n    await session.commit()\n"
+    "    print(user.name)\n    return {'a': (\n",
+]
+
+
+def test_signs_in_pasted_fragments():
+    engine = signs_in_text(FRAGMENTS[0])
+    assert [(s.pitfall, s.line, s.strength) for s in engine] == [
+        ("async-driver-in-sync-engine", 3, "finding")
+    ]
+    prompt = signs_in_text(FRAGMENTS[2])
+    assert [(s.pitfall, s.line, s.confidence) for s in prompt] == [
+        ("expired-after-commit", 3, "medium")
+    ]
+    cut = signs_in_text(FRAGMENTS[3])
+    assert ("expired-after-commit", 4) in [(s.pitfall, s.line) for s in cut]
+
+
+def test_hints_are_weak_signs_for_the_diagnosis():
+    signs = signs_in_text(
+        "Session = async_sessionmaker(engine)\n"
+        "class User(Base):\n"
+        "    __tablename__ = 'users'\n"
+        "    posts = relationship('Post')\n"
+        "    updated_at = Column(DateTime, onupdate=func.now())\n"
+        "    def __repr__(self):\n"
+        "        return f'<User {self.name}>'\n"
+        "model_config = ConfigDict(from_attributes=True)\n"
+        "Base.metadata.create_all(engine)\n"
+        "await asyncio.gather(a(session), b(session))\n"
+    )
+    hints = {(s.pitfall, s.line) for s in signs if s.strength == "hint"}
+    assert hints >= {
+        ("expired-after-commit", 1),
+        ("lazy-relationship", 4),
+        ("server-default-onupdate", 5),
+        ("repr-or-logging", 6),
+        ("serialization-lazy", 8),
+        ("sync-api-on-async", 9),
+    }
+    assert ("concurrent-session-use", 10) in {(s.pitfall, s.line) for s in signs}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "\x00\x01\x02",
+        "(" * 5000,
+        "def f(:\n" * 200,
+        "x = '''unterminated",
+        "\ufeffimport os\r\nprint(1)\r",
+        "a" * 1_000_000,
+        "async with Session() as s:\n" * 120 + "    pass\n",
+    ],
+)
+def test_signs_in_text_never_raises(text):
+    assert isinstance(signs_in_text(text), list)
