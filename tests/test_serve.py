@@ -137,12 +137,13 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
 class Served:
     """A running ``playground serve`` with its log collected line by line."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "playground", "serve", "--port", "0", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            env={**os.environ, **(env or {})},
         )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -186,8 +187,8 @@ class Served:
 def serve() -> Iterator[Callable[..., Served]]:
     started: list[Served] = []
 
-    def start(*args: str) -> Served:
-        served = Served(*args)
+    def start(*args: str, env: dict[str, str] | None = None) -> Served:
+        served = Served(*args, env=env)
         started.append(served)
         return served
 
@@ -725,3 +726,31 @@ def test_over_long_urls_and_headers_give_one_line(serve):
             assert sock.recv(100).startswith(b"HTTP/1.0 400")
     wait_until(lambda: served.log.count("bad request") == 2, 10, "two log lines")
     assert "Traceback" not in served.log and "xxxxxxxxxx" * 100 not in served.log
+
+
+def test_stale_folders_of_a_killed_server_are_removed_at_start(serve, tmp_path):
+    """Folders whose server is gone go; a running server's and anything else's stay."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {"TMPDIR": str(temp)}
+    running = serve(env=env)
+    client = connect_client(running)
+    try:
+        (kept,) = serve_folders(running)
+        assert kept.parent == temp
+        gone = subprocess.Popen([sys.executable, "-c", "pass"])
+        gone.wait(30)
+        stale = temp / f"playground-serve-{gone.pid}-abc123"
+        legacy = temp / "playground-serve-x1y2z3"  # named before folders carried the pid
+        for folder in (stale, legacy):
+            (folder / "data").mkdir(parents=True)
+            (folder / "playground.db").write_bytes(b"rows")
+        other = temp / "another-program"
+        other.mkdir()
+        served = serve(env=env)
+        assert not stale.exists() and not legacy.exists()
+        assert kept.is_dir() and other.is_dir()
+        assert "removed 2 folders left by a server that is gone" in served.log
+    finally:
+        client.kill()
+        client.wait(10)

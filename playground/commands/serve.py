@@ -671,6 +671,56 @@ async def _serve(server: ClassroomServer) -> int:
     return 0
 
 
+def _server_alive(pid: int) -> bool:
+    """True while ``pid`` is a running ``playground`` process (not a reused pid)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return b"playground" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # no /proc to ask: the pid is taken, so assume it is the server
+
+
+def _folders_in_use() -> set[Path]:
+    """The working folders of this machine's processes, where /proc tells."""
+    found = set()
+    with contextlib.suppress(OSError):
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError):
+                    found.add(Path(os.readlink(f"/proc/{entry.name}/cwd")))
+    return found
+
+
+def remove_stale_folders(temp: str | None = None) -> int:
+    """Remove the session folders of servers that are gone (killed, so they could not).
+
+    A folder is named after its server's pid; one whose server no longer runs is stale.
+    Folders named before the pid was part of the name are stale when no process works in
+    them. Returns how many were removed.
+    """
+    base = Path(temp or tempfile.gettempdir())
+    in_use: set[Path] | None = None
+    removed = 0
+    for folder in base.glob(f"{FOLDER_PREFIX}*"):
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        owner, dash, _ = folder.name[len(FOLDER_PREFIX) :].partition("-")
+        if dash and owner.isdigit():
+            stale = not _server_alive(int(owner))
+        else:
+            in_use = _folders_in_use() if in_use is None else in_use
+            stale = not any(path == folder or folder in path.parents for path in in_use)
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += not folder.exists()
+    return removed
+
+
 async def _check_database(url: str) -> None:
     """Open the shared database once, as each tab will, so a bad one fails before class starts."""
     from playground.core.lab import Lab
@@ -761,6 +811,13 @@ def main(argv: Sequence[str]) -> int:
         )
     if shared:
         print(f"Note: {note}; students will see each other's rows.", flush=True)
+    removed = remove_stale_folders()
+    if removed:
+        print(
+            f"Cleaned up: removed {removed} folder{'s' if removed != 1 else ''} left by a "
+            f"server that is gone (in {tempfile.gettempdir()}).",
+            flush=True,
+        )
     server = ClassroomServer(
         host=args.host,
         port=args.port,
