@@ -27,7 +27,7 @@ async def test_default_start_shows_missing_greenlet_and_the_row(app_factory):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, lambda: app.lab.engine is not None)
         assert focused_on_name(app)
-        assert app.settings == {"expire_on_commit": True, "auto_refresh": False}
+        assert app.main.settings == {"expire_on_commit": True, "auto_refresh": False}
         await add(pilot, "Foo")
         (result,) = entries(app)
         assert result.outcome.error is not None and result.outcome.error.involves_missing_greenlet
@@ -42,7 +42,7 @@ async def test_flip_expire_off_by_keyboard_then_uid(app_factory):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f2")
         assert focused_on_name(app), "flipping keeps the cursor in the name field"
-        assert app.settings["expire_on_commit"] is False
+        assert app.main.settings["expire_on_commit"] is False
         await add(pilot, "Foo")
         (result,) = entries(app)
         assert result.outcome.value == "1" and dict(result.settings)["expire_on_commit"] is False
@@ -53,7 +53,7 @@ async def test_auto_refresh_by_mouse_click_then_uid(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
         assert await pilot.click("#switch-auto_refresh")
-        assert app.settings["auto_refresh"] is True
+        assert app.main.settings["auto_refresh"] is True
         app.query_one(NameInput).focus()
         await add(pilot, "Foo")
         (result,) = entries(app)
@@ -125,7 +125,7 @@ async def test_a_click_on_an_options_label_flips_it(app_factory):
         option = app.query_one("#switch-auto_refresh", OptionSwitch)
         assert not option.value
         assert await pilot.click(option, offset=(12, 0)), "on the label, right of the slider"
-        await settle(pilot, lambda: app.settings["auto_refresh"])
+        await settle(pilot, lambda: app.main.settings["auto_refresh"])
         width = option.size.width
         drawn = option.render_lines(Region(0, 0, width, 1))[0].text
         assert option.value and drawn[5:].startswith("ON  auto refresh after commit F3")
@@ -206,7 +206,7 @@ async def test_q_after_a_click_on_a_switch_starts_a_name(app_factory):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, lambda: app.lab.engine is not None)
         assert await pilot.click("#switch-auto_refresh")
-        assert not focused_on_name(app) and app.settings["auto_refresh"] is True
+        assert not focused_on_name(app) and app.main.settings["auto_refresh"] is True
         await pilot.press(*"quinn", "enter")
         await settle(pilot, lambda: len(entries(app)) == 1)
         assert app.is_running and entries(app)[0].user_input == "quinn"
@@ -223,7 +223,7 @@ async def test_letters_typed_right_after_tabs_go_where_the_tabs_put_the_focus(ap
         burst(app, [back, back, "qa\r"])
         await settle(pilot, lambda: len(entries(app)) == 1)
         assert entries(app)[0].user_input == "qa"
-        assert app.settings == {"expire_on_commit": True, "auto_refresh": False}
+        assert app.main.settings == {"expire_on_commit": True, "auto_refresh": False}
         assert app.is_running
 
 

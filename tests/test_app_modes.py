@@ -41,7 +41,7 @@ async def test_paste_a_traceback_then_open_it_live(app_factory):
         await settle(pilot, lambda: screen.diagnosis is not None and screen.diagnosis.pitfall)
         assert screen.diagnosis.pitfall == "lazy-relationship"
         await pilot.press("ctrl+o")
-        await settle(pilot, lambda: app.scenario.name == "lazy-relationship")
+        await settle(pilot, lambda: app.main.scenario.name == "lazy-relationship")
         await add(pilot, "Foo")
         assert outcome_kind(entries(app)[-1]) == "MissingGreenlet"
         await pilot.press("f2")  # selectinload: the fix

@@ -20,7 +20,7 @@ async def test_pick_a_scenario_with_the_keyboard(app_factory):
         await pilot.press("f1")
         await settle(pilot, lambda: isinstance(app.screen, ScenarioPicker))
         await pilot.press("down", "down", "enter")  # after-commit, run-sync, closed-session
-        await settle(pilot, lambda: app.scenario.name == "closed-session")
+        await settle(pilot, lambda: app.main.scenario.name == "closed-session")
         switches = [s.id for s in app.query(Switch)]
         assert switches == ["switch-expire_on_commit", "switch-refresh_in_block"]
         assert app.sub_title == "Session closed before reading"
@@ -29,7 +29,7 @@ async def test_pick_a_scenario_with_the_keyboard(app_factory):
         assert result.scenario == "closed-session"
         assert outcome_kind(result) == "DetachedInstanceError"
         await pilot.press("f3")
-        assert app.settings["refresh_in_block"] is True
+        assert app.main.settings["refresh_in_block"] is True
         await add(pilot, "Bar")
         assert outcome_kind(entries(app)[-1]) is None
 
@@ -41,18 +41,18 @@ async def test_escape_keeps_the_scenario(app_factory):
         await settle(pilot, lambda: isinstance(app.screen, ScenarioPicker))
         await pilot.press("down", "escape")
         await settle(pilot, lambda: not isinstance(app.screen, ScenarioPicker))
-        assert app.scenario.name == "after-commit"
+        assert app.main.scenario.name == "after-commit"
 
 
 async def test_footer_keys_follow_the_scenario(app_factory):
     app = app_factory(scenario="lazy-relationship")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f5")
-        assert app.settings["refresh_posts"] is True
+        assert app.main.settings["refresh_posts"] is True
         labels = {a.binding.action: a.binding.description for a in app.active_bindings.values()}
         assert labels["toggle_option(0)"] == "selectin" and labels["toggle_option(3)"] == "refresh"
-        await app.switch_scenario("after-commit")
-        assert app.check_action("toggle_option", (2,)) is False
+        await app.main.switch_scenario("after-commit")
+        assert app.main.check_action("toggle_option", (2,)) is False
         labels = {a.binding.action: a.binding.description for a in app.active_bindings.values()}
         assert labels["toggle_option(1)"] == "refresh"
 

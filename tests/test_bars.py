@@ -50,7 +50,7 @@ async def test_the_title_bar_names_the_scenario_and_its_icon_opens_the_palette(t
     async with app.run_test(size=(100, 30)) as pilot:
         title = app.query_one(TitleBar)
         assert "playground — After commit" in line(title)
-        await app.switch_scenario("closed-session")
+        await app.main.switch_scenario("closed-session")
         await settle(pilot, lambda: "Session closed before reading" in line(title))
         await pilot.click(TitleBar, offset=(1, 0))
         await settle(pilot, lambda: isinstance(app.screen, CommandPalette))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from textual.app import App
+from textual.dom import DOMNode
 from textual.worker import Worker
 
 from ..core.lab import LabClosed
@@ -112,8 +113,8 @@ class FrameHold:
     keeps a slow commit (a lock, a far server) from ever freezing the screen.
     """
 
-    def __init__(self, app: App[Any], limit: float = 0.025) -> None:
-        self._app = app
+    def __init__(self, owner: DOMNode, limit: float = 0.025) -> None:
+        self._owner = owner  # its app is looked up when needed: a screen has none until mounted
         self._limit = limit
         self._batch: contextlib.ExitStack | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -127,7 +128,7 @@ class FrameHold:
         if self._batch is not None:
             return
         self._batch = contextlib.ExitStack()
-        self._batch.enter_context(self._app.batch_update())
+        self._batch.enter_context(self._owner.app.batch_update())
         # A plain loop callback: a Textual timer would start a task of its own per commit.
         self._timer = asyncio.get_running_loop().call_later(self._limit, self.release)
 
@@ -139,5 +140,6 @@ class FrameHold:
             self._timer = None
         if batch is not None:
             batch.close()
-            if self._app.is_running:
-                self._app.screen.check_idle()  # the held changes asked for a frame already
+            app = self._owner.app
+            if app.is_running:
+                app.screen.check_idle()  # the held changes asked for a frame already

@@ -143,15 +143,15 @@ class ConfirmReset(ModalScreen[bool]):
                 )
             )
             with Horizontal(id="confirm-buttons"):
-                yield Button("Yes, drop them (y)", id="yes", variant="error")
-                yield Button("No (n / Escape)", id="no", variant="primary")
+                yield Button(
+                    "Yes, drop them (y)", id="yes", variant="error", action="screen.dismiss(True)"
+                )
+                yield Button(
+                    "No (n / Escape)", id="no", variant="primary", action="screen.dismiss(False)"
+                )
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
-
-    @on(Button.Pressed)
-    def _answered(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
 
 
 class BulkDialog(ModalScreen[int | None]):
@@ -253,15 +253,21 @@ class ConfirmQuit(WarningDialog[bool]):
                 )
             )
             with Horizontal(classes="buttons"):
-                yield Button("Quit (y, Ctrl+Q)", id="quit-yes", variant="error")
-                yield Button("Stay (n / Escape)", id="quit-no", variant="primary")
+                yield Button(
+                    "Quit (y, Ctrl+Q)",
+                    id="quit-yes",
+                    variant="error",
+                    action="screen.dismiss(True)",
+                )
+                yield Button(
+                    "Stay (n / Escape)",
+                    id="quit-no",
+                    variant="primary",
+                    action="screen.dismiss(False)",
+                )
 
     def on_mount(self) -> None:
         self.query_one("#quit-no", Button).focus()
-
-    @on(Button.Pressed)
-    def _answered(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "quit-yes")
 
 
 class SaveElsewhere(WarningDialog[Path | None]):

@@ -120,14 +120,14 @@ class NameInput(KeysInOrder, Input):
             self.replace(text, *selection)
 
     async def action_submit(self) -> None:
-        """Post the value to the app and clear the field, before any later key is handled.
+        """Post the value to the screen and clear the field, before any later key is handled.
 
-        The app is the one that acts on it; posted straight to its queue, the commit
+        The screen is the one that acts on it; posted straight to its queue, the commit
         starts without first bubbling through the field's four containers.
         """
         value = self.value
         context = self.snapshot() if self.snapshot is not None else None
-        self.app.post_message(self.Submitted(self, value, context=context))
+        self.screen.post_message(self.Submitted(self, value, context=context))
         if name_problem(value) is None:
             self.value = ""
 
@@ -445,7 +445,9 @@ class KeysBar(Widget):
         app = screen.app
         palette_key = app.COMMAND_PALETTE_BINDING
         keys, actions, palette = [], set(), None
-        for key, (_, binding, enabled, _tooltip) in screen.active_bindings.items():
+        # The app's own keys (quitting) first, so a narrow bar never leaves them out.
+        active = sorted(screen.active_bindings.items(), key=lambda item: item[1].node is not app)
+        for key, (_, binding, enabled, _tooltip) in active:
             entry = (key, app.get_key_display(binding), binding.description, enabled)
             if key == palette_key and app.ENABLE_COMMAND_PALETTE:
                 palette = entry
