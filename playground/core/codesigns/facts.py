@@ -96,6 +96,8 @@ class Facts:
         default_factory=dict
     )
     """Every function by bare name, with the path of its file."""
+    type_adapters: dict[str, str] = field(default_factory=dict)
+    """``EXPORT = TypeAdapter(list[OrderOut])``: the adapter's name to the model it reads."""
     fixtures: set[str] = field(default_factory=set)
     """Functions decorated as pytest fixtures."""
     class_attrs: dict[str, dict[str, list[str]]] = field(default_factory=dict)
@@ -399,6 +401,10 @@ class _Collector(ast.NodeVisitor):
         if flag is not ... and call_name(value) not in ("AsyncSession",):
             self.facts.factories[name] = flag  # type: ignore[assignment]
         called = call_name(value)
+        if called == "TypeAdapter" and isinstance(value, ast.Call) and value.args:
+            models = [n for n in annotation_names(value.args[0]) if n in self.facts.schemas]
+            if models:
+                self.facts.type_adapters[name] = models[0]
         if called in ("create_async_engine", "async_engine_from_config", "AsyncEngine") or (
             called in self.facts.async_engine_functions
         ):

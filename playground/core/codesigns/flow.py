@@ -1131,6 +1131,8 @@ class FunctionFlow:
                     return Sess("?", callee.expires, True)
         if name in SYNC_API:
             self._sync_api(node, state)
+        if name != "run_sync" and isinstance(self.function, ast.AsyncFunctionDef):
+            self._sync_handle(node, name, state)
         args = [self._eval(a, state) for a in node.args]
         for item in node.keywords:
             args.append(self._eval(item.value, state))
@@ -1146,6 +1148,24 @@ class FunctionFlow:
             return Sess("?", owner.expires, True, True)
         if isinstance(owner, (Many, Lit)) and name in ("all", "unique", "copy", "values"):
             return owner
+        if name == "validate_python" and node.args and isinstance(func, ast.Attribute):
+            adapter = func.value
+            schema_name: str | None = None
+            if (
+                isinstance(adapter, ast.Call)
+                and call_name(adapter) == "TypeAdapter"
+                and adapter.args
+            ):
+                found = [n for n in annotation_names(adapter.args[0]) if n in self.facts.schemas]
+                schema_name = found[0] if found else None
+            else:
+                schema_name = self.facts.type_adapters.get(last_name(adapter) or "")
+            if schema_name is not None and (
+                self.facts.from_attributes(schema_name)
+                or constant(keyword(node, "from_attributes")) is True
+            ):
+                self._serialized(args[0], schema_name, node, "")
+            return None
         if name in ("model_validate", "from_orm", "parse_obj") and node.args:
             schema = last_name(func.value) if isinstance(func, ast.Attribute) else None
             if schema in self.facts.schemas and (
@@ -1403,6 +1423,8 @@ class FunctionFlow:
                 return self._read(args[0], attr, node, state)
             return None
         if name in ("list", "sorted", "tuple", "reversed") and args:
+            if isinstance(args[0], Res) and args[0].scalars:
+                return Many(self._obj_from(args[0].stmt, args[0].session))
             return args[0] if isinstance(args[0], (Many, Lit)) else None
         if name in ("next", "iter") and args:
             return self._element(args[0])
@@ -1537,6 +1559,38 @@ class FunctionFlow:
                 "high",
             )
 
+    def _sync_handle(self, node: ast.Call, name: str | None, state: State) -> None:
+        """``sync_function(conn.sync_connection)`` called straight from async code.
+
+        The synchronous function's IO then runs outside the greenlet that ``run_sync``
+        would give it; the finding goes to its first IO on that handle.
+        """
+        defined = self.facts.functions.get(name or "", [])
+        if len(defined) != 1 or not isinstance(node.func, ast.Name):
+            return
+        path, function = defined[0]
+        if isinstance(function, ast.AsyncFunctionDef):
+            return
+        params = [a.arg for a in function.args.posonlyargs + function.args.args]
+        for index, arg in enumerate(node.args):
+            if not (isinstance(arg, ast.Attribute) and arg.attr in SYNC_HANDLES):
+                continue
+            if index >= len(params):
+                continue
+            site = _first_io(function, params[index])
+            if site is None:
+                continue
+            self._sign(
+                "sync-api-on-async",
+                site,
+                f"{function.name}() is called at line {node.lineno} with "
+                f"{ast.unparse(arg)} outside run_sync(): this IO on {params[index]} runs "
+                "outside the greenlet the async driver needs",
+                "high",
+                path=path,
+            )
+            return
+
     def _clash_site(self, call: ast.Call, key: str, state: State) -> tuple[str, ast.Call] | None:
         """The session call inside the called function that receives the shared session."""
         name = last_name(call.func)
@@ -1616,6 +1670,49 @@ class FunctionFlow:
 def _is_collection(info: MappedClass, attr: str) -> bool:
     relation = info.relationships.get(attr)
     return relation is not None and relation.many
+
+
+SYNC_HANDLES = frozenset({"sync_connection", "sync_session", "sync_engine"})
+IO_METHODS = frozenset(
+    {
+        "execute",
+        "scalar",
+        "scalars",
+        "query",
+        "get",
+        "commit",
+        "flush",
+        "exec_driver_sql",
+        "get_table_names",
+        "get_columns",
+        "has_table",
+        "connect",
+        "begin",
+        "refresh",
+    }
+)
+
+
+def _first_io(function: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> ast.Call | None:
+    """The first call in ``function`` that does IO through its parameter ``param``."""
+    calls = sorted(
+        (sub for sub in ast.walk(function) if isinstance(sub, ast.Call)),
+        key=lambda sub: (sub.lineno, sub.col_offset),
+    )
+    for call in calls:
+        func = call.func
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id == param
+            and func.attr in IO_METHODS
+        ):
+            return call
+        if last_name(func) in SYNC_API and any(
+            isinstance(a, ast.Name) and a.id == param for a in call.args
+        ):
+            return call
+    return None
 
 
 def _session_like(name: str) -> bool:
