@@ -171,7 +171,13 @@ def test_text_cut_before_the_final_line_says_so(lazy: str):
     diagnosis = diagnose(frames_only)
     assert "the final exception line is missing" in diagnosis.missing[0]
     assert diagnosis.pitfall == "lazy-relationship"
-    assert diagnosis.confidence == "low", "only the loader's frames say it"
+    # SQLAlchemy's own ``raise exc.MissingGreenlet(`` under the innermost frame says it.
+    assert diagnosis.confidence == "high"
+    without_raise = frames_only.rstrip().rpartition("\n")[0]
+    assert "MissingGreenlet" not in without_raise
+    guess = diagnose(without_raise)
+    assert guess.pitfall == "lazy-relationship"
+    assert guess.confidence == "low", "only the loader's frames say it"
 
 
 def test_a_cut_text_with_the_cause_still_in_it_is_sure(lazy: str):

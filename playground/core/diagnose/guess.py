@@ -9,6 +9,7 @@ what would confirm it. Whether there is anything to guess about at all is ``rela
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -29,7 +30,7 @@ from .pitfalls import (
     SYNC_API,
     Pitfall,
 )
-from .reader import Reading
+from .reader import Line, Reading
 
 WORD_WINDOW = 200_000
 """Prose is looked for in the last this-many characters only: words in a huge log are noise."""
@@ -55,6 +56,9 @@ FAMILY = frozenset(
         "deferred-load",
         "await-only",
         "code-finding",
+        "state-guard",
+        "ddl-refused",
+        "inspect-refused",
     }
 )
 """Signals that only SQLAlchemy's asyncio layer (or a lazy load in it) leaves behind."""
@@ -63,7 +67,10 @@ WEIGHTS: dict[str, tuple[tuple[Pitfall, float], ...]] = {
     "expired-load": ((EXPIRED, 3), (SERVER_GENERATED, 1), (ROLLBACK, 1), (SERIALIZATION, 0.5)),
     "expired-message": ((EXPIRED, 2), (DETACHED, 1)),
     "full-reload": ((EXPIRED, 2), (ROLLBACK, 1)),
-    "partial-reload": ((SERVER_GENERATED, 3),),
+    "partial-reload": ((SERVER_GENERATED, 3), (DEFERRED, 2)),
+    "state-guard": ((CONCURRENT, 2), (ROLLBACK, 1)),
+    "ddl-refused": ((SYNC_API, 3),),
+    "inspect-refused": ((SYNC_API, 3),),
     "lazy-load": ((LAZY, 3), (SERIALIZATION, 1)),
     "lazy-sql": ((LAZY, 2), (SERIALIZATION, 0.5)),
     "lazy-message": ((LAZY, 2), (DETACHED, 1)),
@@ -132,15 +139,33 @@ class Ranking:
 
 
 def find_words(reading: Reading) -> list[Word]:
-    """Each pitfall's prose patterns found in the tail of the text, first hit of each."""
-    text = reading.text[-WORD_WINDOW:]
-    base = len(reading.text) - len(text)
+    """Each pitfall's prose patterns found in the tail of the text, first hit of each.
+
+    Frame lines are left out: a path such as ``_concurrency_py3k.py`` is not prose about
+    concurrency.
+    """
+    frames = {frame.number for frame in reading.frames}
+    lines = [line for line in reading.lines if line.number not in frames]
+    kept: list[Line] = []
+    size = 0
+    for line in reversed(lines):
+        size += len(line.text) + 1
+        if size > WORD_WINDOW:
+            break
+        kept.append(line)
+    kept.reverse()
+    text = "\n".join(line.text for line in kept)
+    starts = []
+    position = 0
+    for line in kept:
+        starts.append(position)
+        position += len(line.text) + 1
     found: list[Word] = []
     for pitfall in ALL:
         for index, pattern in enumerate(pitfall.patterns):
             hit = pattern.search(text)
             if hit is not None:
-                line = reading.line_at(base + hit.start())
+                line = kept[bisect_right(starts, hit.start()) - 1]
                 found.append(
                     Word(
                         pitfall,
@@ -187,6 +212,8 @@ def related(kinds: set[str], words: list[Word]) -> bool:
         return False
     if kinds & {"busy-connection", "pydantic-extract", "serializer"}:
         return True
+    if {"ext-asyncio", "final-line-missing"} <= kinds:
+        return True  # cut inside SQLAlchemy's asyncio layer: whatever failed, failed there
     if "async-api" in kinds and kinds & {"ddl", "create-all-call", "inspect-call"}:
         return True
     per_pitfall: dict[Pitfall, int] = defaultdict(int)

@@ -362,7 +362,32 @@ def _is_serializer(frame: Frame, after: Frame | None) -> bool:
     )
 
 
+def _greenlet_import(frame: Frame, after: Frame | None) -> bool:
+    """SQLAlchemy's asyncio layer failing to import greenlet (cut before the message)."""
+    return frame.library == "sqlalchemy" and (
+        frame.func.rpartition(".")[2] in ("_initialize", "_import_greenlet", "_not_implemented")
+        and "concurrency" in frame.path
+        or "from greenlet import" in frame.code
+    )
+
+
 FRAME_MEANINGS: tuple[FrameMeaning, ...] = (
+    FrameMeaning(
+        "greenlet-absent",
+        _greenlet_import,
+        "SQLAlchemy's asyncio layer tried to import greenlet, and the traceback ends there",
+    ),
+    FrameMeaning(
+        "state-guard",
+        lambda f, _n: _sa(f, "orm/session", "_raise_for_prerequisite_state"),
+        "the session's state guard refused a method: a concurrent operation on the same "
+        "session, or one after a failed flush",
+    ),
+    FrameMeaning(
+        "lazy-raise",
+        lambda f, _n: _sa(f, "orm/strategies", "_invoke_raise_load"),
+        "a relationship configured with lazy='raise' refused to load (_invoke_raise_load)",
+    ),
     FrameMeaning(
         "attribute-get",
         lambda f, _n: _sa(f, "orm/attributes", "__get__", "get", "_fire_loader_callables"),
@@ -521,8 +546,66 @@ def find_signals(reading: Reading) -> list[Signal]:
                 count += 1
                 if count >= MAX_HITS:
                     break
+    signals.extend(_raising_frames(reading))
     signals.extend(_sql_signals(reading))
     return signals
+
+
+_RAISING = tuple(
+    meaning
+    for meaning in TEXT_MEANINGS
+    if meaning.kind
+    in ("missing-greenlet", "detached", "concurrent-state", "no-inspection", "greenlet-absent")
+)
+
+
+def _raising_frames(reading: Reading) -> list[Signal]:
+    """What SQLAlchemy's own ``raise`` line says when the message itself was cut off.
+
+    A paste that stops just before the final line still shows the innermost frame and
+    its source, ``raise exc.MissingGreenlet(`` or ``raise orm_exc.DetachedInstanceError(``:
+    the same anchors as the messages name the error.
+    """
+    found: list[Signal] = []
+    final = reading.final_exception
+    if reading.frames and (final is None or reading.frames[-1].number > final.number):
+        last = reading.frames[-1]
+        if _sa(last, "sql/schema", "create_all", "drop_all") and "_run_ddl_visitor" in last.code:
+            found.append(
+                Signal(
+                    "ddl-refused",
+                    last.number,
+                    _frame_text(last),
+                    "the traceback ends where create_all()/drop_all() hands its DDL to the "
+                    "engine it was given, which an AsyncEngine cannot run",
+                )
+            )
+        if _sa(last, "inspection", "inspect") and "NoInspectionAvailable" in last.code:
+            found.append(
+                Signal(
+                    "inspect-refused",
+                    last.number,
+                    _frame_text(last),
+                    "inspect() refused the object it was given, as it refuses an AsyncEngine",
+                )
+            )
+    for frame in reading.frames[-3:]:
+        code = frame.code
+        if frame.library != "sqlalchemy" or not code.startswith("raise "):
+            continue
+        for meaning in _RAISING:
+            if any(anchor in code for anchor in meaning.anchors) or (
+                meaning.kind == "detached" and "DetachedInstanceError" in code
+            ):
+                found.append(
+                    Signal(
+                        meaning.kind,
+                        frame.number,
+                        _frame_text(frame),
+                        f"SQLAlchemy's own line raises it: {meaning.why}",
+                    )
+                )
+    return found
 
 
 def _frame_text(frame: Frame) -> str:

@@ -465,7 +465,6 @@ ALL: tuple[Pitfall, ...] = (
             "to_sql|read_sql|pandas",
             "sync_engine|sync_session",
             "\\bAsyncEngine\\b",
-            "\\.query\\(",
             "reflect",
         ),
         confirm=("the call that received the AsyncEngine, AsyncConnection or AsyncSession"),

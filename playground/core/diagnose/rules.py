@@ -232,11 +232,20 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         SERVER_GENERATED,
-        ("missing-greenlet", "partial-reload"),
+        ("missing-greenlet", "partial-reload", "expired-load"),
         "only some columns were expired, as a flush leaves the ones the database "
         "generates (server_default, onupdate)",
         MEDIUM,
         alternatives=(EXPIRED,),
+    ),
+    Rule(
+        SERVER_GENERATED,
+        ("missing-greenlet", "partial-reload"),
+        "the SELECT loads only some columns of a row already loaded: columns the database "
+        "generates, left expired by a flush, or a deferred column; the frames that would "
+        "tell them apart are not in the text",
+        LOW,
+        alternatives=(DEFERRED, EXPIRED),
     ),
     Rule(
         SERVER_GENERATED,
