@@ -237,8 +237,12 @@ def diagnose(text: str, skipped_lines: int = 0) -> Diagnosis:
     if rule is not None and rule.confidence == LOW:
         extra[rule.pitfall] = extra.get(rule.pitfall, 0.0) + 3.0
     ranking = rank(kinds, words, extra)
-    family = related(kinds, words) or any(sign.finding for sign in signs)
-    chosen, confidence, reason, alternatives, surface = _decide(rule, ranking, kinds, family)
+    family = (
+        related(kinds, words)
+        or any(sign.finding for sign in signs)
+        or (bool(signs) and "async-api" in kinds and "other-orm" not in kinds)
+    )
+    chosen, confidence, reason, alternatives, surface = _decide(rule, ranking, kinds, family, signs)
     if confidence == HIGH and not reading.frames and not reading.exceptions:
         # Prose that names an error is not the error raised: it may be an earlier one.
         confidence = MEDIUM
@@ -293,7 +297,11 @@ def diagnose(text: str, skipped_lines: int = 0) -> Diagnosis:
 
 
 def _decide(
-    rule: Rule | None, ranking: Ranking, kinds: set[str], family: bool
+    rule: Rule | None,
+    ranking: Ranking,
+    kinds: set[str],
+    family: bool,
+    signs: list[CodeSign],
 ) -> tuple[Pitfall | None, str, str, tuple[Pitfall, ...], Pitfall | None]:
     """The pitfall to name, how sure, why, the runners-up, and the surface it showed on."""
     if rule is not None and rule.confidence in (HIGH, MEDIUM):
@@ -322,7 +330,15 @@ def _decide(
         reason = rule.reason
     else:
         reason = "the evidence in the text leans this way; nothing in it is conclusive"
-    return chosen, LOW, reason, ranking.after(chosen, 3), None
+    sign = next((s for s in signs if BY_ID.get(s.pitfall) is chosen and s.finding), None)
+    if sign is None:
+        sign = next((s for s in signs if BY_ID.get(s.pitfall) is chosen), None)
+    confidence = LOW
+    if sign is not None:
+        reason = f"in your code, line {sign.line}: {sign.message}"
+        if sign.finding and sign.confidence == HIGH:
+            confidence = MEDIUM  # the static check's precise sign, not yet a raised error
+    return chosen, confidence, reason, ranking.after(chosen, 3), None
 
 
 def _code_signs(reading: Reading) -> list[CodeSign]:
