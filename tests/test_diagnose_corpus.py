@@ -69,3 +69,13 @@ def test_every_case_is_diagnosed_quickly():
         started = time.perf_counter()
         diagnose(sample.text)
         assert time.perf_counter() - started < 0.2, sample.name
+
+
+def test_held_out_part_keeps_what_it_first_measured():
+    """The held-out part's first run (before any later change): 46/60 named right, 52/60
+    within the top two, one wrong answer given as sure. These are floors, not targets:
+    the issue's targets (90 %, 97 %, none wrong when sure) are not met yet."""
+    score, sure_and_wrong = _score("heldout")
+    assert score.right / score.cases >= 0.76, score.lines("held-out")
+    assert score.top2 / score.cases >= 0.86, score.lines("held-out")
+    assert len(sure_and_wrong) <= 1, sure_and_wrong
