@@ -9,6 +9,7 @@ what would confirm it. Whether there is anything to guess about at all is ``rela
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ from .reader import Line, Reading
 
 WORD_WINDOW = 200_000
 """Prose is looked for in the last this-many characters only: words in a huge log are noise."""
+_FRAME_LIKE = re.compile(r'File "[^"]*", line \d|\.py:\d+ in ')
+"""Frame lines beyond the reader's frame limit are still not prose."""
 WORD_WEIGHT = 1.0
 STRONG_WORD_WEIGHT = 2.5
 MAX_WORDS = 3
@@ -145,7 +148,11 @@ def find_words(reading: Reading) -> list[Word]:
     concurrency.
     """
     frames = {frame.number for frame in reading.frames}
-    lines = [line for line in reading.lines if line.number not in frames]
+    lines = [
+        line
+        for line in reading.lines
+        if line.number not in frames and not _FRAME_LIKE.search(line.text)
+    ]
     kept: list[Line] = []
     size = 0
     for line in reversed(lines):

@@ -213,7 +213,7 @@ ALL: tuple[Pitfall, ...] = (
             "jsonable_encoder",
             "get_attribute_error|Error extracting attribute",
             "ResponseValidationError|validation error",
-            "\\b422\\b",
+            "422 Unprocessable|status(?:_code)?\\W{0,3}422",
             "schema",
         ),
         confirm=(
