@@ -168,3 +168,35 @@ def test_an_endless_stream_is_read_in_constant_memory():
         err = proc.stderr.read()
     assert proc.returncode in (0, 1), err
     assert b"Traceback" not in err
+
+
+def test_ctrl_c_while_reading_a_terminal_is_one_line_and_status_2():
+    """At a terminal it says it is reading standard input; Ctrl+C ends it with one line."""
+    import pty
+    import select
+    import signal
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the command, its standard input a terminal
+        os.execv(sys.executable, [sys.executable, "-m", "playground", "diagnose"])
+    seen = b""
+    deadline = time.monotonic() + 60
+    while b"Ctrl+D" not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            seen += os.read(fd, 4096)
+    assert b"reading a traceback from standard input" in seen
+    os.kill(pid, signal.SIGINT)
+    _, status = os.waitpid(pid, 0)
+    try:
+        while True:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if not ready:
+                break
+            seen += os.read(fd, 4096)
+    except OSError:
+        pass  # the terminal closed with the child
+    os.close(fd)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 2, status
+    assert b"Traceback" not in seen
+    assert b"interrupted while reading" in seen
