@@ -292,6 +292,8 @@ def test_the_installed_command_runs_in_a_fresh_process(tmp_path):
         ("sqlalchemy>=2.0\nfastapi\n", True),
         ("SQLAlchemy[asyncio]>=2.0\n", False),
         ("sqlalchemy>=2.0\ngreenlet>=3\n", False),
+        ("sqlalchemy[postgresql-asyncpg]>=2.0\n", False),
+        ("sqlalchemy[postgresql_asyncpg]>=2.0\n", False),
         ("fastapi\n", False),
     ],
 )
@@ -308,10 +310,11 @@ def test_greenlet_missing_from_the_requirements(tmp_path, capsys, requirements, 
 def test_greenlet_missing_from_pyproject_dependencies(tmp_path):
     root = project(tmp_path, {"app.py": CLEAN.format(noqa="")})
     (root / "pyproject.toml").write_text(
-        '[project]\nname = "demo"\ndependencies = [\n    "fastapi",\n    "sqlalchemy>=2.0",\n]\n'
+        '[project]\nname = "demo"\ndescription = "FastAPI + SQLAlchemy"\n'
+        'dependencies = [\n    "fastapi",\n    "sqlalchemy>=2.0",\n]\n'
     )
     [sign] = check_paths([root]).signs
-    assert (sign.line, sign.pitfall) == (5, "greenlet-missing")
+    assert (sign.line, sign.pitfall) == (6, "greenlet-missing")
 
 
 def test_every_pitfall_with_a_scenario_has_one_code():

@@ -123,10 +123,10 @@ def analyze(
         for defined, owner in _functions(module.tree):
             work.append((module, defined, defined.body, owner))
     # Round one: what each function returns, so callers can be followed in round two.
-    for _, function, body, owner in work:
+    for module, function, body, owner in work:
         if function is None or not _returns_value(function, facts):
             continue
-        flow = FunctionFlow(ctx, function, body, owner)
+        flow = FunctionFlow(ctx, function, body, owner, module.path)
         flow.run()
         summary = summarize(flow)
         name = function.name
@@ -137,7 +137,7 @@ def analyze(
     signs: list[Sign] = []
     by_path = {m.path: m for m in modules}
     for module, maybe_function, body, owner in work:
-        flow = FunctionFlow(ctx, maybe_function, body, owner)
+        flow = FunctionFlow(ctx, maybe_function, body, owner, module.path)
         flow.run()
         for found in flow.found.values():
             strength = "finding" if found.confidence != "low" else "hint"

@@ -67,8 +67,10 @@ SESSION_METHODS = frozenset(
         "begin",
         "run_sync",
         "delete",
+        "begin_nested",
     }
 )
+MUTATORS = frozenset({"append", "extend", "remove", "add", "clear", "pop", "insert", "discard"})
 SYNC_API = frozenset(
     {"create_all", "drop_all", "reflect", "create", "drop", "inspect", "get_table_names"}
 )
@@ -111,6 +113,8 @@ class Obj:
     """Attributes a refresh loaded again after the object expired."""
     label: str | None = None
     """The first local name it was bound to, for messages."""
+    savepoint: int = 0
+    """The SAVEPOINT depth at which it was last changed (0: none open)."""
 
     def copy(self) -> Obj:
         return replace(
@@ -193,7 +197,17 @@ class Begin:
     session: str
 
 
-Value = Obj | Many | Stmt | Res | Sess | Holder | Engine | Factory | Lit | Later | Begin | None
+@dataclass
+class Nested:
+    """A SAVEPOINT from ``begin_nested()``: its rollback expires only what changed inside."""
+
+    session: str
+    depth: int
+
+
+Value = (
+    Obj | Many | Stmt | Res | Sess | Holder | Engine | Factory | Lit | Later | Begin | Nested | None
+)
 
 
 @dataclass
@@ -318,8 +332,10 @@ class FunctionFlow:
         function: ast.FunctionDef | ast.AsyncFunctionDef | None,
         body: list[ast.stmt],
         owner_class: str | None = None,
+        path: str = "",
     ) -> None:
         self.ctx = ctx
+        self.path = path
         self.self_attrs = ctx.facts.class_attrs.get(owner_class or "", {})
         self.facts = ctx.facts
         self.function = function
@@ -332,6 +348,7 @@ class FunctionFlow:
         self.loop_depth = 0
         self.open_blocks: list[tuple[list[str], list[str]]] = []
         self.handler_mode = 0
+        self.savepoints = 0
         """Inside a try body followed for its handlers: the commit there is the one that failed."""
 
     # -- entry -------------------------------------------------------------------------
@@ -476,7 +493,7 @@ class FunctionFlow:
                 owner = self._eval(node.target.value, state)
                 if isinstance(owner, Obj):
                     self._read(owner, node.target.attr, node.target, state)
-                    owner.modified = True
+                    self._changed(owner)
         elif isinstance(node, ast.Return):
             value = self._eval(node.value, state) if node.value is not None else None
             self._returning(node, value, state)
@@ -661,8 +678,9 @@ class FunctionFlow:
         info = self.facts.mapped.get(obj.cls or "")
         if info is not None and attr in info.relationships:
             obj.paths.add((attr,))
+            obj.savepoint = self.savepoints
         else:
-            obj.modified = True
+            self._changed(obj)
 
     # -- expressions -------------------------------------------------------------------
     def _eval(self, node: ast.expr | None, state: State) -> Value:
@@ -912,6 +930,13 @@ class FunctionFlow:
                     "loaded value; the read reloads it",
                     confidence,
                 )
+            elif reason == "savepoint rollback":
+                return (
+                    "after-rollback",
+                    f"{{what}} is read after the SAVEPOINT's rollback() at line {line}, which "
+                    "expired the objects changed inside it; the read reloads it",
+                    confidence,
+                )
             else:
                 return (
                     "expired-after-commit",
@@ -1078,14 +1103,21 @@ class FunctionFlow:
                 obj.reported = False
         obj.modified = False
 
-    def _rollback(self, key: str, node: ast.AST, state: State) -> None:
+    def _changed(self, obj: Obj) -> None:
+        obj.modified = True
+        obj.savepoint = self.savepoints
+
+    def _rollback(self, key: str, node: ast.AST, state: State, savepoint: int = 0) -> None:
         for obj in self._objects_of(key, state):
+            if savepoint and obj.savepoint < savepoint:
+                continue  # a SAVEPOINT's rollback expires only what changed inside it
             if obj.origin == "new" and obj.persistent is False:
                 continue
             if obj.origin == "new" and obj.expired is None and not obj.reported:
                 continue
             if obj.expired is None:
-                obj.expired = ("rollback", node.lineno if hasattr(node, "lineno") else 0, "high")
+                reason = "savepoint rollback" if savepoint else "rollback"
+                obj.expired = (reason, getattr(node, "lineno", 0), "high")
                 obj.reported = False
 
     def _refresh(self, call: ast.Call, state: State) -> None:
@@ -1138,6 +1170,19 @@ class FunctionFlow:
             args.append(self._eval(item.value, state))
         if isinstance(owner, Later):
             return None
+        if isinstance(owner, Nested):
+            if name == "rollback" and awaited:
+                self._rollback(owner.session, node, state, savepoint=owner.depth)
+            return None
+        if (
+            name in MUTATORS
+            and isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Attribute)
+            and isinstance(owner, (Many, Obj))
+        ):
+            parent = self._eval(func.value.value, state)
+            if isinstance(parent, Obj):
+                self._changed(parent)
         if isinstance(owner, Res):
             return self._result_call(owner, name or "")
         if isinstance(owner, Stmt):
@@ -1234,6 +1279,9 @@ class FunctionFlow:
             return None
         if name == "begin":
             return Begin(key)
+        if name == "begin_nested":
+            self.savepoints += 1
+            return Nested(key, self.savepoints)
         if name == "run_sync":
             return None
         values = [self._eval(arg, state) for arg in args] if name != "refresh" else []
@@ -1540,9 +1588,11 @@ class FunctionFlow:
         if not shared:
             return
         key = shared[0]
-        spawn = f"{call_name(node) or 'gather'}() at line {node.lineno}"
         second = calls[key][1]
         clash = self._clash_site(second, key, state)
+        elsewhere = clash is not None and clash[0] != self.path
+        where = f"{self.path}:{node.lineno}" if elsewhere else f"line {node.lineno}"
+        spawn = f"{call_name(node) or 'gather'}() at {where}"
         message = (
             f"runs concurrently with the other tasks of {spawn} on the same session "
             f"{key!r}; an AsyncSession cannot run two operations at once"

@@ -336,7 +336,12 @@ def _requirement(text: str) -> tuple[str, frozenset[str]] | None:
     return name, frozenset(e.strip().lower() for e in extras.strip("[]").split(",") if e.strip())
 
 
-def _line_of(lines: list[str], needle: str) -> int:
+def _line_of(lines: list[str], needle: str, entry: str | None = None) -> int:
+    """The line that declares a requirement: its exact entry first, else its name."""
+    if entry:
+        for number, text in enumerate(lines, start=1):
+            if entry in text:
+                return number
     pattern = re.compile(r"""(^|["'\s])""" + re.escape(needle) + r"""($|[\s\[<>=!~;"',])""", re.I)
     for number, text in enumerate(lines, start=1):
         if pattern.search(text):
@@ -360,7 +365,7 @@ def declared_requirements(root: Path) -> list[Requirement]:
         for entry in entries:
             parsed = _requirement(entry)
             if parsed:
-                found.append(Requirement(pyproject, _line_of(lines, parsed[0]), *parsed))
+                found.append(Requirement(pyproject, _line_of(lines, parsed[0], entry), *parsed))
         poetry = data.get("tool", {}).get("poetry", {})
         if isinstance(poetry, dict):
             tables = [poetry.get("dependencies", {})]
@@ -372,7 +377,7 @@ def declared_requirements(root: Path) -> list[Requirement]:
                     found.append(
                         Requirement(
                             pyproject,
-                            _line_of(lines, name),
+                            _line_of(lines, name, f"{name} ="),
                             key,
                             frozenset(str(e).lower() for e in extras),
                         )
@@ -400,8 +405,15 @@ def declared_requirements(root: Path) -> list[Requirement]:
         for text in requires.splitlines():
             parsed = _requirement(text.strip())
             if parsed:
-                found.append(Requirement(setup_cfg, _line_of(lines, parsed[0]), *parsed))
+                line = _line_of(lines, parsed[0], text.strip())
+                found.append(Requirement(setup_cfg, line, *parsed))
     return found
+
+
+ASYNCIO_EXTRAS = frozenset(
+    {"asyncio", "postgresql-asyncpg", "aiomysql", "aioodbc", "asyncmy", "aiosqlite"}
+)
+"""SQLAlchemy's extras that pull in its asyncio extra (and so greenlet)."""
 
 
 def _greenlet(root: Path) -> list[Sign]:
@@ -411,7 +423,8 @@ def _greenlet(root: Path) -> list[Sign]:
     if "greenlet" in names:
         return []
     plain = [r for r in requirements if r.name == "sqlalchemy"]
-    if not plain or any("asyncio" in r.extras for r in plain):
+    extras = {e.replace("_", "-") for r in plain for e in r.extras}
+    if not plain or extras & ASYNCIO_EXTRAS:
         return []
     first = plain[0]
     shown = str(first.path)
