@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..names import visible
-from .guess import Ranking, Word, find_words, rank, related
+from .guess import FAMILY, Ranking, Word, find_words, rank, related
 from .meanings import Signal, find_signals, timestamp_attribute
 from .pitfalls import (
     ALEMBIC,
@@ -393,13 +393,11 @@ def _confirm(chosen: Pitfall, confidence: str, reading: Reading, where: Frame | 
     """What would make the answer surer, when it is not already sure."""
     if confidence == HIGH:
         return ""
-    asks = []
     if not reading.frames:
-        asks.append("the traceback's frames")
-    elif where is None:
-        asks.append("the frames of your own code above the error")
-    asks.append(chosen.confirm)
-    return "paste " + " and ".join(asks) if asks[0].startswith("the") else asks[0]
+        return f"paste the whole traceback; also show {chosen.confirm}"
+    if where is None:
+        return f"paste the frames of your own code above the error; also show {chosen.confirm}"
+    return f"show {chosen.confirm}"
 
 
 def _settings(pitfall: Pitfall, kinds: set[str]) -> dict[str, bool]:
@@ -560,18 +558,7 @@ def _missing(
         )
     if reading.frames and where is None:
         lacks.append("none of the frames is your own code")
-    if not kinds & {
-        "missing-greenlet",
-        "greenlet-absent",
-        "detached",
-        "concurrent-state",
-        "busy-connection",
-        "async-engine-attr",
-        "no-inspection",
-        "lazy-raise",
-        "deferred-raise",
-        "pydantic-extract",
-    }:
+    if not kinds & (FAMILY | {"busy-connection", "pydantic-extract"}):
         lacks.append(
             "nothing in it is an error from SQLAlchemy's asyncio layer "
             "(MissingGreenlet, DetachedInstanceError, IllegalStateChangeError...)"

@@ -148,10 +148,14 @@ def find_words(reading: Reading) -> list[Word]:
     concurrency.
     """
     frames = {frame.number for frame in reading.frames}
+    shown = reading.text.split("\n")  # a library's source under its frame is blanked here
     lines = [
         line
-        for line in reading.lines
-        if line.number not in frames and not _FRAME_LIKE.search(line.text)
+        for index, line in enumerate(reading.lines)
+        if line.number not in frames
+        and index < len(shown)
+        and shown[index]
+        and not _FRAME_LIKE.search(line.text)
     ]
     kept: list[Line] = []
     size = 0
