@@ -8,6 +8,7 @@ skipped with the reason; under CI (``CI`` set) a missing browser is a failure.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -471,12 +472,14 @@ def _check_no_secret(browser_context: Any, served: Served, secret: str) -> None:
     assert not leaks, leaks
 
 
-def test_no_password_reaches_the_page_urls_console_or_ps(browser_context, serve):
-    """A PostgreSQL role made for this test, with a random password, shared by the tabs."""
+@contextlib.contextmanager
+def postgres_role() -> Iterator[Any]:
+    """A PostgreSQL role and database made for one test, with a random password: its URL."""
     import asyncio
     import concurrent.futures
 
     from sqlalchemy import text
+    from sqlalchemy.engine import make_url
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from .conftest import postgres_url
@@ -501,14 +504,17 @@ def test_no_password_reaches_the_page_urls_console_or_ps(browser_context, serve)
 
     run(f"CREATE ROLE {role} LOGIN PASSWORD '{secret}'", f"CREATE DATABASE {role} OWNER {role}")
     try:
-        from sqlalchemy.engine import make_url
-
-        url = make_url(admin).set(username=role, password=secret, database=role)
-        served = serve("--db", url.render_as_string(hide_password=False))
-        _check_no_secret(browser_context, served, secret)
-        served.stop()
+        yield make_url(admin).set(username=role, password=secret, database=role)
     finally:
         run(f"DROP DATABASE IF EXISTS {role} WITH (FORCE)", f"DROP ROLE {role}")
+
+
+def test_no_password_reaches_the_page_urls_console_or_ps(browser_context, serve):
+    """A PostgreSQL role made for this test, with a random password, shared by the tabs."""
+    with postgres_role() as url:
+        served = serve("--db", url.render_as_string(hide_password=False))
+        _check_no_secret(browser_context, served, url.password)
+        served.stop()
 
 
 # --- a hostile or careless client ---------------------------------------------------------
@@ -754,3 +760,82 @@ def test_stale_folders_of_a_killed_server_are_removed_at_start(serve, tmp_path):
     finally:
         client.kill()
         client.wait(10)
+
+
+class Forwarder:
+    """A TCP relay on loopback to the test's PostgreSQL server, that can be cut: the
+    database "goes down" for whoever connects through it, as a shared server does."""
+
+    def __init__(self, host: str, port: int) -> None:
+        import socket
+
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.open: list[Any] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target, timeout=30)
+            self.open += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: Any, sink: Any) -> None:
+        import socket
+
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):  # shutdown wakes the other direction's recv
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+                end.close()
+
+    def cut(self) -> None:
+        """Refuse new connections and break the open ones."""
+        import socket
+
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept
+        self.listener.close()
+        for sock in self.open:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+
+def test_a_shared_database_gone_down_is_said_on_the_page(browser_context, serve):
+    """The shared server stops answering after the class started: the page says why."""
+    with postgres_role() as direct:
+        assert direct.host is not None and direct.password
+        relay = Forwarder(direct.host, direct.port or 5432)
+        try:
+            url = direct.set(host="127.0.0.1", port=relay.port)
+            served = serve("--db", url.render_as_string(hide_password=False))
+            relay.cut()
+            page = browser_context.new_page()
+            page.goto(served.url, timeout=WAIT_MS)
+            wait_for_screen(page, "The app could not start: cannot open postgresql+asyncpg://")
+            shown = screen(page).strip().replace("\n", "")  # one line, wrapped by the terminal
+            assert shown.startswith("The app could not start") and shown.count("The app") == 1
+            assert f"{direct.username}:***@127.0.0.1:{relay.port}/" in shown, shown
+            assert "Connect call failed" in shown or "refused" in shown.lower(), shown
+            assert "This session has ended" in page.inner_text("body")
+            wait_until(lambda: "session 1 ended" in served.log, 30, "the session's end")
+            assert served.log.count("cannot open postgresql") == 1, served.log
+            assert str(direct.password) not in served.log + screen(page)
+            page.close()
+        finally:
+            relay.cut()

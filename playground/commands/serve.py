@@ -297,11 +297,11 @@ class Session(AppService):
         if process.returncode is None:
             await _exited(process, QUIT_GRACE)
         if not self._stopped and (not started or process.returncode not in (0, None)):
-            reason = (
-                self.server.one_line(tail) or f"the app exited with status {process.returncode}"
-            )
-            self.server.say(f"session {self.number}: the app ended early: {reason}")
-            await self._to_browser_bytes(f"\r\n  The app stopped: {reason}\r\n".encode())
+            reason = self.server.one_line(tail).removeprefix("playground: ")
+            reason = reason or f"it exited with status {process.returncode}"
+            what = "stopped" if started else "could not start"
+            self.server.say(f"session {self.number}: the app {what}: {reason}")
+            await self._to_browser_bytes(f"\r\n  The app {what}: {reason}\r\n".encode())
         await self._close_browser()
 
     async def stop(self) -> None:
