@@ -8,6 +8,7 @@ per case, then the share of bugs found (a finding of the case's pitfall within
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,11 +52,15 @@ def relative_to(sign: Sign, folder: Path) -> str:
 
 
 def judge(case: Case) -> Verdict:
-    """Run the buggy program, then check both twins."""
-    buggy, _ = pair_outcome(case.name)
+    """Run the buggy program, then check both twins (a program that hangs names no line)."""
+    try:
+        buggy, _ = pair_outcome(case.name)
+        lines = bug_lines(case, buggy.stderr)
+    except subprocess.TimeoutExpired:
+        lines = []
     return Verdict(
         case,
-        bug_lines(case, buggy.stderr),
+        lines,
         check_paths([case.buggy]).signs,
         check_paths([case.fixed]).signs,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .codes import BY_PITFALL
@@ -52,17 +52,6 @@ class Module:
 
 
 Functions = ast.FunctionDef | ast.AsyncFunctionDef
-
-
-def _functions(tree: ast.AST) -> Iterator[tuple[Functions, str | None]]:
-    """Every function of a module, with the class it is a method of."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef):
-            for item in node.body:
-                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    item._owner_class = node.name  # type: ignore[union-attr]
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            yield node, getattr(node, "_owner_class", None)
 
 
 def column_of(source_lines: list[str], line: int, offset: int) -> int:
@@ -120,7 +109,7 @@ def analyze(
             if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
         ]
         work.append((module, None, top, None))
-        for defined, owner in _functions(module.tree):
+        for defined, owner in facts.module_functions.get(module.path, []):
             work.append((module, defined, defined.body, owner))
     # Round one: what each function returns, so callers can be followed in round two.
     for module, function, body, owner in work:
@@ -183,7 +172,9 @@ def _module_signs(
         signs.append(make_sign(module, lines, pitfall, node, message, confidence, strength))
 
     is_env = module.path.replace("\\", "/").endswith("env.py")
-    for node in ast.walk(module.tree):
+    nodes: list[ast.AST] = [*facts.module_calls.get(module.path, [])]
+    nodes += facts.module_reprs.get(module.path, [])
+    for node in nodes:
         if isinstance(node, ast.Call):
             name = call_name(node)
             if name == "create_engine" and node.args:

@@ -56,6 +56,9 @@ class MappedClass:
     eager_defaults: bool = False
     repr_reads: list[str] = field(default_factory=list)
     """Attributes ``__repr__`` / ``__str__`` read from self."""
+    own_repr: bool = False
+    fields: list[str] = field(default_factory=list)
+    """Mapped attributes in declaration order, those declared ``repr=False`` left out."""
 
     def attributes(self) -> set[str]:
         return self.columns | set(self.relationships) | self.deferred
@@ -100,6 +103,19 @@ class Facts:
     """``EXPORT = TypeAdapter(list[OrderOut])``: the adapter's name to the model it reads."""
     fixtures: set[str] = field(default_factory=set)
     """Functions decorated as pytest fixtures."""
+    module_functions: dict[str, list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, str | None]]] = (
+        field(default_factory=dict)
+    )
+    """Per file, its functions in order, each with the class it is a method of."""
+    module_calls: dict[str, list[ast.Call]] = field(default_factory=dict)
+    module_reprs: dict[str, list[ast.FunctionDef]] = field(default_factory=dict)
+    candidates: dict[str, Schema] = field(default_factory=dict)
+    class_bases: dict[str, list[str]] = field(default_factory=dict)
+    pending_assignments: list[tuple[str, str]] = field(default_factory=list)
+    pending_dependencies: dict[str, tuple[list[bool | None], list[str]]] = field(
+        default_factory=dict
+    )
+    pending_adapters: list[tuple[str, list[str]]] = field(default_factory=list)
     class_attrs: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     """Per class, the annotation names of ``self.x`` (from ``__init__`` parameters)."""
 
@@ -169,17 +185,24 @@ class _Collector(ast.NodeVisitor):
     def __init__(self, facts: Facts, path: str) -> None:
         self.facts = facts
         self.path = path
-        self.function: list[str] = []
+        self.scope: list[str | None] = []
+        """The class each enclosing scope is (None for a function)."""
+        self.functions = facts.module_functions.setdefault(path, [])
+        self.calls = facts.module_calls.setdefault(path, [])
+        self.reprs = facts.module_reprs.setdefault(path, [])
 
     # -- classes -------------------------------------------------------------------
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         bases = [name for name in (last_name(b) for b in node.bases) if name]
         self._class_attrs(node)
+        self.facts.class_bases[node.name] = bases
         if self._is_mapped(node, bases):
             self._mapped(node, bases)
-        elif self._is_schema(node, bases):
+        else:
             self._schema(node, bases)
+        self.scope.append(node.name)
         self.generic_visit(node)
+        self.scope.pop()
 
     def _class_attrs(self, node: ast.ClassDef) -> None:
         attrs: dict[str, list[str]] = {}
@@ -232,17 +255,14 @@ class _Collector(ast.NodeVisitor):
                 return True
         return False
 
-    def _is_schema(self, node: ast.ClassDef, bases: list[str]) -> bool:
-        return any(b in PYDANTIC_ROOTS or b in self.facts.schemas for b in bases) or any(
-            b == "SQLModel" for b in bases
-        )
-
     def _mapped(self, node: ast.ClassDef, bases: list[str]) -> None:
+        """Read a mapped class (``MappedAsDataclass`` bases are noted for their repr)."""
         info = MappedClass(node.name, bases, node.lineno, self.path)
         for item in node.body:
             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 if item.name in ("__repr__", "__str__"):
                     info.repr_reads.extend(_self_reads(item))
+                    info.own_repr = True
                 continue
             targets: list[ast.expr] = []
             value: ast.expr | None = None
@@ -254,6 +274,11 @@ class _Collector(ast.NodeVisitor):
             for target in targets:
                 if isinstance(target, ast.Name):
                     self._attribute(info, target.id, value, annotation, item.lineno)
+                    shown = not (
+                        isinstance(value, ast.Call) and constant(keyword(value, "repr")) is False
+                    )
+                    if shown and target.id in info.attributes():
+                        info.fields.append(target.id)
         if node.name in self.facts.mapped:
             self.facts.duplicates.add(node.name)
         self.facts.mapped[node.name] = info
@@ -325,7 +350,7 @@ class _Collector(ast.NodeVisitor):
                         schema.from_attributes |= constant(sub.value) is True
         if any(k.arg == "from_attributes" and constant(k.value) is True for k in node.keywords):
             schema.from_attributes = True
-        self.facts.schemas[node.name] = schema
+        self.facts.candidates[node.name] = schema
 
     # -- functions ------------------------------------------------------------------
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
@@ -339,10 +364,12 @@ class _Collector(ast.NodeVisitor):
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
             if last_name(target) == "fixture":
                 self.facts.fixtures.add(node.name)
-        known = self.facts.functions.setdefault(node.name, [])
-        if all(found is not node for _, found in known):
-            known.append((self.path, node))
+        self.facts.functions.setdefault(node.name, []).append((self.path, node))
+        self.functions.append((node, self.scope[-1] if self.scope else None))
+        if node.name in ("__repr__", "__str__") and isinstance(node, ast.FunctionDef):
+            self.reprs.append(node)
         flags: list[bool | None] = []
+        callees: list[str] = []
         yields_session = False
         returns_engine = False
         for sub in ast.walk(node):
@@ -363,20 +390,17 @@ class _Collector(ast.NodeVisitor):
                     expr = item.context_expr
                     if isinstance(expr, ast.Call):
                         callee = dotted(expr.func) or ""
-                        tail = callee.split(".")[-1]
-                        if tail in self.facts.factories:
-                            flags.append(self.facts.factories[tail])
+                        callees.append(callee.split(".")[-1])
         if yields_session and (
             any(isinstance(s, ast.Yield) for s in ast.walk(node))
             or "AsyncSession" in annotation_names(node.returns)
         ):
-            distinct = set(flags)
-            self.facts.session_dependencies[node.name] = (
-                distinct.pop() if len(distinct) == 1 else None
-            )
+            self.facts.pending_dependencies[node.name] = (flags, callees)
         if returns_engine:
             self.facts.async_engine_functions.add(node.name)
+        self.scope.append(None)
         self.generic_visit(node)
+        self.scope.pop()
 
     # -- assignments ------------------------------------------------------------------
     def visit_Assign(self, node: ast.Assign) -> None:
@@ -394,20 +418,14 @@ class _Collector(ast.NodeVisitor):
         if name is None:
             return
         flag = factory_flag(value)
-        if flag is ... and isinstance(value, ast.Call):
-            callee = last_name(value.func)
-            if callee in self.facts.factory_functions:
-                flag = self.facts.factory_functions[callee]
-        if flag is not ... and call_name(value) not in ("AsyncSession",):
+        called = call_name(value) if isinstance(value, ast.Call) else None
+        if flag is ... and called is not None:
+            self.facts.pending_assignments.append((name, called))
+        if flag is not ... and called not in ("AsyncSession",):
             self.facts.factories[name] = flag  # type: ignore[assignment]
-        called = call_name(value)
         if called == "TypeAdapter" and isinstance(value, ast.Call) and value.args:
-            models = [n for n in annotation_names(value.args[0]) if n in self.facts.schemas]
-            if models:
-                self.facts.type_adapters[name] = models[0]
-        if called in ("create_async_engine", "async_engine_from_config", "AsyncEngine") or (
-            called in self.facts.async_engine_functions
-        ):
+            self.facts.pending_adapters.append((name, annotation_names(value.args[0])))
+        if called in ("create_async_engine", "async_engine_from_config", "AsyncEngine"):
             self.facts.async_engines.add(name)
         elif called in ("create_engine", "engine_from_config"):
             self.facts.sync_engines.add(name)
@@ -423,6 +441,7 @@ class _Collector(ast.NodeVisitor):
                         self.facts.dependency_aliases[name] = dependency
 
     def visit_Call(self, node: ast.Call) -> None:
+        self.calls.append(node)
         flag = factory_flag(node)
         if flag is not ...:
             self.facts.expire_flags.append(flag if isinstance(flag, bool) else None)
@@ -512,16 +531,40 @@ def _is_session_name(name: str) -> bool:
 def collect(trees: list[tuple[str, ast.Module]]) -> Facts:
     """Pass one over every parsed file of the project."""
     facts = Facts()
-    # Two rounds: a schema or factory function defined in a later file is known in the second.
-    for _ in range(2):
-        for path, tree in trees:
-            _Collector(facts, path).visit(tree)
-        if _ == 0:
-            facts.expire_flags.clear()
-            facts.imports_asyncio_ext.clear()
-            facts.duplicates.clear()
+    for path, tree in trees:
+        _Collector(facts, path).visit(tree)
+    _resolve(facts)
     _inherit(facts)
     return facts
+
+
+def _resolve(facts: Facts) -> None:
+    """What needed the whole project: pydantic models, factory and engine helpers."""
+    schemas = facts.candidates
+    known: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, schema in schemas.items():
+            if name not in known and any(
+                b in PYDANTIC_ROOTS or b == "SQLModel" or b in known for b in schema.bases
+            ):
+                known.add(name)
+                changed = True
+    facts.schemas = {name: schemas[name] for name in known}
+    for name, called in facts.pending_assignments:
+        if called in facts.factory_functions:
+            facts.factories[name] = facts.factory_functions[called]
+        if called in facts.async_engine_functions:
+            facts.async_engines.add(name)
+    for name, (flags, callees) in facts.pending_dependencies.items():
+        every = list(flags) + [facts.factories[c] for c in callees if c in facts.factories]
+        distinct = set(every)
+        facts.session_dependencies[name] = distinct.pop() if len(distinct) == 1 else None
+    for name, names in facts.pending_adapters:
+        models = [n for n in names if n in facts.schemas]
+        if models:
+            facts.type_adapters[name] = models[0]
 
 
 def _inherit(facts: Facts) -> None:
@@ -544,3 +587,14 @@ def _inherit(facts: Facts) -> None:
 
     for name in list(facts.mapped):
         merged(name, frozenset({name}))
+
+    def dataclass_mapped(name: str, seen: frozenset[str]) -> bool:
+        bases = facts.class_bases.get(name, [])
+        return "MappedAsDataclass" in bases or any(
+            dataclass_mapped(b, seen | {name}) for b in bases if b not in seen
+        )
+
+    for name, info in facts.mapped.items():
+        # MappedAsDataclass writes a __repr__ that reads every field left in the repr.
+        if not info.own_repr and not info.repr_reads and dataclass_mapped(name, frozenset()):
+            info.repr_reads = list(info.fields)

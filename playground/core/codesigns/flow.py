@@ -381,6 +381,8 @@ class FunctionFlow:
                 self.session_params.add(arg.arg)
             elif set(names) & ENGINE_TYPES:
                 state.names[arg.arg] = Engine(True)
+            elif self._depends_value(arg, defaults.get(arg.arg), state):
+                pass
             elif arg.arg in self.facts.fixtures and self._takes_fixtures(function):
                 # pytest hands the test what the fixture of that name returned or yielded.
                 summary = self.ctx.summaries.get(arg.arg)
@@ -394,6 +396,24 @@ class FunctionFlow:
                     state.names[arg.arg] = Stmt(None, param=index)
                 elif arg.arg in ("stmt", "statement", "query") and not names:
                     state.names[arg.arg] = Stmt(None, param=index)
+
+    def _depends_value(self, arg: ast.arg, default: ast.expr | None, state: State) -> bool:
+        """A FastAPI parameter ``Depends(current_user)``: it receives what that function returns."""
+        calls: list[ast.expr] = [default] if default is not None else []
+        annotation = arg.annotation
+        if (
+            isinstance(annotation, ast.Subscript)
+            and last_name(annotation.value) == "Annotated"
+            and isinstance(annotation.slice, ast.Tuple)
+        ):
+            calls += annotation.slice.elts[1:]
+        for call in calls:
+            if isinstance(call, ast.Call) and call_name(call) == "Depends" and call.args:
+                summary = self.ctx.summaries.get(last_name(call.args[0]) or "")
+                if summary is not None and isinstance(summary.value, (Obj, Many)):
+                    state.names[arg.arg] = self._instantiate(summary.value, None, state)
+                    return True
+        return False
 
     def _takes_fixtures(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         return function.name.startswith("test") or function.name in self.facts.fixtures
@@ -552,8 +572,11 @@ class FunctionFlow:
     def _with(self, node: ast.With | ast.AsyncWith, state: State) -> State:
         closing: list[str] = []
         begins: list[str] = []
+        savepoints: list[Nested] = []
         for item in node.items:
             value = self._eval(item.context_expr, state)
+            if isinstance(value, Nested):
+                savepoints.append(value)
             if isinstance(value, Begin):
                 begins.append(value.session)
                 value = None
@@ -579,6 +602,10 @@ class FunctionFlow:
         self.open_blocks.append((begins, closing))
         after = self._block(node.body, state)
         self.open_blocks.pop()
+        if self.handler_mode:
+            # On the path where the body raised, ``begin_nested()`` rolls its SAVEPOINT back.
+            for savepoint in savepoints:
+                self._rollback(savepoint.session, node, after, savepoint=savepoint.depth)
         if after.ended:
             return after
         self._leave(begins, closing, node, after)
