@@ -181,6 +181,18 @@ def _is_sql_expression(node: ast.AST) -> bool:
     return False
 
 
+@dataclass
+class _FunctionRecord:
+    """What the returns and yields of one function hand out, gathered while visiting it."""
+
+    flags: list[bool | None] = field(default_factory=list)
+    callees: list[str] = field(default_factory=list)
+    factory: bool | None | object = ...
+    session: bool = False
+    yields: bool = False
+    engine: bool = False
+
+
 class _Collector(ast.NodeVisitor):
     def __init__(self, facts: Facts, path: str) -> None:
         self.facts = facts
@@ -190,6 +202,7 @@ class _Collector(ast.NodeVisitor):
         self.functions = facts.module_functions.setdefault(path, [])
         self.calls = facts.module_calls.setdefault(path, [])
         self.reprs = facts.module_reprs.setdefault(path, [])
+        self.records: list[_FunctionRecord] = []
 
     # -- classes -------------------------------------------------------------------
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
@@ -368,39 +381,57 @@ class _Collector(ast.NodeVisitor):
         self.functions.append((node, self.scope[-1] if self.scope else None))
         if node.name in ("__repr__", "__str__") and isinstance(node, ast.FunctionDef):
             self.reprs.append(node)
-        flags: list[bool | None] = []
-        callees: list[str] = []
-        yields_session = False
-        returns_engine = False
-        for sub in ast.walk(node):
-            if isinstance(sub, (ast.Yield, ast.Return)) and sub.value is not None:
-                flag = factory_flag(sub.value)
-                if flag is not ...:
-                    if isinstance(sub, ast.Return) and call_name(sub.value) != "AsyncSession":
-                        self.facts.factory_functions[node.name] = flag  # type: ignore[assignment]
-                    else:
-                        yields_session = True
-                        flags.append(flag)  # type: ignore[arg-type]
-                elif isinstance(sub.value, ast.Name):
-                    yields_session = yields_session or _is_session_name(sub.value.id)
-                if call_name(sub.value) in ("create_async_engine", "async_engine_from_config"):
-                    returns_engine = True
-            elif isinstance(sub, (ast.With, ast.AsyncWith)):
-                for item in sub.items:
-                    expr = item.context_expr
-                    if isinstance(expr, ast.Call):
-                        callee = dotted(expr.func) or ""
-                        callees.append(callee.split(".")[-1])
-        if yields_session and (
-            any(isinstance(s, ast.Yield) for s in ast.walk(node))
-            or "AsyncSession" in annotation_names(node.returns)
-        ):
-            self.facts.pending_dependencies[node.name] = (flags, callees)
-        if returns_engine:
-            self.facts.async_engine_functions.add(node.name)
+        record = _FunctionRecord()
+        self.records.append(record)
         self.scope.append(None)
         self.generic_visit(node)
         self.scope.pop()
+        self.records.pop()
+        if record.factory is not ... and not record.yields:
+            self.facts.factory_functions[node.name] = record.factory  # type: ignore[assignment]
+        if record.session and (record.yields or "AsyncSession" in annotation_names(node.returns)):
+            self.facts.pending_dependencies[node.name] = (record.flags, record.callees)
+        if record.engine:
+            self.facts.async_engine_functions.add(node.name)
+
+    def _returned(self, value: ast.expr | None, is_yield: bool) -> None:
+        """A ``return`` or ``yield`` of the function being read: a session, a factory, an engine."""
+        if not self.records:
+            return
+        record = self.records[-1]
+        record.yields = record.yields or is_yield
+        if value is None:
+            return
+        flag = factory_flag(value)
+        if flag is not ...:
+            if not is_yield and call_name(value) != "AsyncSession":
+                record.factory = flag
+            else:
+                record.session = True
+                record.flags.append(flag if isinstance(flag, bool) else None)
+        elif isinstance(value, ast.Name):
+            record.session = record.session or _is_session_name(value.id)
+        if call_name(value) in ("create_async_engine", "async_engine_from_config"):
+            record.engine = True
+
+    def visit_Return(self, node: ast.Return) -> None:
+        self._returned(node.value, False)
+        self.generic_visit(node)
+
+    def visit_Yield(self, node: ast.Yield) -> None:
+        self._returned(node.value, True)
+        self.generic_visit(node)
+
+    def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
+        if self.records:
+            for item in node.items:
+                expr = item.context_expr
+                if isinstance(expr, ast.Call):
+                    callee = dotted(expr.func) or ""
+                    self.records[-1].callees.append(callee.split(".")[-1])
+        self.generic_visit(node)
+
+    visit_AsyncWith = visit_With
 
     # -- assignments ------------------------------------------------------------------
     def visit_Assign(self, node: ast.Assign) -> None:
