@@ -839,3 +839,36 @@ def test_a_shared_database_gone_down_is_said_on_the_page(browser_context, serve)
             page.close()
         finally:
             relay.cut()
+
+
+def test_saved_files_download_to_the_students_machine(browser_context, serve):
+    """F9 and F10 in a browser send the script and the log to the browser as downloads."""
+    served = serve()
+    downloads: list[Any] = []
+
+    def watch(page: Any) -> None:
+        page.on("download", lambda download: downloads.append(download))
+
+    browser_context.on("page", watch)
+    page = open_tab(browser_context, served.url)
+    try:
+        commit(page, "ada")
+        wait_for_screen(page, "MissingGreenlet")
+        for key, count in (("F9", 1), ("F10", 2)):
+            page.keyboard.press(key)
+            deadline = time.monotonic() + WAIT_MS / 1000
+            while len(downloads) < count:  # events arrive while Playwright waits
+                assert time.monotonic() < deadline, f"no download after {key}:\n{served.log}"
+                page.wait_for_timeout(100)
+        script, log = downloads
+        assert script.suggested_filename == "playground_after_commit.py"
+        text = Path(script.path()).read_text(encoding="utf-8")
+        assert "expire_on_commit" in text and "import asyncio" in text
+        compile(text, script.suggested_filename, "exec")
+        assert re.fullmatch(r"playground-log-\d{8}-\d{6}\.md", log.suggested_filename)
+        text = Path(log.path()).read_text(encoding="utf-8")
+        assert "ada" in text and "MissingGreenlet" in text
+        wait_for_screen(page, "sent to your browser")
+    finally:
+        browser_context.remove_listener("page", watch)
+        page.close()

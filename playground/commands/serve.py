@@ -451,6 +451,7 @@ class ClassroomServer(Server):
             [
                 web.get("/", self.handle_index, name="index"),
                 web.get("/ws", self.handle_websocket, name="websocket"),
+                web.get("/download/{key}", self.handle_download, name="download"),
                 web.get("/favicon.ico", self.handle_favicon),
                 web.static("/static", self.statics_path, name="static"),
             ]

@@ -509,6 +509,13 @@ class MainScreen(Screen[None]):
 
                 self.app.push_screen(SaveElsewhere(reason, others), retry)
             return
+        if self.app.is_web:
+            # Served to a browser: the folder is the server's and goes with the tab, so the
+            # file travels to the student's own machine as a download.
+            self.app.deliver_text(path, save_filename=filename, open_method="download")
+            self.say(f"{what} sent to your browser as {visible(filename)}")
+            self.notify(visible(filename), title=f"{what} sent to your browser", markup=False)
+            return
         self.say(f"{what} saved to {visible(str(path))}")
         self.notify(visible(str(path)), title=f"{what} saved", markup=False)
 
