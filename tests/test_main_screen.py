@@ -99,8 +99,12 @@ async def test_state_sets_classes_and_the_style_sheet_decides_what_shows(lab: La
         )
         screen.bulk_running = True
         await pilot.pause()
-        assert screen.has_class("-bulk") and meter.display and not line.display
+        assert screen.query_one("#form").has_class("-bulk") and meter.display and not line.display
         assert screen.active_bindings["ctrl+g"].enabled
+        screen.set_class(True, "-quitting")  # as the app does when quitting is agreed
+        await pilot.pause()
+        assert line.display and not meter.display, "quitting says what it waits on"
+        screen.set_class(False, "-quitting")
         screen.bulk_running = False
         await pilot.pause()
         assert line.display and not meter.display

@@ -47,8 +47,8 @@ class MainScreen(Screen[None]):
 
     The screen owns the main view's state (scenario, settings, what the table has seen)
     and its keys; the app owns the lab's lifetime, the driver, the palette and quitting.
-    ``bulk_running`` and ``too_small`` are reactives that set the screen's classes; the
-    style sheet decides what each class shows.
+    ``bulk_running`` and ``too_small`` are reactives whose watchers set classes (on the
+    form, on the screen); the style sheet decides what each class shows.
     """
 
     CSS_PATH = "main_screen.tcss"
@@ -184,7 +184,8 @@ class MainScreen(Screen[None]):
         self.refresh_bindings()
 
     def watch_bulk_running(self, running: bool) -> None:
-        self.set_class(running, "-bulk")
+        # On the form, not the screen: a class on the screen restyles every widget on it.
+        self.query_one(AddForm).set_class(running, "-bulk")
         self.refresh_bindings()
 
     # ---------------------------------------------------------------- keys
