@@ -33,7 +33,8 @@ __all__ = ["MIN_HEIGHT", "MIN_WIDTH", "PlaygroundApp", "make_app"]
 class PlaygroundApp(App[None]):
     """Flip switches, add users, and watch what each commit really did."""
 
-    CSS_PATH = "main_screen.tcss"  # MainScreen's; read here too, so it is parsed once, early
+    # MainScreen's own sheet: Textual reads a pushed screen's CSS_PATH, not a default one's.
+    CSS_PATH = "main_screen.tcss"
     TITLE = "playground"
     BINDINGS = [
         Binding("ctrl+q", "quit", "quit", id="quit", priority=True),
