@@ -13,24 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 app = FastAPI()
 
 
-async def count_users(session: AsyncSession) -> int:
-    return await session.scalar(select(func.count()).select_from(User)) or 0
-
-
-async def count_orders(session: AsyncSession) -> int:
-    return await session.scalar(select(func.count()).select_from(Order)) or 0
-
-
-async def revenue_cents(session: AsyncSession) -> int:
-    return await session.scalar(select(func.coalesce(func.sum(Order.cents), 0))) or 0
+USERS = select(func.count()).select_from(User)
+ORDERS = select(func.count()).select_from(Order)
+REVENUE = select(func.coalesce(func.sum(Order.cents), 0))
 
 
 @app.get("/dashboard")
 async def dashboard(session: Annotated[AsyncSession, Depends(get_session)]) -> dict[str, int]:
     users, orders, revenue = await asyncio.gather(
-        count_users(session), count_orders(session), revenue_cents(session)
+        session.scalar(USERS), session.scalar(ORDERS), session.scalar(REVENUE)
     )
-    return {"users": users, "orders": orders, "revenue_cents": revenue}
+    return {"users": users or 0, "orders": orders or 0, "revenue_cents": revenue or 0}
 
 
 async def main() -> None:

@@ -1,39 +1,32 @@
 """A FastAPI dashboard whose three figures are queried at the same time."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
 
 import httpx
 from db import SessionLocal, engine
 from fastapi import FastAPI
 from models import Base, Order, User
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, func, select
 
 app = FastAPI()
 
 
-async def count_users(session: AsyncSession) -> int:
-    return await session.scalar(select(func.count()).select_from(User)) or 0
+USERS = select(func.count()).select_from(User)
+ORDERS = select(func.count()).select_from(Order)
+REVENUE = select(func.coalesce(func.sum(Order.cents), 0))
 
 
-async def count_orders(session: AsyncSession) -> int:
-    return await session.scalar(select(func.count()).select_from(Order)) or 0
-
-
-async def revenue_cents(session: AsyncSession) -> int:
-    return await session.scalar(select(func.coalesce(func.sum(Order.cents), 0))) or 0
-
-
-async def in_own_session(query: Callable[[AsyncSession], Awaitable[int]]) -> int:
+async def scalar_in_own_session(statement: Select[tuple[int]]) -> int:
     async with SessionLocal() as session:
-        return await query(session)
+        return await session.scalar(statement) or 0
 
 
 @app.get("/dashboard")
 async def dashboard() -> dict[str, int]:
     users, orders, revenue = await asyncio.gather(
-        in_own_session(count_users), in_own_session(count_orders), in_own_session(revenue_cents)
+        scalar_in_own_session(USERS),
+        scalar_in_own_session(ORDERS),
+        scalar_in_own_session(REVENUE),
     )
     return {"users": users, "orders": orders, "revenue_cents": revenue}
 

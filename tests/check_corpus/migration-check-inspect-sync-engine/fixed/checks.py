@@ -1,0 +1,14 @@
+"""Pre-deploy checks, synchronous like the migration tool that runs them."""
+
+from config import DATABASE_URL
+from models import Base
+from sqlalchemy import create_engine, inspect, make_url
+
+
+def pending_tables() -> list[str]:
+    engine = create_engine(make_url(DATABASE_URL).set(drivername="sqlite"))
+    try:
+        existing = set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    return sorted(set(Base.metadata.tables) - existing)
