@@ -99,8 +99,12 @@ def run_program(folder: Path) -> Completed:
     """Run ``python main.py`` in ``folder`` with this interpreter, as a user would run it.
 
     No bytecode is written, so the corpus folders stay clean; the timeout is a failure.
+    Options meant for the outer pytest run are not passed on to the programs that run
+    pytest themselves.
     """
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    for name in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
+        env.pop(name, None)
     done = subprocess.run(
         [sys.executable, "main.py"],
         cwd=folder,
