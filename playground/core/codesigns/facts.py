@@ -9,7 +9,9 @@ session, async engines, and the URLs given to ``create_async_engine``.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .syntax import (
     SESSION_TYPES,
@@ -24,6 +26,7 @@ from .syntax import (
 MAPPING_CALLS = frozenset(
     {"mapped_column", "Column", "relationship", "deferred", "column_property", "Relationship"}
 )
+LEAVES = (ast.Constant, ast.Name, ast.expr_context, ast.operator, ast.cmpop, ast.unaryop)
 PYDANTIC_ROOTS = frozenset({"BaseModel", "RootModel"})
 SQL_EXPRESSION_HEADS = frozenset(
     {"func", "sa", "sqlalchemy", "text", "literal_column", "expression"}
@@ -111,6 +114,8 @@ class Facts:
     module_reprs: dict[str, list[ast.FunctionDef]] = field(default_factory=dict)
     candidates: dict[str, Schema] = field(default_factory=dict)
     class_bases: dict[str, list[str]] = field(default_factory=dict)
+    giving: set[int] = field(default_factory=set)
+    """The functions (by id) that return or yield a value."""
     pending_assignments: list[tuple[str, str]] = field(default_factory=list)
     pending_dependencies: dict[str, tuple[list[bool | None], list[str]]] = field(
         default_factory=dict
@@ -191,9 +196,35 @@ class _FunctionRecord:
     session: bool = False
     yields: bool = False
     engine: bool = False
+    gives: bool = False
+    """Some ``return`` or ``yield`` hands out a value."""
 
 
-class _Collector(ast.NodeVisitor):
+class _Collector:
+    """Pass one over a module: a plain recursive walk that stops only at the nodes it reads.
+
+    ``ast.NodeVisitor`` looks a method up by name for every node (and checks the old
+    ``visit_Num`` names for every constant), which was most of the time on large projects.
+    """
+
+    def visit(self, node: ast.AST) -> None:
+        handler = self.handlers.get(type(node))
+        if handler is not None:
+            handler(node)
+        else:
+            self.generic_visit(node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        visit = self.visit
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST) and not isinstance(item, LEAVES):
+                        visit(item)
+            elif isinstance(value, ast.AST) and not isinstance(value, LEAVES):
+                visit(value)
+
     def __init__(self, facts: Facts, path: str) -> None:
         self.facts = facts
         self.path = path
@@ -203,6 +234,20 @@ class _Collector(ast.NodeVisitor):
         self.calls = facts.module_calls.setdefault(path, [])
         self.reprs = facts.module_reprs.setdefault(path, [])
         self.records: list[_FunctionRecord] = []
+        self.handlers: dict[type, Callable[[Any], None]] = {
+            ast.ClassDef: self.visit_ClassDef,
+            ast.FunctionDef: self.visit_FunctionDef,
+            ast.AsyncFunctionDef: self.visit_AsyncFunctionDef,
+            ast.Return: self.visit_Return,
+            ast.Yield: self.visit_Yield,
+            ast.With: self.visit_With,
+            ast.AsyncWith: self.visit_With,
+            ast.Assign: self.visit_Assign,
+            ast.AnnAssign: self.visit_AnnAssign,
+            ast.Call: self.visit_Call,
+            ast.ImportFrom: self.visit_ImportFrom,
+            ast.Import: self.visit_Import,
+        }
 
     # -- classes -------------------------------------------------------------------
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
@@ -393,6 +438,8 @@ class _Collector(ast.NodeVisitor):
             self.facts.pending_dependencies[node.name] = (record.flags, record.callees)
         if record.engine:
             self.facts.async_engine_functions.add(node.name)
+        if record.gives:
+            self.facts.giving.add(id(node))
 
     def _returned(self, value: ast.expr | None, is_yield: bool) -> None:
         """A ``return`` or ``yield`` of the function being read: a session, a factory, an engine."""
@@ -402,6 +449,7 @@ class _Collector(ast.NodeVisitor):
         record.yields = record.yields or is_yield
         if value is None:
             return
+        record.gives = True
         flag = factory_flag(value)
         if flag is not ...:
             if not is_yield and call_name(value) != "AsyncSession":
@@ -430,8 +478,6 @@ class _Collector(ast.NodeVisitor):
                     callee = dotted(expr.func) or ""
                     self.records[-1].callees.append(callee.split(".")[-1])
         self.generic_visit(node)
-
-    visit_AsyncWith = visit_With
 
     # -- assignments ------------------------------------------------------------------
     def visit_Assign(self, node: ast.Assign) -> None:
