@@ -420,3 +420,189 @@ def test_hints_are_weak_signs_for_the_diagnosis():
 )
 def test_signs_in_text_never_raises(text):
     assert isinstance(signs_in_text(text), list)
+
+
+HEAD = """\
+from sqlalchemy import ForeignKey, func, select
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, selectinload
+
+engine = create_async_engine("sqlite+aiosqlite://")
+Session = async_sessionmaker(engine, expire_on_commit={expire})
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    bio: Mapped[str] = mapped_column(deferred=True)
+    posts: Mapped[list["Post"]] = relationship({lazy})
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+"""
+HEAD_LINES = HEAD.count("\n")
+
+
+@pytest.mark.parametrize(
+    ("expire", "lazy", "body", "expected"),
+    [
+        # A relationship read on an object loaded without a loader option.
+        (
+            "False",
+            "",
+            "    user = await session.get(User, 1)\n    return len(user.posts)\n",
+            [("lazy-relationship", 2)],
+        ),
+        # The same with lazy="selectin", with selectinload, or through awaitable_attrs: loaded.
+        (
+            "False",
+            'lazy="selectin"',
+            "    user = await session.get(User, 1)\n    return len(user.posts)\n",
+            [],
+        ),
+        (
+            "False",
+            "",
+            "    user = await session.scalar(select(User).options(selectinload(User.posts)))\n"
+            "    return len(user.posts)\n",
+            [],
+        ),
+        (
+            "False",
+            "",
+            "    user = await session.get(User, 1)\n"
+            "    return len(await user.awaitable_attrs.posts)\n",
+            [],
+        ),
+        # A read inside run_sync is no lazy IO.
+        (
+            "False",
+            "",
+            "    user = await session.get(User, 1)\n"
+            "    return await session.run_sync(lambda s: len(user.posts))\n",
+            [],
+        ),
+        # After commit: expired with the default factory, not with expire_on_commit=False.
+        (
+            "True",
+            "",
+            "    user = await session.get(User, 1)\n    await session.commit()\n"
+            "    return user.name\n",
+            [("expired-after-commit", 3)],
+        ),
+        (
+            "False",
+            "",
+            "    user = await session.get(User, 1)\n    await session.commit()\n"
+            "    return user.name\n",
+            [],
+        ),
+        # A refresh, or a value read before the commit, is fine.
+        (
+            "True",
+            "",
+            "    user = await session.get(User, 1)\n    await session.commit()\n"
+            "    await session.refresh(user)\n    return user.name\n",
+            [],
+        ),
+        (
+            "True",
+            "",
+            "    user = await session.get(User, 1)\n    name = user.name\n"
+            "    await session.commit()\n    return name\n",
+            [],
+        ),
+        # A refresh of named attributes loads only those.
+        (
+            "True",
+            "",
+            "    user = await session.get(User, 1)\n    await session.commit()\n"
+            "    await session.refresh(user, ['name'])\n    return user.name, user.id\n",
+            [("expired-after-commit", 4)],
+        ),
+        # Deferred columns.
+        (
+            "False",
+            "",
+            "    user = await session.get(User, 1)\n    return user.bio\n",
+            [("deferred-column", 2)],
+        ),
+        # Rollback expires what was loaded, whatever the factory says.
+        (
+            "False",
+            "",
+            "    user = await session.get(User, 1)\n    try:\n        await session.commit()\n"
+            "    except Exception:\n        await session.rollback()\n        return user.name\n"
+            "    return ''\n",
+            [("after-rollback", 6)],
+        ),
+        # A commit at the end of a loop turn expires what the next turn reads.
+        (
+            "True",
+            "",
+            "    users = (await session.scalars(select(User))).all()\n"
+            "    for user in users:\n        user.name = user.name.title()\n"
+            "        await session.commit()\n",
+            [("expired-after-commit", 3)],
+        ),
+    ],
+)
+def test_flow_rules_on_small_programs(expire, lazy, body, expected):
+    source = (
+        HEAD.format(expire=expire, lazy=lazy)
+        + "\n\nasync def handler() -> object:\n    async with Session() as session:\n"
+        + "".join("    " + line + "\n" for line in body.splitlines())
+    )
+    start = HEAD_LINES + 4
+    signs = signs_in_text(source, "app.py")
+    found = [(s.pitfall, s.line - start) for s in signs if s.strength == "finding"]
+    assert found == expected, [s.message for s in signs if s.strength == "finding"]
+
+
+def test_engine_rules():
+    signs = signs_in_text(
+        "from sqlalchemy import create_engine, inspect\n"
+        "from sqlalchemy.ext.asyncio import create_async_engine\n"
+        "URL = 'postgresql+asyncpg://app@db/app'\n"
+        "sync = create_engine(URL)\n"
+        "fine = create_engine('postgresql+psycopg://app@db/app')\n"
+        "engine = create_async_engine(URL)\n"
+        "async def init():\n"
+        "    Base.metadata.create_all(engine)\n"
+        "    async with engine.begin() as conn:\n"
+        "        await conn.run_sync(Base.metadata.create_all)\n"
+        "        inspect(conn)\n"
+    )
+    found = [(s.pitfall, s.line) for s in signs if s.strength == "finding"]
+    assert found == [
+        ("async-driver-in-sync-engine", 4),
+        ("sync-api-on-async", 8),
+        ("sync-api-on-async", 11),
+    ]
+
+
+def test_alembic_env_with_an_async_url(tmp_path):
+    root = project(
+        tmp_path,
+        {
+            "alembic.ini": "[alembic]\nsqlalchemy.url = postgresql+asyncpg://app@db/app\n",
+            "migrations/env.py": (
+                "from alembic import context\n"
+                "from sqlalchemy import engine_from_config, pool\n"
+                "connectable = engine_from_config(\n"
+                "    context.config.get_section(context.config.config_ini_section),\n"
+                "    poolclass=pool.NullPool,\n"
+                ")\n"
+            ),
+        },
+    )
+    [sign] = check_paths([root]).signs
+    assert (Path(sign.path).name, sign.line, sign.code) == ("env.py", 3, "AOR110")
