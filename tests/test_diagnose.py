@@ -173,7 +173,7 @@ def test_text_cut_before_the_final_line_says_so(lazy: str):
     assert diagnosis.pitfall == "lazy-relationship"
     # SQLAlchemy's own ``raise exc.MissingGreenlet(`` under the innermost frame says it.
     assert diagnosis.confidence == "high"
-    without_raise = frames_only.rstrip().rpartition("\n")[0]
+    without_raise = frames_only.rpartition("raise exc.MissingGreenlet")[0].rstrip()
     assert "MissingGreenlet" not in without_raise
     guess = diagnose(without_raise)
     assert guess.pitfall == "lazy-relationship"

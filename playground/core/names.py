@@ -8,6 +8,7 @@ names need them, and the screen shows them as escapes.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 MAX_NAME_LENGTH = 10_000
@@ -60,16 +61,29 @@ def first_control(text: str) -> tuple[int, str] | None:
     return None
 
 
+_COMMON_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\xa0\xad\u0600-\u0605\u061c\u06dd\u070f\u1680\u180e"
+    "\u2000-\u200f\u2028-\u202f\u205f-\u2064\u2066-\u206f\u3000\ufeff\ufff9-\ufffb]"
+)
+"""Control, format and separator characters: nearly every unprintable one met in practice."""
+
+
+def _escape(char: str) -> str:
+    return char.encode("unicode_escape").decode()
+
+
 def visible(text: str) -> str:
     """``text`` with every unprintable character written as an escape, for safe display.
 
     Unprintable covers control characters, line and paragraph separators, and format
     characters such as zero-width spaces and direction overrides (U+202E, U+2066), which
-    could otherwise reorder or hide what is shown around them.
+    could otherwise reorder or hide what is shown around them. The common ones are
+    replaced in one pass; a rarer one (unassigned, private use) falls back to a
+    character-by-character walk.
     """
     if text.isprintable():
         return text
-    return "".join(
-        char if char.isprintable() or char == " " else char.encode("unicode_escape").decode()
-        for char in text
-    )
+    text = _COMMON_UNPRINTABLE.sub(lambda m: _escape(m.group()), text)
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() or char == " " else _escape(char) for char in text)

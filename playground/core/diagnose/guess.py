@@ -33,7 +33,7 @@ from .pitfalls import (
 )
 from .reader import Line, Reading
 
-WORD_WINDOW = 200_000
+WORD_WINDOW = 64_000
 """Prose is looked for in the last this-many characters only: words in a huge log are noise."""
 _FRAME_LIKE = re.compile(r'File "[^"]*", line \d|\.py:\d+ in ')
 """Frame lines beyond the reader's frame limit are still not prose."""
