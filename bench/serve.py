@@ -1,6 +1,7 @@
 """Benchmark for ``playground serve``: start-up in a real browser, memory per session, capacity.
 
-Usage: python bench/serve.py [--sessions N] [--rounds N]
+Usage: python bench/serve.py [--sessions N] [--rounds N]     (the browser figure)
+       python bench/serve.py burst [--counts 1,10,30]       (a class opening at once)
 
 It starts the server on a free loopback port and drives Debian's Chromium with Playwright,
 as tests/test_serve.py does. It prints:
@@ -11,15 +12,31 @@ as tests/test_serve.py does. It prints:
 - how many sessions this machine's available memory holds at that PSS, and the CPU an idle
   session uses.
 These are measurements of this machine, not targets.
+
+The burst figure is a class opening the page together: N sessions opened at the same
+moment by websocket clients on loopback that speak the page's protocol (so the browser's
+own cost is not counted), timed until the last one has drawn its first frame and shown a
+typed key back; beside it, the floor: N plain ``python -m playground`` processes started
+at once in pseudo-terminals. Its target, on a 2-core machine: 30 sessions usable within
+10 s, and within 1.5x of the 30 plain processes. A figure that misses says so, and the
+script exits with status 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import fcntl
+import json
 import os
+import pty
+import shutil
 import statistics
+import struct
+import subprocess
 import sys
 import tempfile
+import termios
 import time
 from pathlib import Path
 
@@ -66,7 +83,149 @@ def mib(kib: float) -> str:
     return f"{kib / 1024:.1f} MiB"
 
 
+KEY = "Ж"
+"""The key typed in the burst: a letter the app's screen never shows, so its echo is certain."""
+FIRST_FRAME = "Add user".encode()
+BURST_LIMIT = 120.0
+"""Seconds after which a burst gives up (bounded, whatever happens)."""
+TARGET_SECONDS = 10.0
+TARGET_RATIO = 1.5
+
+
+async def _served_session(ws_url: str, opened: float) -> tuple[float, float]:
+    """One student: open the websocket, wait for the first frame, type a key, see it back."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as client:
+        async with client.ws_connect(ws_url, max_msg_size=0) as ws:
+            seen = b""
+            while FIRST_FRAME not in seen:
+                message = await ws.receive()
+                if message.type != aiohttp.WSMsgType.BINARY:
+                    raise RuntimeError(f"the session ended before its first frame: {message}")
+                seen += message.data
+            drawn = time.perf_counter() - opened
+            await ws.send_str(json.dumps(["stdin", KEY]))
+            echo = b""
+            while KEY.encode() not in echo:
+                message = await ws.receive()
+                if message.type != aiohttp.WSMsgType.BINARY:
+                    raise RuntimeError(f"the session ended before the key came back: {message}")
+                echo = echo[-8:] + message.data
+            return drawn, time.perf_counter() - opened
+
+
+async def _plain_process(folder: Path, opened: float) -> tuple[float, float]:
+    """The floor: ``python -m playground`` in a pseudo-terminal of 100x30, typed into once."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    environment = {**os.environ, "TERM": "xterm-256color", "XDG_DATA_HOME": str(folder)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "playground", "--db", f"sqlite+aiosqlite:///{folder}/p.db"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=environment,
+        cwd=folder,
+        start_new_session=True,
+    )
+    os.close(slave)
+    loop = asyncio.get_running_loop()
+    chunks: asyncio.Queue[bytes] = asyncio.Queue()
+
+    def readable() -> None:
+        try:
+            chunks.put_nowait(os.read(master, 65536))
+        except OSError:
+            chunks.put_nowait(b"")
+
+    loop.add_reader(master, readable)
+    try:
+        seen = b""
+        while FIRST_FRAME not in seen:
+            chunk = await chunks.get()
+            if not chunk:
+                raise RuntimeError("the plain process ended before its first frame")
+            seen += chunk
+        drawn = time.perf_counter() - opened
+        os.write(master, KEY.encode())
+        echo = b""
+        while KEY.encode() not in echo:
+            chunk = await chunks.get()
+            if not chunk:
+                raise RuntimeError("the plain process ended before the key came back")
+            echo = echo[-8:] + chunk
+        return drawn, time.perf_counter() - opened
+    finally:
+        loop.remove_reader(master)
+        process.kill()
+        process.wait()
+        os.close(master)
+
+
+async def _burst_served(ws_url: str, count: int) -> list[tuple[float, float]]:
+    opened = time.perf_counter()
+    jobs = [_served_session(ws_url, opened) for _ in range(count)]
+    return list(await asyncio.wait_for(asyncio.gather(*jobs), BURST_LIMIT))
+
+
+async def _burst_plain(count: int) -> list[tuple[float, float]]:
+    folder = Path(tempfile.mkdtemp(prefix="playground-bench-"))
+    try:
+        for number in range(count):
+            (folder / str(number)).mkdir()
+        opened = time.perf_counter()
+        jobs = [_plain_process(folder / str(number), opened) for number in range(count)]
+        return list(await asyncio.wait_for(asyncio.gather(*jobs), BURST_LIMIT))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def burst(counts: list[int]) -> int:
+    """The burst figure: a table of N at once, served and plain; 1 if the target is missed."""
+    served = Served("--max-sessions", str(max(counts)))
+    assert served.url is not None
+    ws_url = served.url.replace("http://", "ws://") + "ws?width=100&height=30"
+    rows = []
+    try:
+        for count in counts:
+            wait_until(lambda: not served.sessions(), 60, "the previous sessions to end")
+            plain = asyncio.run(_burst_plain(count))
+            wait_until(lambda: not served.sessions(), 60, "the previous sessions to end")
+            sessions = asyncio.run(_burst_served(ws_url, count))
+            rows.append((count, sessions, plain))
+    finally:
+        served.stop()
+    print(f"machine: {os.cpu_count()} cores; N opened at once, time until the last is usable")
+    print("| N | served: last first frame | served: last usable | plain: last usable | ratio |")
+    print("|---:|---:|---:|---:|---:|")
+    missed = []
+    for count, sessions, plain in rows:
+        served_usable = max(usable for _, usable in sessions)
+        plain_usable = max(usable for _, usable in plain)
+        ratio = served_usable / plain_usable
+        print(
+            f"| {count} | {max(drawn for drawn, _ in sessions):.2f} s | {served_usable:.2f} s "
+            f"| {plain_usable:.2f} s | {ratio:.2f}x |"
+        )
+        if count == max(counts) and served_usable > TARGET_SECONDS:
+            missed.append(f"{count} sessions usable after {served_usable:.1f} s, not within 10 s")
+        if count == max(counts) and ratio > TARGET_RATIO:
+            missed.append(f"{count} sessions took {ratio:.2f}x the plain processes, not 1.5x")
+    for miss in missed:
+        print(f"MISSED: {miss}")
+    if not missed:
+        print(f"target met: {max(counts)} usable within 10 s and within 1.5x of plain processes")
+    return 1 if missed else 0
+
+
 def main() -> int:
+    if sys.argv[1:2] == ["burst"]:
+        parser = argparse.ArgumentParser(description="A class opening the page at once.")
+        parser.add_argument("burst")
+        parser.add_argument("--counts", default="1,10,30", help="N values (default 1,10,30)")
+        args = parser.parse_args()
+        return burst([int(n) for n in args.counts.split(",")])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=5, help="tabs open at once (default 5)")
     parser.add_argument("--rounds", type=int, default=5, help="fresh tabs timed (default 5)")

@@ -33,13 +33,9 @@ from aiohttp.http_exceptions import HttpProcessingError
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
+from playground.commands.serve_session import DB_ENV, MEMORY_URL, PARENT_ENV
 from playground.core.names import visible
 
-DB_ENV = "PLAYGROUND_DB"
-"""The child reads its database URL from here, so a password never shows in ``ps``."""
-PARENT_ENV = "PLAYGROUND_SERVE_PARENT"
-"""The server's pid, so a child whose server is already gone exits at once."""
-MEMORY_URL = "sqlite+aiosqlite://"
 DEFAULT_MAX_SESSIONS = 20
 QUIT_GRACE = 5.0
 """Seconds a tab's app gets to quit cleanly before it is terminated, then killed."""
@@ -798,7 +794,7 @@ def main(argv: Sequence[str]) -> int:
             print("playground serve: this version has no tour", file=sys.stderr)
             return 2
         extra = ["tour"]
-    child_argv = [sys.executable, "-m", "playground.commands.serve", *extra]
+    child_argv = [sys.executable, "-m", "playground.commands.serve_session", *extra]
     child_env = {DB_ENV: url, PARENT_ENV: str(os.getpid())}
 
     if not is_loopback(args.host):
@@ -831,39 +827,3 @@ def main(argv: Sequence[str]) -> int:
         secrets=[str(parsed.password)] if parsed.password else [],
     )
     return asyncio.run(_serve(server))
-
-
-def _die_with_parent() -> None:
-    """Have Linux kill this process when the server dies, even by SIGKILL, so none is orphaned."""
-    parent = os.environ.pop(PARENT_ENV, "")
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        with contextlib.suppress(OSError, AttributeError):
-            pr_set_pdeathsig = 1
-            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-    if parent and os.getppid() != int(parent):
-        os._exit(1)
-
-
-def session_main(argv: Sequence[str]) -> int:
-    """Run one tab's app (``argv`` is empty, or ``["tour"]``) on the URL the server passed.
-
-    The URL arrives in the environment and is handed to the command line parser in this
-    process, so it never appears in this process's own command line.
-    """
-    _die_with_parent()
-    url = os.environ.pop(DB_ENV, MEMORY_URL)
-    if url == MEMORY_URL:
-        # A file in the tab's own temporary folder rather than memory: some scenarios need a
-        # second connection to the same data (a fresh engine, a session per task).
-        url = f"sqlite+aiosqlite:///{Path.cwd() / 'playground.db'}"
-    from playground.__main__ import main as playground_main
-
-    if argv and argv[0] == "tour":
-        return playground_main(["tour", "--db", url, *argv[1:]])
-    return playground_main(["--db", url, *argv])
-
-
-if __name__ == "__main__":
-    sys.exit(session_main(sys.argv[1:]))
