@@ -60,6 +60,7 @@ FAMILY = frozenset(
         "await-only",
         "code-finding",
         "state-guard",
+        "committed-state",
         "ddl-refused",
         "inspect-refused",
     }
@@ -105,6 +106,7 @@ WEIGHTS: dict[str, tuple[tuple[Pitfall, float], ...]] = {
     "busy-connection": ((CONCURRENT, 3),),
     "concurrent-state": ((CONCURRENT, 5),),
     "hook-words": ((HOOK, 1),),
+    "committed-state": ((HOOK, 4),),
     "event-dispatch": ((HOOK, 2),),
     "greenlet-absent": ((GREENLET, 6),),
     "detached": ((DETACHED, 5),),

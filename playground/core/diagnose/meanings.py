@@ -104,6 +104,12 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
         "asyncpg refuses a second command on a connection that is still busy with one",
     ),
     TextMeaning(
+        "committed-state",
+        ("state; no further SQL can be emitted", "no further SQL can be emitted within this"),
+        "SQL was attempted after the transaction committed, from inside the commit: an "
+        "after_commit listener (or a hook it calls) loading attributes or querying",
+    ),
+    TextMeaning(
         "greenlet-word",
         ("greenlet",),
         "the text speaks of greenlet, which only SQLAlchemy's asyncio layer needs here",

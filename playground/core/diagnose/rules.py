@@ -181,6 +181,13 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         HOOK,
+        ("committed-state",),
+        "SQL was attempted from inside a commit that had already finished: an after_commit "
+        "listener (or what it calls) loaded an attribute or ran a query",
+        MEDIUM,
+    ),
+    Rule(
+        HOOK,
         ("event-dispatch",),
         "an ORM event listener, validator or hybrid property triggered the IO",
         HIGH,
