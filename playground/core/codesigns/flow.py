@@ -278,6 +278,11 @@ def _clone(value: Value, memo: dict[int, object]) -> Value:
 def _merge_obj(a: Obj, b: Obj) -> Obj:
     merged = a.copy()
     merged.expired = a.expired or b.expired
+    # What a refresh loaded again stays loaded where the other path never expired it.
+    if a.expired and b.expired:
+        merged.fresh = a.fresh & b.fresh
+    else:
+        merged.fresh = set(a.fresh if a.expired else b.fresh)
     merged.detached = a.detached or b.detached
     merged.paths = a.paths & b.paths
     merged.all_loaded = a.all_loaded and b.all_loaded
