@@ -606,3 +606,18 @@ def test_alembic_env_with_an_async_url(tmp_path):
     )
     [sign] = check_paths([root]).signs
     assert (Path(sign.path).name, sign.line, sign.code) == ("env.py", 3, "AOR110")
+
+
+def test_signs_in_a_long_paste_are_found_near_its_end_with_true_line_numbers():
+    import time
+
+    noise = 'Traceback (most recent call last):\n  File "/app/x.py", line 12, in f\n    x\n'
+    filler = noise * (4_000_000 // len(noise))
+    code = 'engine = create_engine("sqlite+aiosqlite:///db")\n'
+    start = time.perf_counter()
+    signs = signs_in_text(filler + code)
+    elapsed = time.perf_counter() - start
+    assert [(s.pitfall, s.line) for s in signs] == [
+        ("async-driver-in-sync-engine", filler.count("\n") + 1)
+    ]
+    assert elapsed < 2.0

@@ -125,13 +125,16 @@ def analyze(
             summaries[name] = summary
     signs: list[Sign] = []
     by_path = {m.path: m for m in modules}
+    split: dict[str, list[str]] = {}
     for module, maybe_function, body, owner in work:
         flow = FunctionFlow(ctx, maybe_function, body, owner, module.path)
         flow.run()
         for found in flow.found.values():
             strength = "finding" if found.confidence != "low" else "hint"
             where = by_path.get(found.path or module.path, module)
-            lines = where.source.splitlines()
+            if where.path not in split:
+                split[where.path] = where.source.splitlines()
+            lines = split[where.path]
             signs.append(
                 make_sign(
                     where,

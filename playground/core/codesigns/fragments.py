@@ -13,12 +13,18 @@ import ast
 import io
 import re
 import textwrap
+import time
 import tokenize
+from dataclasses import replace
 
 from .analyze import Module, Sign, analyze, make_sign
 from .syntax import is_async_url
 
 MAX_REPAIRS = 40
+REPAIR_SECONDS = 0.5
+MAX_TEXT = 256_000
+"""A longer paste is read from its last MAX_TEXT characters (where the code near an error
+usually is), cut at a line start; line numbers still count from the top of the paste."""
 PROMPT = re.compile(r"^(\s*)(>>>|\.\.\.)( |$)")
 FLAGS = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
 
@@ -43,7 +49,10 @@ def tolerant_parse(source: str) -> tuple[ast.Module | None, str]:
     if tree is not None:
         return tree, dedented
     lines = dedented.split("\n")
+    deadline = time.monotonic() + REPAIR_SECONDS
     for _ in range(MAX_REPAIRS):
+        if time.monotonic() > deadline:
+            break
         candidate = "\n".join(lines)
         try:
             compile(candidate, "<paste>", "exec", flags=FLAGS, dont_inherit=True)
@@ -136,10 +145,19 @@ def signs_in_text(source: str, path: str = "<paste>") -> list[Sign]:
     default), so a read after ``await session.commit()`` counts, at medium confidence.
     """
     try:
+        skipped = 0
+        if len(source) > MAX_TEXT:
+            cut = source.find("\n", len(source) - MAX_TEXT)
+            cut = len(source) - MAX_TEXT if cut < 0 else cut + 1
+            skipped = source.count("\n", 0, cut)
+            source = source[cut:]
         tree, text = tolerant_parse(source)
         if tree is None:
-            return _token_signs(source, path)
-        signs, _ = analyze([Module(path, tree, text)], assume_default=True)
+            signs = _token_signs(source, path)
+        else:
+            signs, _ = analyze([Module(path, tree, text)], assume_default=True)
+        if skipped:
+            signs = [replace(sign, line=sign.line + skipped) for sign in signs]
         return sorted(signs, key=lambda s: (s.line, s.column, s.code))
     except (RecursionError, MemoryError):
         return []
