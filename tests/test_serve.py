@@ -167,8 +167,20 @@ class Served:
         match = re.search(r"Open (http://\S+) in a browser", self.log)
         return match.group(1) if match else None
 
+    def preloader(self) -> int | None:
+        """The preloaded parent that forks the sessions, if it runs."""
+        for pid in children_of(self.process.pid):
+            with contextlib.suppress(OSError):
+                if b"--preload" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"):
+                    return pid
+        return None
+
     def sessions(self) -> set[int]:
-        return children_of(self.process.pid)
+        """The session processes: forked by the preloader, or the server's own children."""
+        preloader = self.preloader()
+        if preloader is None:
+            return children_of(self.process.pid)
+        return (children_of(self.process.pid) - {preloader}) | children_of(preloader)
 
     def stop(self) -> None:
         children = self.sessions()
@@ -284,7 +296,6 @@ def test_the_tour_is_served_with_its_progress_private_to_the_tab(browser_context
     wait_for_screen(page, "esson 1")  # "Lesson 1 of", or the page before it
     assert "Guess what each snippet does" in page.inner_text("header")
     (pid,) = served.sessions()
-    assert Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[-2] == b"tour"
     environ = dict(
         item.split("=", 1)
         for item in Path(f"/proc/{pid}/environ").read_text(errors="replace").split("\0")
@@ -393,9 +404,12 @@ def test_stopping_the_server_ends_every_session(serve, how):
     try:
         sessions = served.sessions()
         assert len(sessions) == 2
+        preloader = served.preloader()
+        assert preloader is not None and preloader not in sessions
         served.process.send_signal(how)
         served.process.wait(30)
         wait_until(lambda: not any(alive(pid) for pid in sessions), 20, "every session to end")
+        wait_until(lambda: not alive(preloader), 20, "the preloaded parent to end")
         if how == signal.SIGINT:
             wait_until(lambda: served.log.count("ended (pid") == 2, 10, "two log lines")
     finally:

@@ -23,8 +23,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from pathlib import Path
-from typing import TypeGuard
+from typing import TypeGuard, cast
 from urllib.parse import urlsplit
 
 import jinja2
@@ -161,6 +162,156 @@ def browser_address(host: str, port: int) -> str:
     return f"http://{host}:{port}/"
 
 
+class ForkedProcess:
+    """A session's app forked by the preloader: what ``Session`` uses of an asyncio process."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+        self.stdin: asyncio.StreamWriter | None = None
+        self.stdout: asyncio.StreamReader | None = None
+        self.stderr: asyncio.StreamReader | None = None
+        self._ended = asyncio.get_running_loop().create_future()
+
+    def ended(self, code: int) -> None:
+        self.returncode = code
+        if not self._ended.done():
+            self._ended.set_result(code)
+
+    async def wait(self) -> int:
+        return int(await asyncio.shield(self._ended))
+
+    def send_signal(self, number: int) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, number)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+class Preloader:
+    """The preloaded parent that forks sessions (``serve_session --preload``), seen from here.
+
+    A session forked from it skips importing the app (the largest part of a start on a
+    small machine, where a class opening at once is bound by CPU). If it is not ready or
+    has gone, sessions start as processes of their own, as before.
+    """
+
+    def __init__(self) -> None:
+        self.process: asyncio.subprocess.Process | None = None
+        self.ready = asyncio.Event()
+        self.children: dict[int, ForkedProcess] = {}
+        self._starting: dict[int, asyncio.Future[ForkedProcess]] = {}
+        self._numbers = 0
+        self._requests: socket.socket | None = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def start(self, environment: dict[str, str]) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        replies_read, replies_write = os.pipe()
+        try:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "playground.commands.serve_session",
+                "--preload",
+                str(theirs.fileno()),
+                str(replies_write),
+                pass_fds=(theirs.fileno(), replies_write),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                env=environment,
+                start_new_session=True,
+            )
+        finally:
+            theirs.close()
+            os.close(replies_write)
+        self._requests = ours
+        replies = asyncio.StreamReader()
+        loop = asyncio.get_running_loop()
+        await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(replies), os.fdopen(replies_read, "rb", 0)
+        )
+        self._reader = asyncio.create_task(self._read(replies))
+
+    async def _read(self, replies: asyncio.StreamReader) -> None:
+        try:
+            while line := await replies.readline():
+                kind, *fields = line.decode().split()
+                if kind == "ready":
+                    self.ready.set()
+                elif kind == "started":
+                    number, pid = int(fields[0]), int(fields[1])
+                    child = self.children[pid] = ForkedProcess(pid)
+                    waiter = self._starting.pop(number, None)
+                    if waiter is not None and not waiter.done():
+                        waiter.set_result(child)
+                elif kind == "exited":
+                    ended = self.children.pop(int(fields[0]), None)
+                    if ended is not None:
+                        ended.ended(int(fields[1]))
+        finally:  # the preloader is gone, and with it (by the kernel) its children
+            self.ready.clear()
+            for child in self.children.values():
+                child.ended(-signal.SIGKILL)
+            for waiter in self._starting.values():
+                if not waiter.done():
+                    waiter.set_exception(ConnectionError("the preloaded parent is gone"))
+
+    async def spawn(self, argv: list[str], environment: dict[str, str], cwd: str) -> ForkedProcess:
+        """Fork a session with these arguments, environment and folder; its three pipes here."""
+        assert self._requests is not None
+        loop = asyncio.get_running_loop()
+        stdin_read, stdin_write = os.pipe()
+        stdout_read, stdout_write = os.pipe()
+        stderr_read, stderr_write = os.pipe()
+        self._numbers += 1
+        number = self._numbers
+        waiter: asyncio.Future[ForkedProcess] = loop.create_future()
+        self._starting[number] = waiter
+        request = json.dumps({"id": number, "argv": argv, "env": environment, "cwd": cwd})
+        try:
+            socket.send_fds(
+                self._requests, [request.encode()], [stdin_read, stdout_write, stderr_write]
+            )
+        except OSError:
+            self._starting.pop(number, None)
+            for fd in (stdin_read, stdin_write, stdout_read, stdout_write, stderr_read):
+                os.close(fd)
+            raise
+        finally:
+            for fd in (stdin_read, stdout_write, stderr_write):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        child = await asyncio.wait_for(waiter, 30)
+        child.stdout = asyncio.StreamReader(limit=1 << 16)
+        child.stderr = asyncio.StreamReader(limit=1 << 16)
+        for reader, fd in ((child.stdout, stdout_read), (child.stderr, stderr_read)):
+            await loop.connect_read_pipe(
+                partial(asyncio.StreamReaderProtocol, reader), os.fdopen(fd, "rb", 0)
+            )
+        transport, protocol = await loop.connect_write_pipe(
+            lambda: asyncio.StreamReaderProtocol(asyncio.StreamReader()),
+            os.fdopen(stdin_write, "wb", 0),
+        )
+        child.stdin = asyncio.StreamWriter(transport, protocol, None, loop)
+        return child
+
+    async def stop(self) -> None:
+        if self._requests is not None:
+            self._requests.close()  # the preloader reads the end of its requests and exits
+            self._requests = None
+        if self.process is not None and not await _exited(self.process, 5.0):
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+            await _exited(self.process, 3.0)
+        if self._reader is not None:
+            await _finished(self._reader, 2.0)
+
+
 class Session(AppService):
     """One tab's app process, in its own folder, stopped for certain when the tab goes.
 
@@ -239,6 +390,14 @@ class Session(AppService):
         environment.update(self.extra_env)
         # Saved state (the tour's progress) stays with this tab, not in the teacher's folders.
         environment["XDG_DATA_HOME"] = os.path.join(self.workdir, "data")
+        preloader = self.server.preloader
+        if preloader is not None and preloader.ready.is_set():
+            with contextlib.suppress(OSError, ConnectionError, asyncio.TimeoutError):
+                forked = await preloader.spawn(self.argv[3:], environment, self.workdir)
+                assert forked.stdin is not None
+                self._stdin = forked.stdin
+                self._process = cast(asyncio.subprocess.Process, forked)
+                return self._process
         self._process = process = await asyncio.create_subprocess_exec(
             *self.argv,
             stdin=asyncio.subprocess.PIPE,
@@ -370,6 +529,7 @@ class ClassroomServer(Server):
         shared: bool,
         title: str,
         secrets: Sequence[str] = (),
+        preload: bool = True,
     ) -> None:
         super().__init__(" ".join(child_argv), host=host, port=port, title=title)
         self.secrets = [secret for secret in secrets if secret]
@@ -385,6 +545,7 @@ class ClassroomServer(Server):
         )
         self.sessions: dict[int, Session] = {}
         self._opened = 0
+        self.preloader: Preloader | None = Preloader() if preload else None
 
     def say(self, text: str) -> None:
         print(f"[{_now()}] {text}", flush=True)
@@ -585,6 +746,28 @@ class ClassroomServer(Server):
             with contextlib.suppress(Exception):
                 await session.websocket.close(code=1001, message=b"server stopping")
         await asyncio.gather(*(session.stop() for session in sessions), return_exceptions=True)
+        if self.preloader is not None:
+            await self.preloader.stop()
+
+    def preloader_environment(self) -> dict[str, str]:
+        """What every session's environment has in common, without the database URL.
+
+        The preloader imports Textual under it, so the module-level settings Textual reads
+        at import (the web driver, the colour system) are already a session's.
+        """
+        from importlib.metadata import version
+
+        environment = dict(os.environ)
+        environment.update(
+            TEXTUAL_DRIVER="textual.drivers.web_driver:WebDriver",
+            TEXTUAL_FPS="60",
+            TEXTUAL_COLOR_SYSTEM="truecolor",
+            TERM_PROGRAM="textual",
+            TERM_PROGRAM_VERSION=version("textual-serve"),
+        )
+        environment.update(self.child_env)
+        environment.pop(DB_ENV, None)
+        return environment
 
 
 def _is_count(value: object) -> TypeGuard[int]:
@@ -644,6 +827,8 @@ async def _serve(server: ClassroomServer) -> int:
         await runner.cleanup()
         return 2
     port = server.port = int(runner.addresses[0][1])
+    if server.preloader is not None:
+        await server.preloader.start(server.preloader_environment())
     print(f"Open {browser_address(server.host, port)} in a browser.", flush=True)
     if server.host in ("0.0.0.0", "::", ""):
         print(
@@ -665,6 +850,8 @@ async def _serve(server: ClassroomServer) -> int:
     finally:
         server.say("stopping")
         await runner.cleanup()
+        if server.preloader is not None:
+            await server.preloader.stop()
     return 0
 
 
