@@ -47,7 +47,7 @@ class AfterCommit(Scenario):
     summary = "session.add(user); await session.commit(); then read user.uid"
     read_expression = "user.uid"
     options = (
-        expire_on_commit(),
+        expire_on_commit(fix_off=True),
         Option(
             key=REFRESH,
             label="auto refresh after commit",

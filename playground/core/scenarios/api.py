@@ -45,7 +45,9 @@ class Option:
     """A switch of a scenario: a setting, or a fix the user can turn on and off.
 
     ``fix`` marks a switch that makes the read work when turned on; the tour asks the
-    learner to find one of those, and the diagnosis never turns them on.
+    learner to find one of those, and the diagnosis never turns them on. ``fix_off``
+    marks one that makes it work when turned off (``expire_on_commit`` where keeping the
+    loaded values is the cure). Every other switch is a variation of the situation.
     """
 
     key: str
@@ -54,6 +56,16 @@ class Option:
     default: bool = False
     short: str = ""
     fix: bool = False
+    fix_off: bool = False
+
+    @property
+    def fixing_value(self) -> bool | None:
+        """The position that fixes the read (True for on, False for off), or None."""
+        if self.fix:
+            return True
+        if self.fix_off:
+            return False
+        return None
 
     @property
     def flag(self) -> str:
@@ -61,14 +73,18 @@ class Option:
         return "--" + self.key.replace("_", "-")
 
 
-def expire_on_commit(default: bool = True) -> Option:
-    """The switch most scenarios share: the sessionmaker's ``expire_on_commit``."""
+def expire_on_commit(default: bool = True, *, fix_off: bool = False) -> Option:
+    """The switch most scenarios share: the sessionmaker's ``expire_on_commit``.
+
+    ``fix_off`` where turning it off is a fix of the scenario (the values then survive).
+    """
     return Option(
         key="expire_on_commit",
         label="expire_on_commit",
         hint="commit expires loaded values",
         default=default,
         short="expire",
+        fix_off=fix_off,
     )
 
 

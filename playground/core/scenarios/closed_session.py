@@ -49,7 +49,7 @@ class ClosedSession(Scenario):
     read_expression = "user.uid"
     uses_lab_session = False
     options = (
-        expire_on_commit(),
+        expire_on_commit(fix_off=True),
         Option(
             key=REFRESH,
             label="refresh inside the block",

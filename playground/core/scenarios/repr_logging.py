@@ -137,7 +137,7 @@ class ReprLogging(Scenario):
             hint='logger.info(f"saved {user!r}")',
             short="f-string",
         ),
-        expire_on_commit(),
+        expire_on_commit(fix_off=True),
         Option(
             key=SAFE_REPR,
             label="repr of loaded values",
