@@ -3,20 +3,25 @@
 Lessons come from the scenario registry in teaching order, so a new scenario joins the
 tour when its file lands. A guess is graded by classifying the exception chain of the
 run that really happened (on the installed SQLAlchemy and the chosen database), never
-by an answer written down beforehand: the same lesson may be right with "wrapped in
-StatementError" on one setup and with bare ``MissingGreenlet`` on another.
+by an answer written down beforehand. The concept is graded, not its wrapping:
+``MissingGreenlet`` counts as right whether it is raised bare (SQLAlchemy 2.0, some
+drivers and pools) or inside ``StatementError`` (2.1 with aiosqlite), and the wrapping
+is taught once, as a line of its own.
 """
 
 from __future__ import annotations
 
 import ast
+import difflib
 import json
 import os
 import re
+import stat
 import sys
+import tempfile
 import textwrap
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from platformdirs import user_data_path
@@ -33,7 +38,8 @@ PROGRESS_VERSION = 1
 MIN_CHOICES = 4
 MAX_CHOICES = 6
 """Six lines of choices still fit a lesson at 80x24."""
-MAX_SETTING_LINES = 3
+MAX_PROGRESS_BYTES = 1_000_000
+"""A progress file larger than this is not ours (ours is a few kilobytes)."""
 
 
 def short_type(type_name: str) -> str:
@@ -52,8 +58,7 @@ class Choice:
 
 
 VALUE = Choice("value", "it works: the value is read, no error")
-MISSING_GREENLET = Choice("missing-greenlet", "MissingGreenlet")
-WRAPPED = Choice("wrapped-missing-greenlet", "StatementError, with MissingGreenlet as its cause")
+MISSING_GREENLET = Choice("missing-greenlet", "MissingGreenlet (bare, or inside another error)")
 STDERR = Choice("stderr", "a logging error on stderr, and the code carries on")
 VALIDATION = Choice("validation-error", "pydantic's ValidationError")
 CONCURRENT = Choice(
@@ -70,12 +75,10 @@ def error_choice(class_name: str) -> Choice:
 DETACHED = error_choice("DetachedInstanceError")
 INVALID_REQUEST = error_choice("InvalidRequestError")
 
-FILLERS = (DETACHED, INVALID_REQUEST)
+FILLERS = (DETACHED, INVALID_REQUEST, error_choice("AttributeError"))
 """Plausible wrong answers that pad a lesson to ``MIN_CHOICES``, in this order."""
 
 MENTIONS: tuple[tuple[Choice, tuple[str, ...]], ...] = (
-    (MISSING_GREENLET, ("missinggreenlet", "greenlet_spawn")),
-    (WRAPPED, ("statementerror",)),
     (STDERR, ("logging", "stderr")),
     (VALIDATION, ("validationerror", "pydantic")),
     (CONCURRENT, ("illegalstatechangeerror", "concurrent")),
@@ -85,6 +88,7 @@ MENTIONS: tuple[tuple[Choice, tuple[str, ...]], ...] = (
 
 CLAIMED_CLASSES = frozenset(
     {
+        "MissingGreenlet",
         "StatementError",
         "ValidationError",
         "IllegalStateChangeError",
@@ -115,22 +119,31 @@ def classify(result: ExperimentResult) -> Choice:
 
 
 def classify_error(error: ExceptionInfo) -> Choice:
-    """Sort an exception chain into the ending an ``except`` clause would see first."""
+    """Sort an exception chain into the pitfall it shows, whatever wraps its error.
+
+    ``MissingGreenlet`` is the pitfall whether it is raised or is the cause of the error
+    raised (``StatementError`` on SQLAlchemy 2.1 with aiosqlite); pydantic's
+    ``ValidationError`` stays its own ending, since that is what a web framework sees.
+    """
     outer = short_type(error.outer.type_name)
     messages = " ".join(link.message for link in error.chain).lower()
     if outer == "ValidationError":
         return VALIDATION
-    if error.outer.is_missing_greenlet:
+    if error.involves_missing_greenlet:
         return MISSING_GREENLET
-    if error.involves_missing_greenlet and outer == "StatementError":
-        return WRAPPED
     if outer == "IllegalStateChangeError" or any(word in messages for word in CONCURRENT_WORDS):
         return CONCURRENT
     if outer in ("ValueError", "ImportError", "ModuleNotFoundError") and "greenlet" in messages:
         return NO_GREENLET
-    if error.involves_missing_greenlet:
-        return Choice(f"wrapped-in:{outer}", f"{outer}, with MissingGreenlet as its cause")
     return error_choice(outer)
+
+
+def wrapper_of(result: ExperimentResult) -> str:
+    """The class wrapped around ``MissingGreenlet`` in this run, or ``""`` when it was bare."""
+    error = result.outcome.error
+    if error is None or not error.wrapped_missing_greenlet or classify(result) != MISSING_GREENLET:
+        return ""
+    return short_type(error.outer.type_name)
 
 
 def describe_text(scenario: Scenario) -> str:
@@ -148,11 +161,11 @@ def describe_text(scenario: Scenario) -> str:
 
 
 def choices_for(scenario: Scenario) -> tuple[Choice, ...]:
-    """The endings offered for a scenario: the value, both MissingGreenlet shapes, and
-    every ending its own descriptions name, padded with plausible wrong answers."""
+    """The endings offered for a scenario: the value, MissingGreenlet, and every ending
+    its own descriptions name, padded with plausible wrong answers."""
     text = describe_text(scenario)
     lowered = text.lower()
-    picked: list[Choice] = [VALUE, MISSING_GREENLET, WRAPPED]
+    picked: list[Choice] = [VALUE, MISSING_GREENLET]
     for choice, words in MENTIONS:
         if choice not in picked and any(word in lowered for word in words):
             picked.append(choice)
@@ -197,6 +210,62 @@ def works(result: ExperimentResult) -> bool:
     return classify(result) == VALUE
 
 
+def first_error_line(result: ExperimentResult) -> str:
+    """The raised error's first line as Python prints it (``Type: message``), or ``""``."""
+    error = result.outcome.error
+    if error is None:
+        problem = stderr_problem(result.stderr)
+        return problem.splitlines()[0] if problem else ""
+    message = error.outer.message.strip().splitlines()
+    first = message[0] if message else ""
+    return f"{short_type(error.outer.type_name)}: {first}".rstrip(": ")
+
+
+def attempted_sql(result: ExperimentResult) -> str:
+    """The SQL the failing read tried to run, on one line, or ``""`` when it ran none."""
+    error = result.outcome.error
+    statement = error.statement if error is not None else None
+    if not statement:
+        tried = [entry.sql for entry in result.sql if entry.attempted]
+        statement = tried[-1] if tried else ""
+    return " ".join(statement.split())
+
+
+def wrapping_note(result: ExperimentResult, taught: Mapping[str, int], number: int) -> str:
+    """The line that teaches how ``MissingGreenlet`` arrived here, or a reminder of it.
+
+    ``taught`` maps each shape (``"wrapped"``, ``"bare"``) to the lesson that first
+    explained it, so the full account is given once and later lessons refer back to it.
+    """
+    if classify(result) != MISSING_GREENLET:
+        return ""
+    outer = wrapper_of(result)
+    shape = "wrapped" if outer else "bare"
+    earlier = taught.get(shape)
+    if earlier is not None and earlier != number:
+        if outer:
+            return f"Inside {outer} again, as in lesson {earlier}: the same pitfall."
+        return ""
+    if outer:
+        return (
+            f"Note: here MissingGreenlet arrives inside {outer}, as its cause. SQLAlchemy "
+            f"wraps an error raised while it runs a statement, so `except MissingGreenlet` "
+            f"would miss this one. Other setups (SQLAlchemy 2.0, another driver or pool) raise "
+            f"it bare. It is the same pitfall either way, and the tour counts both as right."
+        )
+    other = taught.get("wrapped")
+    where = (
+        f"in lesson {other} it arrived"
+        if other is not None
+        else "on SQLAlchemy 2.1 with aiosqlite it arrives"
+    )
+    return (
+        f"Note: here MissingGreenlet is raised bare; {where} inside StatementError, as "
+        f"its cause, so `except MissingGreenlet` alone may miss it. The tour counts both "
+        f"as right."
+    )
+
+
 # ------------------------------------------------------------------ excerpts
 
 
@@ -208,7 +277,7 @@ class Excerpt:
     focus: int
     """Index in ``lines`` of the line the question is about."""
     changed: frozenset[int] = frozenset()
-    """Indexes of lines a setting changes (their ``# <-`` mark removed)."""
+    """Indexes of lines a switch changes (their ``# <-`` mark removed)."""
 
     @property
     def text(self) -> str:
@@ -250,16 +319,66 @@ def _span(lines: list[str], first: int, last: int) -> list[str]:
     return textwrap.dedent("\n".join(lines[first - 1 : last])).splitlines()
 
 
-def cut(script: Script, read_expression: str) -> Excerpt:
-    """Cut a standalone script to the helpers ``main`` calls and ``main``'s own steps.
+def _last(node: ast.AST) -> int:
+    """The last source line of ``node`` (its first, where the end is unknown)."""
+    end = getattr(node, "end_lineno", None)
+    return end if isinstance(end, int) else int(getattr(node, "lineno", 0))
 
-    The marked line is the last one that contains ``read_expression``; failing that,
-    the last line of the steps. A script that cannot be parsed is shown from its end.
+
+def _context_lines(tree: ast.Module, lines: list[str], wanted: set[int]) -> list[list[int]]:
+    """Group the wanted source lines (1-based) outside ``main`` with what makes them read.
+
+    A line inside a class comes with the class's header, a line inside a method with
+    the whole method (a ``__repr__`` is shown whole, in its class); a module statement
+    comes whole. Groups are returned in source order, one per top-level statement.
     """
+    groups: dict[int, set[int]] = {}
+    for number in sorted(wanted):
+        owner = next((node for node in tree.body if node.lineno <= number <= _last(node)), None)
+        if owner is None:
+            groups.setdefault(number, set()).add(number)
+            continue
+        group = groups.setdefault(owner.lineno, set())
+        if isinstance(owner, ast.ClassDef) and number == owner.lineno:
+            group.update(range(owner.lineno, _last(owner) + 1))  # a model named: all of it
+        elif isinstance(owner, ast.ClassDef):
+            group.add(owner.lineno)
+            method = next(
+                (
+                    member
+                    for member in owner.body
+                    if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    and member.lineno <= number <= _last(member)
+                ),
+                None,
+            )
+            if method is not None:
+                group.update(range(method.lineno, _last(method) + 1))
+            else:
+                group.add(number)
+        else:
+            group.update(range(owner.lineno, _last(owner) + 1))
+    return [sorted(groups[key]) for key in sorted(groups)]
+
+
+def cut(
+    script: Script,
+    focus: str | tuple[str, ...],
+    context: tuple[str, ...] = (),
+) -> Excerpt:
+    """Cut a standalone script to the lines a lesson's question and answer depend on.
+
+    That is ``main``'s own steps and the helpers they call, after the lines outside them
+    that a switch changes (``# <-``) or that contain one of ``context`` (the session
+    factory, a column's options, a model, a logging setup), each with its class header.
+    The marked line is the last one containing the first of ``focus`` found anywhere;
+    failing that, the last line of the steps. A script that cannot be parsed is shown
+    from its end.
+    """
+    candidates = (focus,) if isinstance(focus, str) else focus
     source = script.text
     lines = source.splitlines()
     chosen: list[str] = []
-    covered: set[int] = set()
     try:
         tree = ast.parse(source)
         functions = _functions(tree)
@@ -271,8 +390,10 @@ def cut(script: Script, read_expression: str) -> Excerpt:
         end = next((i for i, line in enumerate(lines) if line.startswith("if __name__")), None)
         chosen = lines[: end if end is not None else len(lines)][-12:]
     else:
+        covered: set[int] = set()
         wanted = _called(main)
         seen: set[str] = {"main", "create_tables"}
+        helpers: list[str] = []
         while wanted - seen:
             name = sorted(wanted - seen)[0]
             seen.add(name)
@@ -281,22 +402,35 @@ def cut(script: Script, read_expression: str) -> Excerpt:
                 continue
             wanted |= _called(helper)
             first = min([helper.lineno, *(d.lineno for d in helper.decorator_list)])
-            end = helper.end_lineno or helper.lineno
-            chosen += [*_span(lines, first, end), ""]
+            end = _last(helper)
+            helpers += [*_span(lines, first, end), ""]
             covered.update(range(first, end + 1))
-        last = steps[-1].end_lineno or steps[-1].lineno
-        chosen += _span(lines, steps[0].lineno, last)
+        last = _last(steps[-1])
         covered.update(range(steps[0].lineno, last + 1))
-        # The lines a switch changes elsewhere (the sessionmaker, a mapping) come first.
-        settings = [
-            line.strip()
+        docstring = _last(tree.body[0]) if tree.body and isinstance(tree.body[0], ast.Expr) else 0
+        extra = {
+            number
             for number, line in enumerate(lines, start=1)
             if number not in covered
-            and line.rstrip().endswith(MARK)
-            and not line.startswith(("import ", "from "))
-        ]
-        if settings:
-            chosen = [*settings[:MAX_SETTING_LINES], "", *chosen]
+            and number > docstring
+            and not line.startswith("if __name__")
+            and (
+                (line.rstrip().endswith(MARK) and not line.startswith(("import ", "from ")))
+                or any(word in line for word in context)
+            )
+        }
+        setup = functions.get("create_tables")
+        if setup is not None:
+            extra -= set(range(setup.lineno, _last(setup) + 1))
+        previous = -1
+        for group in _context_lines(tree, lines, extra):
+            if chosen and group[0] != previous + 1:
+                chosen.append("")
+            chosen += [lines[number - 1] for number in group]
+            previous = group[-1]
+        if chosen:
+            chosen.append("")
+        chosen += [*helpers, *_span(lines, steps[0].lineno, last)]
     cleaned: list[str] = []
     changed: set[int] = set()
     for index, line in enumerate(chosen):
@@ -304,10 +438,190 @@ def cut(script: Script, read_expression: str) -> Excerpt:
             changed.add(index)
             line = line.rstrip()[: -len(MARK)].rstrip()
         cleaned.append(line)
-    hits = [i for i, line in enumerate(cleaned) if read_expression and read_expression in line]
-    fallback = max((i for i, line in enumerate(cleaned) if line.strip()), default=0)
-    focus = hits[-1] if hits else fallback
-    return Excerpt(tuple(cleaned), focus, frozenset(changed))
+    focus_index = max((i for i, line in enumerate(cleaned) if line.strip()), default=0)
+    for candidate in candidates:
+        hits = [i for i, line in enumerate(cleaned) if candidate and candidate in line]
+        if hits:
+            focus_index = hits[-1]
+            break
+    return Excerpt(tuple(cleaned), focus_index, frozenset(changed))
+
+
+def differing(old: Excerpt, new: Excerpt, *, added: bool = True) -> frozenset[int]:
+    """Indexes of ``new``'s lines that ``old`` does not have: changed ones, and added ones
+    unless ``added`` is False (then only lines replaced one for one count)."""
+    matcher = difflib.SequenceMatcher(a=old.lines, b=new.lines, autojunk=False)
+    found: set[int] = set()
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        one_for_one = tag == "replace" and i2 - i1 == j2 - j1
+        if one_for_one or (added and tag in ("replace", "insert")):
+            found.update(index for index in range(j1, j2) if new.lines[index].strip())
+    return frozenset(found)
+
+
+# ------------------------------------------------------------------ teaching
+
+
+@dataclass(frozen=True)
+class Teaching:
+    """What the tour says around one scenario: the question, its lines, the hint, the fix.
+
+    ``focus`` names the line the question is about (the first of them found in the
+    code, the one that raises); ``depends`` names every line the answer depends on, so
+    the excerpt shows them before the guess. ``labels`` rewords endings for a question
+    about what is observed rather than raised.
+    """
+
+    question: str
+    focus: tuple[str, ...]
+    depends: tuple[str, ...]
+    concept: str
+    fix_line: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+STOPS = "{} stops the program; no uid printed"
+"""How lesson 9 words an error ending: the learner watches what is printed."""
+
+TEACHING: dict[str, Teaching] = {
+    "after-commit": Teaching(
+        "The marked line reads user.uid right after the commit. What happens?",
+        ("print(user.uid)",),
+        ("expire_on_commit=", "await session.commit()"),
+        "A commit expires what the session loaded. Reading an expired attribute needs "
+        "the database, and a plain attribute read cannot wait for it.",
+        "await session.refresh(user)  # or async_sessionmaker(engine, expire_on_commit=False)",
+    ),
+    "run-sync": Teaching(
+        "The marked line reads user.uid inside session.run_sync. What happens?",
+        ("run_sync(", "await read(user)", "print(user.uid)"),
+        ("expire_on_commit=",),
+        "Code passed to run_sync runs where SQLAlchemy can wait for the database, so an "
+        "expired attribute can be loaded there with a plain read.",
+        "uid = await session.run_sync(lambda sync_session: user.uid)",
+    ),
+    "closed-session": Teaching(
+        "The marked line reads user.uid after the session's block has closed. What happens?",
+        ("print(user.uid)",),
+        ("expire_on_commit=", "async with Session() as session:", "return user"),
+        "Leaving the block closes the session. An object whose values the commit expired "
+        "has no session left to load them from.",
+        "await session.refresh(user)  # inside the block, before it closes",
+    ),
+    "rollback": Teaching(
+        "The marked line reads a.name after the rollback. What happens?",
+        ("print(a.name)",),
+        ("expire_on_commit=False", "await session.rollback()"),
+        "A rollback expires every object in the session, whatever expire_on_commit says.",
+        "name = a.name  # read it before; or await session.refresh(a) after the rollback",
+    ),
+    "server-defaults": Teaching(
+        "The marked line reads row.updated_at after the UPDATE. What happens?",
+        ("print(row.updated_at)",),
+        ("expire_on_commit=False", "onupdate=", "server_default=", "eager_defaults"),
+        "A column the database fills in (server_default, onupdate) is unknown to Python "
+        "after the statement, until someone fetches it.",
+        '__mapper_args__ = {"eager_defaults": True}  # or await session.refresh(row)',
+    ),
+    "lazy-relationship": Teaching(
+        "The marked line reads len(user.posts) on a user loaded with select(). What happens?",
+        ("len(user.posts)", "awaitable_attrs.posts"),
+        ("Session = async_sessionmaker", "relationship(back_populates="),
+        "A relationship is loaded lazily by default: its first read runs a SELECT, and a "
+        "plain attribute read cannot wait for one.",
+        "select(User).options(selectinload(User.posts))",
+    ),
+    "deferred-column": Teaching(
+        "The marked line reads user.name, a deferred column. What happens?",
+        ("print(user.name)", "awaitable_attrs.name"),
+        ("deferred=True", "Session = async_sessionmaker"),
+        "A deferred column is left out of the SELECT; its first read has to go back to "
+        "the database.",
+        "select(User).options(undefer(User.name))",
+    ),
+    "serialization": Teaching(
+        "The marked line turns the user into JSON through UserOut. What happens?",
+        ("model_validate(",),
+        (
+            "expire_on_commit=",
+            "relationship(back_populates=",
+            "class UserOut",
+            "class PostOut",
+            "    uid: int",
+            "    name: str",
+            "    posts: list[PostOut]",
+        ),
+        "Validating from attributes reads every field UserOut declares, a relationship "
+        "included, with plain attribute reads.",
+        "select(User).options(selectinload(User.posts))  # before model_validate",
+    ),
+    "repr-logging": Teaching(
+        "What appears on stderr, and what does the program print?",
+        ("logger.info(",),
+        (
+            "logging.basicConfig(",
+            "logger = logging.getLogger(",
+            "def __repr__",
+            "expire_on_commit=",
+        ),
+        "logging builds the message only when a handler writes it, and %r calls "
+        "__repr__, which reads the attributes the commit expired.",
+        "def __repr__(self): values = inspect(self).dict  # shows what is loaded, loads nothing",
+        {
+            VALUE.key: "the log line, then the uid: nothing goes wrong",
+            STDERR.key: 'a "Logging error" traceback on stderr, then the uid all the same',
+            MISSING_GREENLET.key: STOPS.format("MissingGreenlet"),
+            DETACHED.key: STOPS.format("DetachedInstanceError"),
+        },
+    ),
+    "concurrent-session": Teaching(
+        "The marked line runs find_name twice at once on one session. What happens?",
+        ("asyncio.gather(",),
+        ("pool_pre_ping", "Session = async_sessionmaker"),
+        "An AsyncSession is one conversation on one connection: it refuses a second "
+        "operation while another is still in flight.",
+        "async with Session() as session: ...  # a session per task",
+    ),
+    "sync-engine-api": Teaching(
+        "The marked line hands the AsyncEngine to create_all, a sync API. What happens?",
+        ("create_all(engine)", "inspect(engine)", "run_sync("),
+        ("engine = create_async_engine(",),
+        "create_all and inspect() want a sync Engine or Connection; an AsyncEngine only "
+        "offers awaitable methods.",
+        "async with engine.begin() as conn: await conn.run_sync(Model.metadata.create_all)",
+    ),
+    "async-driver-sync-engine": Teaching(
+        "The marked line connects through a sync engine built on the async driver's URL. "
+        "What happens?",
+        ("sync_engine.connect()",),
+        ("DATABASE_URL = ", "engine = create_async_engine(", "SYNC_DRIVERS"),
+        "create_engine on an async driver's URL builds a sync engine whose driver can only "
+        "work by awaiting, and nothing in a sync engine awaits.",
+        'create_engine(url.set(drivername="postgresql+psycopg"))  # a sync driver',
+    ),
+    "greenlet-missing": Teaching(
+        "The marked line imports the asyncio extension where greenlet cannot be imported. "
+        "What happens?",
+        ("from sqlalchemy.ext.asyncio import",),
+        ('sys.modules["greenlet"]', "from sqlalchemy.ext.asyncio import"),
+        "SQLAlchemy's asyncio support is built on the greenlet library; without it the "
+        "extension cannot load at all.",
+        "pip install 'sqlalchemy[asyncio]'  # brings greenlet with it",
+    ),
+}
+"""The tour's words per scenario; a scenario missing here gets ``default_teaching``."""
+
+
+def default_teaching(scenario: Scenario) -> Teaching:
+    """Plain words for a scenario the table above does not know yet."""
+    return Teaching(
+        f"The marked line reads {scenario.read_expression}. What happens?",
+        (scenario.read_expression,),
+        ("Session = async_sessionmaker", "engine = create_async_engine("),
+        "Look at what the marked line needs from the database, and whether anything "
+        "there can wait for it.",
+        next((option.hint for option in scenario.options if option.fix), ""),
+    )
 
 
 # ------------------------------------------------------------------- lessons
@@ -320,6 +634,7 @@ class Lesson:
     number: int
     scenario: Scenario
     choices: tuple[Choice, ...]
+    teaching: Teaching
 
     @property
     def name(self) -> str:
@@ -335,8 +650,7 @@ class Lesson:
 
     @property
     def question(self) -> str:
-        expression = self.scenario.read_expression
-        return f"What happens at the marked line, reading {expression}?"
+        return self.teaching.question
 
     @property
     def command(self) -> str:
@@ -345,44 +659,96 @@ class Lesson:
 
     @property
     def fixes(self) -> tuple[Option, ...]:
-        return tuple(option for option in self.scenario.options if option.fix)
+        """The switches that fix the read (in their fixing position), in the scenario's order."""
+        return tuple(option for option in self.scenario.options if option.fixing_value is not None)
+
+    @property
+    def variations(self) -> tuple[Option, ...]:
+        """The switches that change the situation without fixing the read."""
+        return tuple(option for option in self.scenario.options if option.fixing_value is None)
+
+    def label_of(self, choice: Choice) -> str:
+        """The choice's words for this lesson's question."""
+        return self.teaching.labels.get(choice.key, choice.label)
 
     def settings(self, given: Mapping[str, bool] | None = None) -> dict[str, bool]:
         return self.scenario.settings(given)
 
-    def excerpt(self, settings: Mapping[str, bool] | None = None, url: str = "") -> Excerpt:
-        """The scenario's script for these settings, cut to the lines that matter."""
-        script = self.scenario.script(
-            self.settings(settings), url or "sqlite+aiosqlite://", TOUR_NAME
-        )
-        return cut(script, self.scenario.read_expression)
-
-    def hint(self, settings: Mapping[str, bool]) -> str:
-        """A nudge toward a fix, from the fix switches' own labels and hints."""
+    def fixes_in_use(self, settings: Mapping[str, bool]) -> tuple[Option, ...]:
+        """The fix switches that stand in their fixing position in ``settings``."""
         chosen = self.settings(settings)
-        off = [option for option in self.fixes if not chosen[option.key]]
+        return tuple(option for option in self.fixes if chosen[option.key] == option.fixing_value)
+
+    def changed_variations(self, settings: Mapping[str, bool]) -> tuple[Option, ...]:
+        """The variations moved away from their default in ``settings``."""
+        chosen = self.settings(settings)
+        return tuple(option for option in self.variations if chosen[option.key] != option.default)
+
+    def excerpt(self, settings: Mapping[str, bool] | None = None, url: str = "") -> Excerpt:
+        """The script for these settings, cut to the lines that matter.
+
+        Lines any one switch would change are marked as changing (•), whether or not
+        the script itself marks them, so every lesson shows where its switches act.
+        """
+        chosen = self.settings(settings)
+        here = self._cut(chosen, url)
+        changed = set(here.changed)
+        for option in self.scenario.options:
+            flipped = {**chosen, option.key: not chosen[option.key]}
+            changed |= differing(self._cut(flipped, url), here, added=False)
+        return replace(here, changed=frozenset(changed))
+
+    def _cut(self, settings: Mapping[str, bool], url: str) -> Excerpt:
+        script = self.scenario.script(settings, url or "sqlite+aiosqlite://", TOUR_NAME)
+        return cut(script, self.teaching.focus, self.teaching.depends)
+
+    def where(self, settings: Mapping[str, bool], url: str = "") -> str:
+        """The code a fix would change, as a line of the excerpt shown now."""
+        chosen = self.settings(settings)
+        here = self._cut(chosen, url)
+        for option in self.fixes:
+            if chosen[option.key] == option.fixing_value:
+                continue
+            fixed = self._cut({**chosen, option.key: bool(option.fixing_value)}, url)
+            matcher = difflib.SequenceMatcher(a=here.lines, b=fixed.lines, autojunk=False)
+            for tag, i1, _i2, _, _ in matcher.get_opcodes():
+                if tag in ("replace", "delete"):
+                    return f"the line `{here.lines[i1].strip()}`"
+                if tag == "insert":
+                    before = here.lines[max(0, i1 - 1)].strip()
+                    return f"right after `{before}`"
+        return "the lines marked •"
+
+    def hint(self, level: int, settings: Mapping[str, bool], url: str = "") -> str:
+        """The hint ladder: 1 the concept, 2 where in the code, 3 which switch."""
+        if level <= 1:
+            return f"Hint 1 of 3 (the idea): {self.teaching.concept}"
+        if level == 2:
+            return f"Hint 2 of 3 (where): a fix changes {self.where(settings, url)}."
+        chosen = self.settings(settings)
+        numbers = {option.key: n for n, option in enumerate(self.scenario.options, start=1)}
+        off = [option for option in self.fixes if chosen[option.key] != option.fixing_value]
         if off:
-            named = "; or ".join(f"{option.label} ({option.hint})" for option in off)
-            return f"Hint: turn on {named}."
-        changed = [
-            option
-            for option in self.scenario.options
-            if not option.fix and chosen[option.key] != option.default
-        ]
-        if changed:
-            named = ", ".join(f"{option.label} ({option.hint})" for option in changed)
-            return f"Hint: every fix is on, but this is in the way: {named}. Set it back."
-        return "Hint: read the explanation above: it names the ways out."
+            named = "; or ".join(
+                f"{numbers[o.key]} ({o.label}) {'on' if o.fixing_value else 'off'}" for o in off
+            )
+            return f"Hint 3 of 3 (which switch): turn {named}, then r."
+        moved = self.changed_variations(settings)
+        if moved:
+            named = ", ".join(f"{numbers[o.key]} {o.label}" for o in moved)
+            return f"Hint 3 of 3: a fix is on, but this variation is in the way: {named}."
+        return "Hint 3 of 3: a fix is on: r runs it."
 
 
 def build_lessons(scenarios: Mapping[str, Scenario] | None = None) -> list[Lesson]:
     """One lesson per registered scenario, in teaching order."""
     registry = SCENARIOS if scenarios is None else scenarios
     ordered = sorted(registry.values(), key=lambda s: (s.order, s.name))
-    return [
-        Lesson(number, scenario, choices_for(scenario))
-        for number, scenario in enumerate(ordered, start=1)
-    ]
+    lessons = []
+    for number, scenario in enumerate(ordered, start=1):
+        teaching = TEACHING.get(scenario.name) or default_teaching(scenario)
+        lessons.append(Lesson(number, scenario, choices_for(scenario), teaching))
+    return lessons
 
 
 # ------------------------------------------------------------------ progress
@@ -403,36 +769,162 @@ class LessonRecord:
     done: bool = False
 
 
+KINDS = {"str": str, "bool": bool, "int": int}
+
+
+def _record_problem(raw: object) -> str | None:
+    """Why a saved record cannot be kept, or None when it can (extra fields are ignored)."""
+    if not isinstance(raw, dict):
+        return "not a record"
+    for spec in fields(LessonRecord):
+        if spec.name not in raw:
+            if spec.default is MISSING:
+                return f"no {spec.name}"
+            continue
+        value = raw[spec.name]
+        kind = KINDS[str(spec.type)]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            return f"{spec.name} is not a {spec.type}"
+    return None
+
+
 @dataclass
 class Progress:
-    """The saved state of a tour: a record per lesson answered, by scenario name."""
+    """The saved state of a tour: a record per lesson answered, by scenario name.
+
+    ``taught`` remembers which lesson first explained a note shown once (the wrapping
+    of ``MissingGreenlet``), so later lessons can refer back to it.
+    """
 
     lessons: dict[str, LessonRecord] = field(default_factory=dict)
+    taught: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> str:
         data = {
             "version": PROGRESS_VERSION,
             "lessons": {name: asdict(record) for name, record in self.lessons.items()},
+            "taught": dict(self.taught),
         }
         return json.dumps(data, indent=2, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Progress:
-        """Read saved progress; anything unreadable starts the tour afresh."""
+        """Read saved progress, keeping every record that is whole (see ``read_progress``)."""
+        return parse_progress(text)[0]
+
+
+def parse_progress(text: str) -> tuple[Progress, list[str], bool]:
+    """Saved progress from ``text``: what was kept, what was set aside, and whether any of
+    it was unreadable as a whole (then nothing is kept)."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return Progress(), ["the file is not JSON"], True
+    if not isinstance(data, dict) or not isinstance(data.get("lessons"), dict):
+        return Progress(), ["the file has no lessons table"], True
+    kept: dict[str, LessonRecord] = {}
+    aside: list[str] = []
+    known = {f.name for f in fields(LessonRecord)}
+    for name, raw in data["lessons"].items():
+        problem = _record_problem(raw)
+        if problem is not None:
+            aside.append(f"{name} ({problem})")
+            continue
+        kept[str(name)] = LessonRecord(**{k: v for k, v in raw.items() if k in known})
+    taught_raw = data.get("taught")
+    taught = {
+        str(key): value
+        for key, value in (taught_raw.items() if isinstance(taught_raw, dict) else ())
+        if isinstance(value, int) and not isinstance(value, bool)
+    }
+    return Progress(kept, taught), aside, False
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Progress read from disk, and the one line to say about it (``""`` when clean)."""
+
+    progress: Progress
+    message: str = ""
+
+
+def _backup_path(path: Path) -> Path:
+    """A name beside ``path`` for a backup, never one that is already taken."""
+    candidate = path.with_name(path.name + ".bak")
+    number = 1
+    while candidate.exists() or candidate.is_symlink():
+        candidate = path.with_name(f"{path.name}.bak{number}")
+        number += 1
+    return candidate
+
+
+def read_progress(path: Path) -> Loaded:
+    """Read ``path`` without ever crashing or blocking, keeping every whole record.
+
+    A file that is partly bad keeps its good records; anything set aside is named in one
+    line and the old file is kept as a backup beside it. Something that is not a regular
+    file (a FIFO, a folder) is never opened: the tour starts afresh and says so.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return Loaded(Progress())
+    except OSError as exc:
+        return Loaded(Progress(), f"Could not read {path.name} ({exc.strerror}): starting afresh.")
+    if not stat.S_ISREG(info.st_mode):
+        moved = ""
+        if not stat.S_ISDIR(info.st_mode):
+            try:
+                backup = _backup_path(path)
+                os.replace(path, backup)
+                moved = f"; it was moved to {backup.name}"
+            except OSError:
+                moved = ""
+        return Loaded(Progress(), f"{path.name} is not a regular file: starting afresh{moved}.")
+    if info.st_size > MAX_PROGRESS_BYTES:
+        return _set_aside_all(path, b"", f"{path.name} is too large to be the tour's")
+    try:
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(handle, "rb") as stream:
+            data = stream.read(MAX_PROGRESS_BYTES + 1)
+    except OSError as exc:
+        return Loaded(Progress(), f"Could not read {path.name} ({exc.strerror}): starting afresh.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return _set_aside_all(path, data, f"{path.name} is not UTF-8 text")
+    progress, aside, whole = parse_progress(text)
+    if whole:
+        return _set_aside_all(path, data, f"{path.name}: {aside[0]}")
+    if not aside:
+        return Loaded(progress)
+    where = _backup(path, data)
+    count = len(progress.lessons)
+    return Loaded(
+        progress,
+        f"{path.name}: kept {count} lesson{'s' * (count != 1)}, set aside "
+        f"{'; '.join(aside)}{where}.",
+    )
+
+
+def _backup(path: Path, data: bytes) -> str:
+    """Keep the old file's bytes beside it; the words that say where (or why not)."""
+    try:
+        target = _backup_path(path)
+        target.write_bytes(data)
+    except OSError as exc:
+        return f" (no backup kept: {exc.strerror})"
+    return f"; the old file is kept as {target.name}"
+
+
+def _set_aside_all(path: Path, data: bytes, why: str) -> Loaded:
+    if not data:
         try:
-            data = json.loads(text)
-            lessons = {
-                str(name): LessonRecord(**record) for name, record in data["lessons"].items()
-            }
-        except (ValueError, TypeError, KeyError, AttributeError):
-            return cls()
-        return cls({name: record for name, record in lessons.items() if _well_typed(record)})
-
-
-def _well_typed(record: LessonRecord) -> bool:
-    """True when every saved field has the type the tour writes (a hand-edited file may not)."""
-    kinds = {"str": str, "bool": bool, "int": int}
-    return all(isinstance(getattr(record, f.name), kinds[str(f.type)]) for f in fields(record))
+            with path.open("rb") as stream:
+                data = stream.read()
+        except OSError:
+            data = b""
+    return Loaded(Progress(), f"{why}: starting afresh{_backup(path, data)}.")
 
 
 def default_progress_path() -> Path:
@@ -440,66 +932,121 @@ def default_progress_path() -> Path:
     return user_data_path(APP_NAME) / "tour.json"
 
 
-@dataclass(frozen=True)
-class Missed:
-    """A lesson guessed wrong, and how to open it again."""
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file that never outlives a failure."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(name, path)
+    except BaseException:
+        try:
+            os.unlink(name)
+        except OSError:
+            pass
+        raise
 
-    name: str
+
+@dataclass(frozen=True)
+class Row:
+    """One lesson in the summary: the learner's result, the fix and how to open it."""
+
+    number: int
     title: str
+    result: str
+    """``"right"``, ``"wrong"`` or ``"open"`` (not answered)."""
     guessed: str
     real: str
+    fix_line: str
     command: str
 
 
 @dataclass(frozen=True)
 class Summary:
-    """The end of the tour: the score and the pitfalls to look at again."""
+    """The end of the tour: the score, and every pitfall with its fix and command."""
 
     right: int
     answered: int
     total: int
-    missed: tuple[Missed, ...]
+    rows: tuple[Row, ...]
+
+    @property
+    def missed(self) -> tuple[Row, ...]:
+        return tuple(row for row in self.rows if row.result == "wrong")
+
+
+@dataclass(frozen=True)
+class FixTry:
+    """A "make it work" run judged: fixed by a fix, passing by a variation, or failing."""
+
+    works: bool
+    fixed: bool
+    fixes: tuple[Option, ...]
+    variations: tuple[Option, ...]
+
+    @property
+    def variation_passed(self) -> bool:
+        return self.works and not self.fixed
 
 
 class Tour:
-    """The lessons, where the learner is, and what they answered; saved on every change."""
+    """The lessons, where the learner is, and what they answered; saved on every change.
+
+    ``lesson`` (a scenario name) opens that lesson first, asked afresh, while the saved
+    progress of every other lesson is kept; after it the tour goes on as usual.
+    """
 
     def __init__(
         self,
         path: Path | None = None,
         scenarios: Mapping[str, Scenario] | None = None,
         restart: bool = False,
+        lesson: str | None = None,
     ) -> None:
         self.path = path or default_progress_path()
         self.lessons = build_lessons(scenarios)
         self.save_problem: str | None = None
-        self.progress = Progress() if restart else self._load()
+        self.load_message = ""
+        self.pinned: Lesson | None = None
+        if lesson is not None:
+            self.pinned = next((item for item in self.lessons if item.name == lesson), None)
+            if self.pinned is None:
+                raise KeyError(lesson)
+        self._asked_again = False
         if restart:
+            self.progress = Progress()
             self.save()
+        else:
+            loaded = read_progress(self.path)
+            self.progress = loaded.progress
+            self.load_message = loaded.message
 
-    def _load(self) -> Progress:
-        try:
-            return Progress.from_json(self.path.read_text(encoding="utf-8"))
-        except OSError:
-            return Progress()
-
-    def save(self) -> None:
+    def save(self) -> bool:
         """Write the progress atomically; a failure is kept in ``save_problem``, not raised."""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self.path.with_suffix(".json.tmp")
-            temporary.write_text(self.progress.to_json(), encoding="utf-8")
-            os.replace(temporary, self.path)
+            write_atomically(self.path, self.progress.to_json())
         except OSError as exc:
-            self.save_problem = f"progress not saved to {self.path}: {exc}"
-        else:
-            self.save_problem = None
+            reason = exc.strerror or str(exc)
+            self.save_problem = f"Progress not saved to {self.path}: {reason}"
+            return False
+        self.save_problem = None
+        return True
+
+    def lesson_named(self, name: str) -> Lesson:
+        return next(lesson for lesson in self.lessons if lesson.name == name)
 
     def record(self, lesson: Lesson) -> LessonRecord | None:
+        if lesson is self.pinned and not self._asked_again:
+            return None
         return self.progress.lessons.get(lesson.name)
 
     def current(self) -> Lesson | None:
-        """The first lesson not finished yet, or None when the tour is over."""
+        """The pinned lesson until it is done, then the first lesson not finished yet."""
+        if self.pinned is not None:
+            return self.pinned
         return next((lesson for lesson in self.lessons if not self.is_done(lesson)), None)
 
     def is_done(self, lesson: Lesson) -> bool:
@@ -509,11 +1056,13 @@ class Tour:
     def answer(self, lesson: Lesson, choice: Choice, result: ExperimentResult) -> Grade:
         """Grade a guess by the real run and save it."""
         graded = grade(result, choice)
+        if lesson is self.pinned:
+            self._asked_again = True
         self.progress.lessons[lesson.name] = LessonRecord(
             guess=choice.key,
-            guess_label=choice.label,
+            guess_label=lesson.label_of(choice),
             real=graded.real.key,
-            real_label=graded.real.label,
+            real_label=lesson.label_of(graded.real),
             right=graded.right,
             backend=result.backend,
             sqlalchemy=result.sqlalchemy_version,
@@ -522,42 +1071,74 @@ class Tour:
         self.save()
         return graded
 
+    def note(self, lesson: Lesson, result: ExperimentResult, *, new_only: bool = False) -> str:
+        """The wrapping note for this run; the first explanation of a shape is remembered.
+
+        ``new_only`` (for a lesson's later runs) gives a note only for a shape not yet seen.
+        """
+        shape = "wrapped" if wrapper_of(result) else "bare"
+        if new_only and shape in self.progress.taught:
+            return ""
+        text = wrapping_note(result, self.progress.taught, lesson.number)
+        if text and shape not in self.progress.taught:
+            self.progress.taught[shape] = lesson.number
+            self.save()
+        return text
+
     @staticmethod
     def needs_fix(lesson: Lesson, result: ExperimentResult) -> bool:
         """True when the read failed and a switch can make it work."""
         return not works(result) and bool(lesson.fixes)
 
-    def fix_run(self, lesson: Lesson, result: ExperimentResult) -> bool:
-        """Count a "make it work" run; the lesson is done once the read works."""
-        record = self.record(lesson)
+    def fix_run(
+        self, lesson: Lesson, result: ExperimentResult, settings: Mapping[str, bool]
+    ) -> FixTry:
+        """Judge a "make it work" run: only a fix switch completes the lesson."""
         ok = works(result)
+        used = lesson.fixes_in_use(settings)
+        judged = FixTry(ok, ok and bool(used), used, lesson.changed_variations(settings))
+        record = self.record(lesson)
         if record is not None:
             record.fix_runs += 1
-            record.done = record.done or ok
+            record.done = record.done or judged.fixed
             self.save()
-        return ok
+        return judged
 
     def finish(self, lesson: Lesson) -> None:
         """Mark a lesson done without a fix (nothing to fix, or the learner moved on)."""
         record = self.record(lesson)
+        if lesson is self.pinned:
+            self.pinned = None
         if record is not None:
             record.done = True
             self.save()
 
     def restart(self) -> None:
         self.progress = Progress()
+        self.pinned = None
         self.save()
 
     def summary(self) -> Summary:
-        answered = [
-            (lesson, record)
-            for lesson in self.lessons
-            if (record := self.record(lesson)) is not None
-        ]
-        missed = tuple(
-            Missed(lesson.name, lesson.title, record.guess_label, record.real_label, lesson.command)
-            for lesson, record in answered
-            if not record.right
-        )
-        right = sum(1 for _, record in answered if record.right)
-        return Summary(right, len(answered), len(self.lessons), missed)
+        rows = []
+        right = answered = 0
+        for lesson in self.lessons:
+            record = self.record(lesson)
+            if record is None:
+                result, guessed, real = "open", "", ""
+            else:
+                answered += 1
+                right += record.right
+                result = "right" if record.right else "wrong"
+                guessed, real = record.guess_label, record.real_label
+            rows.append(
+                Row(
+                    lesson.number,
+                    lesson.title,
+                    result,
+                    guessed,
+                    real,
+                    lesson.teaching.fix_line,
+                    lesson.command,
+                )
+            )
+        return Summary(right, answered, len(self.lessons), tuple(rows))

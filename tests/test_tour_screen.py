@@ -1,0 +1,189 @@
+"""The tour at 80x24: every lesson's lines on screen, the code box scrolled to what matters.
+
+One pilot per lesson, opened directly with ``lesson=`` as ``playground tour --lesson``
+does; runs are real (SQLite in a temporary folder).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from playground.commands.tour import main as tour_main
+from playground.core.tour import Tour, build_lessons, default_progress_path, differing
+from playground.ui.tour import TourApp, TourScreen
+from playground.ui.tour_text import printed_text, wrap_hanging
+
+from .pilot import settle
+
+SIZE = (80, 24)
+LESSONS = build_lessons()
+
+
+def code_view(screen: TourScreen) -> tuple[str, list[int], int, int]:
+    """The code box's text, each excerpt line's first row, and the rows in view."""
+    box = screen.query_one("#tour-code", VerticalScroll)
+    text = str(screen.query_one("#tour-code-text", Static).content)
+    _, starts = screen._code_rows(box.scrollable_content_region.width)
+    top = round(box.scroll_y)
+    return text, starts, top, top + box.scrollable_content_region.height
+
+
+def in_view(screen: TourScreen, index: int) -> bool:
+    _, starts, top, bottom = code_view(screen)
+    return top <= starts[index] < bottom
+
+
+async def open_lesson(pilot, app: TourApp) -> TourScreen:
+    """Pass the primer, wait for the question and for the code box to settle."""
+    await settle(pilot, lambda: app.tour_screen is not None and app.tour_screen.phase == "primer")
+    await pilot.press("enter")
+    screen = app.tour_screen
+    assert screen is not None
+    await settle(pilot, lambda: screen.phase == "guess")
+    await settle(pilot, lambda: "▶" in str(screen.query_one("#tour-code-text", Static).content))
+    await settle(pilot, lambda: in_view(screen, screen._excerpt.focus))  # type: ignore[union-attr]
+    return screen
+
+
+@pytest.mark.parametrize("name", [lesson.name for lesson in LESSONS])
+async def test_each_lesson_shows_its_question_line_and_what_the_answer_depends_on(
+    tmp_path: Path, name: str
+):
+    app = TourApp(f"sqlite+aiosqlite:///{tmp_path / 'lab.db'}", lesson=name)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_lesson(pilot, app)
+        lesson = screen.lesson
+        assert lesson is not None and lesson.name == name
+        excerpt = screen._excerpt
+        assert excerpt is not None
+        text, starts, top, bottom = code_view(screen)
+        marked = excerpt.lines[excerpt.focus].strip()
+        row = next(line for line in text.splitlines() if line.startswith("▶"))
+        assert row[1:].strip().startswith(marked[:20])
+        assert any(word in marked for word in lesson.teaching.focus)
+        assert top <= starts[excerpt.focus] < bottom, "the marked line is in view"
+        for word in lesson.teaching.depends:
+            assert word in text, f"{name}: {word!r} is not in the code box"
+        title = str(screen.query_one("#tour-title", Static).content)
+        assert Text(title).cell_len <= SIZE[0] - 2 and lesson.title in title
+        assert str(screen.query_one("#tour-question", Static).content) == lesson.question
+        # Everything asked is on screen: the question and every choice, above the footer.
+        choices = screen.query_one("#tour-choices")
+        assert choices.region.bottom <= SIZE[1] - 1
+        assert choices.region.height >= len(lesson.choices)
+
+
+async def test_the_code_box_follows_the_line_a_switch_changed(tmp_path: Path):
+    """Lesson 8's code is longer than the box at 80x24: a switch far from ▶ is brought into view."""
+    app = TourApp(f"sqlite+aiosqlite:///{tmp_path / 'lab.db'}", lesson="serialization")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_lesson(pilot, app)
+        lesson = screen.lesson
+        assert lesson is not None
+        await pilot.press("1")
+        await settle(pilot, lambda: screen.phase == "fix")
+        keys = [option.key for option in lesson.scenario.options]
+        for key in ("flat_model", "selectinload"):
+            before = screen._excerpt
+            assert before is not None
+            await pilot.press(str(keys.index(key) + 1))
+            after = screen._excerpt
+            assert after is not None and after is not before
+            changed = sorted(differing(before, after))
+            assert changed, key
+            first = changed[0]
+            await settle(pilot, lambda first=first: in_view(screen, first))
+        _, starts, top, bottom = code_view(screen)
+        assert bottom - top < starts[-1], "the code is longer than the box: scrolling was needed"
+
+
+async def test_page_keys_scroll_the_code(tmp_path: Path):
+    app = TourApp(f"sqlite+aiosqlite:///{tmp_path / 'lab.db'}", lesson="serialization")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_lesson(pilot, app)
+        box = screen.query_one("#tour-code", VerticalScroll)
+        start = box.scroll_y
+        await pilot.press("pageup")
+        await settle(pilot, lambda: box.scroll_y < start)
+        assert screen.phase == "guess"
+
+
+# ---------------------------------------------------------------- --lesson
+
+
+async def test_a_lesson_opened_by_name_keeps_the_others(tmp_path: Path):
+    first, second = LESSONS[0], LESSONS[1]
+    path = default_progress_path()
+    record = {
+        "guess": "value",
+        "guess_label": "x",
+        "real": "value",
+        "real_label": "x",
+        "right": True,
+        "done": True,
+    }
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"version": 1, "lessons": {second.name: record}}), "utf-8")
+    app = TourApp(f"sqlite+aiosqlite:///{tmp_path / 'lab.db'}", lesson="lazy-relationship")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(
+            pilot, lambda: app.tour_screen is not None and app.tour_screen.phase == "guess"
+        )
+        screen = app.tour_screen
+        assert screen is not None and screen.lesson is not None
+        assert screen.lesson.name == "lazy-relationship"
+        await pilot.press("2")  # MissingGreenlet
+        await settle(pilot, lambda: screen.phase in ("fix", "solved"))
+        await pilot.press("q")
+    saved = json.loads(path.read_text("utf-8"))["lessons"]
+    assert saved[second.name] == {**record, "backend": "", "sqlalchemy": "", "fix_runs": 0}
+    assert saved["lazy-relationship"]["guess"] == "missing-greenlet"
+    assert first.name not in saved
+    # Without --lesson the tour goes on from the first lesson not finished.
+    assert Tour(path).current() is not None
+    assert Tour(path).current().name == first.name  # type: ignore[union-attr]
+
+
+def test_an_unknown_lesson_is_one_line_and_status_2(capsys: pytest.CaptureFixture[str]):
+    assert tour_main(["--lesson", "no-such-lesson"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("playground: no lesson named no-such-lesson") and err.count("\n") == 1
+    assert "lazy-relationship" in err
+
+
+# ----------------------------------------------------------- small defects
+
+
+def test_wrapped_code_lines_keep_their_indent():
+    line = Text(
+        "        print(UserOut.model_validate(user, from_attributes=True).model_dump_json())"
+    )
+    rows = wrap_hanging(line, 40)
+    assert len(rows) > 1
+    assert all(row.cell_len <= 40 for row in rows)
+    assert all(row.plain.startswith(" " * 12) for row in rows[1:])
+    assert "".join(row.plain.strip() for row in rows).replace(" ", "") == line.plain.replace(
+        " ", ""
+    )
+
+
+async def test_printed_is_what_print_writes(tmp_path: Path):
+    """The timestamp is shown as print shows it, not as datetime.datetime(...)."""
+    from playground.core.lab import Lab
+
+    lab = Lab(f"sqlite+aiosqlite:///{tmp_path / 'lab.db'}")
+    await lab.open()
+    try:
+        lesson = next(item for item in LESSONS if item.name == "server-defaults")
+        result = await lab.run(lesson.scenario, "Ada", {"refresh_after_update": True})
+    finally:
+        await lab.close()
+    shown = printed_text(result)
+    assert result.outcome.error is None
+    assert "datetime.datetime(" not in shown and shown[:2] == "20", shown
