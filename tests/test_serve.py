@@ -225,6 +225,8 @@ def test_refusals_and_the_warning_for_another_interface():
         result.returncode == 2 and "cannot open postgresql+asyncpg://teacher:***@" in result.stderr
     )
     assert secret not in result.stdout + result.stderr
+    result = run("--behind-proxy", "lab.example.org/path")
+    assert result.returncode == 2 and "--behind-proxy takes the address" in result.stderr
     # 192.0.2.1 is a documentation address this machine does not have: warned, never bound.
     result = run("--host", "192.0.2.1", "--port", "0")
     assert result.returncode == 2
@@ -886,3 +888,111 @@ def test_saved_files_download_to_the_students_machine(browser_context, serve):
     finally:
         browser_context.remove_listener("page", watch)
         page.close()
+
+
+# --- several instances behind nginx -------------------------------------------------------
+
+NGINX = os.environ.get("PLAYGROUND_NGINX", "/usr/sbin/nginx")
+NGINX_CONF = Path(__file__).resolve().parent.parent / "deploy" / "nginx-playground.conf"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_nginx(folder: Path, port: int, upstreams: list[int]) -> subprocess.Popen[bytes]:
+    """nginx on loopback with the repository's configuration, pointed at ``upstreams``."""
+    import socket
+
+    site = NGINX_CONF.read_text()
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{port};")
+    site = site.replace("127.0.0.1:8001", f"127.0.0.1:{upstreams[0]}")
+    site = site.replace("127.0.0.1:8002", f"127.0.0.1:{upstreams[1]}")
+    temp = "".join(
+        f"{kind}_temp_path {folder}/{kind};\n"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    (folder / "nginx.conf").write_text(
+        f"daemon off;\nworker_processes 1;\npid {folder}/nginx.pid;\n"
+        f"error_log {folder}/error.log warn;\nevents {{ worker_connections 256; }}\n"
+        f"http {{\naccess_log off;\n{temp}{site}\n}}\n"
+    )
+    process = subprocess.Popen(
+        [NGINX, "-p", str(folder), "-e", str(folder / "error.log"), "-c", "nginx.conf"]
+    )
+
+    def listening() -> bool:
+        assert process.poll() is None, (folder / "error.log").read_text()
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_until(listening, 30, "nginx to listen")
+    return process
+
+
+async def fill_through(public: str, count: int, check: Callable[[], None]) -> tuple[int, str]:
+    """Open ``count`` sessions through the proxy, run ``check``, then knock once more.
+
+    Returns the status of the next websocket handshake and the page the next student gets.
+    """
+    import aiohttp
+
+    headers = {"Origin": public}
+    async with aiohttp.ClientSession() as client:
+        sockets = []
+        try:
+            for _ in range(count):
+                ws = await client.ws_connect(public.replace("http", "ws") + "/ws", headers=headers)
+                sockets.append(ws)
+                message = await ws.receive(timeout=60)  # the first frame: a real session
+                assert message.type == aiohttp.WSMsgType.BINARY, message
+            check()
+            status = 101
+            try:
+                extra = await client.ws_connect(
+                    public.replace("http", "ws") + "/ws", headers=headers
+                )
+                await extra.close()
+            except aiohttp.WSServerHandshakeError as error:
+                status = error.status
+            async with client.get(public + "/", headers=headers) as response:
+                page = f"{response.status} {await response.text()}"
+            return status, page
+        finally:
+            for ws in sockets:
+                await ws.close()
+
+
+def test_two_instances_behind_nginx_share_a_class(serve, tmp_path):
+    """least_conn spreads the students; when both caps are full the next one is told so."""
+    if not Path(NGINX).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI runs the proxy test, but there is no nginx at {NGINX}")
+        pytest.skip(f"no nginx at {NGINX} (apt-get install nginx, or set PLAYGROUND_NGINX)")
+    from urllib.parse import urlsplit
+
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    first = serve("--max-sessions", "2", "--behind-proxy", public)
+    second = serve("--max-sessions", "2", "--behind-proxy", public)
+    upstreams = [urlsplit(str(served.url)).port or 0 for served in (first, second)]
+    nginx = start_nginx(tmp_path, port, upstreams)
+    try:
+
+        def spread() -> None:
+            wait_until(lambda: len(first.sessions()) == 2, 30, "two sessions on the first")
+            wait_until(lambda: len(second.sessions()) == 2, 30, "two sessions on the second")
+
+        status, page = run_async(fill_through(public, 4, spread))
+        assert status == 503
+        assert page.startswith("503 ") and "The classroom is full" in page
+        assert "All 2 sessions are in use" in page
+        # A page from the public address is the instances' own; another site's is not.
+        assert run_async(page_status(public + "/", {"Origin": "http://evil.example"})) == 403
+    finally:
+        nginx.terminate()
+        nginx.wait(30)

@@ -153,6 +153,16 @@ def _host_and_port(netloc: str, default_port: int) -> tuple[str, int] | None:
     return parts.hostname.lower(), default_port if port is None else port
 
 
+def parse_origin(text: str) -> tuple[str, str, int] | None:
+    """``("https", "lab.example.org", 443)`` from ``"https://lab.example.org"``, else None."""
+    scheme, _, rest = text.strip().rstrip("/").partition("://")
+    scheme = scheme.lower()
+    if scheme not in ("http", "https") or "/" in rest:
+        return None
+    parsed = _host_and_port(rest, 443 if scheme == "https" else 80)
+    return None if parsed is None else (scheme, *parsed)
+
+
 def browser_address(host: str, port: int) -> str:
     """The address to type into a browser for a server bound to ``host`` and ``port``."""
     if host in ("0.0.0.0", "::", ""):
@@ -530,6 +540,7 @@ class ClassroomServer(Server):
         title: str,
         secrets: Sequence[str] = (),
         preload: bool = True,
+        public_origin: tuple[str, str, int] | None = None,
     ) -> None:
         super().__init__(" ".join(child_argv), host=host, port=port, title=title)
         self.secrets = [secret for secret in secrets if secret]
@@ -546,6 +557,8 @@ class ClassroomServer(Server):
         self.sessions: dict[int, Session] = {}
         self._opened = 0
         self.preloader: Preloader | None = Preloader() if preload else None
+        self.public_origin = public_origin
+        """Behind a proxy: the scheme, host and port students use, accepted as this server's."""
 
     def say(self, text: str) -> None:
         print(f"[{_now()}] {text}", flush=True)
@@ -577,12 +590,16 @@ class ClassroomServer(Server):
 
     def foreign(self, request: web.BaseRequest) -> str | None:
         """Why a request comes from outside this server's own pages, or None if it does not."""
+        public = self.public_origin
         host = request.headers.get("Host", "")
         parsed = _host_and_port(host, 80)
-        if parsed is None or not self.is_own_address(*parsed):
+        proxied = public is not None and _host_and_port(host, public[2]) == public[1:]
+        if not proxied and (parsed is None or not self.is_own_address(*parsed)):
             return f"host {host!r}"
         origin = request.headers.get("Origin")
         if origin is None:  # not a browser's request from a page: no other site is involved
+            return None
+        if public is not None and parse_origin(origin) == public:
             return None
         scheme, _, netloc = origin.partition("://")
         parsed = _host_and_port(netloc, 80) if scheme == "http" else None
@@ -644,6 +661,10 @@ class ClassroomServer(Server):
         )
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        if self.is_full() and self.public_origin is not None:
+            # Behind a proxy, a refusal before the upgrade lets it try the next instance.
+            self.say(f"session refused: all {self.max_sessions} sessions in use")
+            raise web.HTTPServiceUnavailable(text="The classroom is full.\n")
         websocket = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_MESSAGE)
         await websocket.prepare(request)
         if self.is_full():
@@ -945,6 +966,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="most tabs served at once; the next gets a polite 'full' page (default: %(default)s)",
     )
+    parser.add_argument(
+        "--behind-proxy",
+        metavar="ORIGIN",
+        help="served through a reverse proxy (see deploy/nginx-playground.conf) at this "
+        "address, such as https://lab.example.org: its pages and websockets are accepted, "
+        "and a full server refuses a websocket before the upgrade so the proxy tries the next",
+    )
     return parser
 
 
@@ -953,6 +981,16 @@ def main(argv: Sequence[str]) -> int:
     if args.max_sessions < 1:
         print("playground serve: --max-sessions must be at least 1", file=sys.stderr)
         return 2
+    public_origin = None
+    if args.behind_proxy is not None:
+        public_origin = parse_origin(args.behind_proxy)
+        if public_origin is None:
+            print(
+                "playground serve: --behind-proxy takes the address students use, such as "
+                f"https://lab.example.org (not {visible(args.behind_proxy)!r})",
+                file=sys.stderr,
+            )
+            return 2
     from playground.core.database import DatabaseProblem, describe, is_memory, parse_url
 
     url = args.db or MEMORY_URL
@@ -1012,5 +1050,6 @@ def main(argv: Sequence[str]) -> int:
         shared=shared,
         title="playground tour" if args.tour else "playground",
         secrets=[str(parsed.password)] if parsed.password else [],
+        public_origin=public_origin,
     )
     return asyncio.run(_serve(server))
