@@ -36,10 +36,7 @@ async def create(email):
         account = Account(email=email)
         session.add(account)
         await session.commit()
-        try:
-            return account.email
-        finally:
-            await engine.dispose()
+        return account.email
 
 
 def test_create_returns_the_email():
@@ -49,6 +46,9 @@ def test_create_returns_the_email():
 def test_plain_failure():
     assert 1 + 1 == 3
 """
+
+
+READ_LINE = EXPIRED_TEST.strip().split("\n").index("        return account.email") + 1
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def test_a_missing_greenlet_failure_gets_the_pitfall_the_test_line_and_the_fix(
         [
             "*- playground diagnosis -*",
             "Pitfall: expired-after-commit (* confidence)*",
-            "Test line: test_accounts.py:28  return account.email",
+            f"Test line: test_accounts.py:{READ_LINE}  return account.email",
             "*expire_on_commit=False*",
             "See it live: playground --scenario after-commit",
         ]
