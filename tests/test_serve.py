@@ -608,6 +608,24 @@ def test_sockets_dropped_while_the_server_sends_free_their_seats(serve):
     assert "Traceback" not in served.log, served.log
 
 
+def test_a_client_that_stops_reading_loses_its_seat(serve):
+    """The frozen tab: connected, but reading nothing while output waits for it."""
+    from playground.commands.serve import HEARTBEAT
+
+    served = serve("--max-sessions", "1")
+    sock = raw_websocket(served, "/ws?width=3000&height=3000")
+    try:
+        wait_until(lambda: len(served.sessions()) == 1, 60, "the session process")
+        (folder,) = serve_folders(served)
+        started = time.monotonic()
+        wait_until(lambda: "session 1 ended" in served.log, 2 * HEARTBEAT, "the seat to free")
+        wait_until(lambda: not folder.exists(), 10, "the folder to go")
+        assert time.monotonic() - started < 2 * HEARTBEAT
+        assert "Traceback" not in served.log
+    finally:
+        drop(sock)
+
+
 def run_async(coroutine: Any) -> Any:
     """Run a coroutine in a thread of its own (Playwright's sync API owns this thread's loop)."""
     import asyncio
