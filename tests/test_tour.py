@@ -199,7 +199,7 @@ async def test_wrong_guess_then_the_fix_on_the_second_try(db_url: str):
         assert "2 (auto refresh after commit) on" in shown(app, "tour-status")
         await pilot.press("2", "r")  # second try: the refresh switch
         await phase(pilot, app, "solved")
-        assert outcome(app).startswith("✓ Fixed: it works with auto refresh after commit.")
+        assert outcome(app).startswith("✓ Fixed: it works now (fix: auto refresh after commit).")
         record = screen.tour.record(screen.lesson)
         assert record is not None and record.done and not record.right and record.fix_runs == 2
 
@@ -245,7 +245,7 @@ async def test_a_variation_that_passes_says_so_and_the_lesson_stays_open(tmp_pat
         assert screen.phase == "fix" and not screen.tour.is_done(lesson)
         await pilot.press(str(keys.index("session_per_task") + 1), "r")
         await settle(pilot, lambda: screen.phase == "solved")
-        assert outcome(app).startswith("✓ Fixed: it works with a session per task.")
+        assert outcome(app).startswith("✓ Fixed: it works now (fix: a session per task).")
 
 
 async def test_a_lesson_by_mouse(tmp_path: Path):
@@ -354,7 +354,7 @@ async def test_the_summary_lists_wrong_guesses_with_their_commands(db_url: str):
         assert f"{right} of {len(lessons)} predicted right" in summary
         for lesson in lessons:  # every pitfall: its fix in one line and its command
             assert f"{lesson.number}. {lesson.title}" in summary
-            assert f"live: playground --scenario {lesson.name}" in summary
+            assert f"live playground --scenario {lesson.name}" in summary
             flat = " ".join(summary.split())
             assert " ".join(lesson.teaching.fix_line.split("  #")[0].split()) in flat
         assert summary.count("you said ") == 2 + (not right_last)

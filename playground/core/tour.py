@@ -422,12 +422,9 @@ def cut(
         setup = functions.get("create_tables")
         if setup is not None:
             extra -= set(range(setup.lineno, _last(setup) + 1))
-        previous = -1
+        # Context groups sit one under the other (no blank line: rows are scarce at 80x24).
         for group in _context_lines(tree, lines, extra):
-            if chosen and group[0] != previous + 1:
-                chosen.append("")
-            chosen += [lines[number - 1] for number in group]
-            previous = group[-1]
+            chosen += [lines[number - 1] for number in group if lines[number - 1].strip()]
         if chosen:
             chosen.append("")
         chosen += [*helpers, *_span(lines, steps[0].lineno, last)]
@@ -577,7 +574,7 @@ TEACHING: dict[str, Teaching] = {
     "concurrent-session": Teaching(
         "The marked line runs find_name twice at once on one session. What happens?",
         ("asyncio.gather(",),
-        ("pool_pre_ping", "Session = async_sessionmaker"),
+        ("pool_pre_ping",),
         "An AsyncSession is one conversation on one connection: it refuses a second "
         "operation while another is still in flight.",
         "async with Session() as session: ...  # a session per task",

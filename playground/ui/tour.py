@@ -436,11 +436,11 @@ class TourScreen(Screen[None]):
         self.query_one("#tour-switches").focus()
         start = "Welcome back. " if resumed else ""
         count = len(lesson.scenario.options)
-        keys = "1" if count == 1 else f"1 to {count}"
+        keys = {1: "1", 2: "1 or 2"}.get(count, f"1 to {count}")
         self._say(
             Text.assemble(
                 (f"{start}Make it work: ", "bold"),
-                (f"flip a fix switch ({keys} or click), then r to run it again.", ""),
+                (f"flip a fix switch ({keys}, or click), then r to run it again.", ""),
             )
         )
 

@@ -208,7 +208,7 @@ def fix_verdict(judged: FixTry, result: ExperimentResult, lesson: Lesson, again:
     """The words for a "make it work" run: fixed, passed by a variation, or failing."""
     if judged.fixed:
         names = ", ".join(option.label for option in judged.fixes)
-        return Text.assemble(("✓ Fixed: ", OK), (f"it works with {names}.", "green"))
+        return Text.assemble(("✓ Fixed: ", OK), (f"it works now (fix: {names}).", "green"))
     if judged.variation_passed:
         moved = judged.variations
         names = ", ".join(option.label for option in moved) or "no switch"
@@ -247,8 +247,8 @@ def switch_prompt(number: int, label: str, hint: str, on: bool, kind: str) -> Te
         (f"{number} ", "bold"),
         ("[x] " if on else "[ ] ", OK if on else DIM),
         (label, "bold" if on else ""),
+        (f" ({kind})", "cyan" if kind.startswith("fix") else DIM),
         (f"  {hint}", DIM),
-        (f"  ({kind})", "cyan" if kind.startswith("fix") else DIM),
     )
 
 
@@ -260,33 +260,36 @@ MARKS = {"right": ("✓", "green"), "wrong": ("✗", "red"), "open": ("·", "dim
 def summary_table(summary: Summary) -> Table:
     """The takeaway: every pitfall with the learner's result, its fix and its command.
 
-    A grid keeps each wrapped line inside its column, so nothing loses its indent.
+    A grid keeps each wrapped line inside its own column, so nothing loses its indent.
     """
     table = Table.grid(padding=(0, 1))
-    table.add_column(width=2, no_wrap=True)
+    table.add_column(width=1, no_wrap=True)
+    table.add_column(width=4, no_wrap=True, justify="right")
     table.add_column(ratio=1)
     head = Text.assemble(
         ("The tour is over. ", "bold"),
         (f"{summary.right} of {summary.total} predicted right", OK),
         (f" ({summary.answered} answered; SQLAlchemy {sqlalchemy.__version__})", DIM),
     )
-    table.add_row("", head)
-    table.add_row("", Text("The pitfalls, the fix in one line, and the command to open each live:"))
+    table.add_row("", "", head)
+    table.add_row(
+        "", "", Text("Each pitfall, its fix in one line, and the command to open it live:")
+    )
     for row in summary.rows:
         mark, style = MARKS[row.result]
-        body = Text.assemble((f"{row.number}. {row.title}", "bold"))
+        title = Text(row.title, "bold")
+        if row.result == "open":
+            title.append("  (not answered)", DIM)
+        table.add_row("", "", "")
+        table.add_row(Text(mark, style), Text(f"{row.number}.", "bold"), title)
         if row.result == "wrong":
-            body.append("\n   you said ", DIM)
-            body.append(visible(row.guessed), "yellow")
-            body.append("; it was ", DIM)
-            body.append(visible(row.real))
-        elif row.result == "open":
-            body.append("  (not answered)", DIM)
-        body.append("\n   fix: ", DIM)
-        body.append(row.fix_line, "green")
-        body.append("\n   live: ", DIM)
-        body.append(row.command, "cyan")
-        table.add_row(Text(mark, style), body)
+            said = Text.assemble(
+                ("you said ", DIM), (visible(row.guessed), "yellow"), ("; it was ", DIM)
+            )
+            said.append(visible(row.real))
+            table.add_row("", "", said)
+        table.add_row("", Text("fix", DIM), Text(row.fix_line, "green"))
+        table.add_row("", Text("live", DIM), Text(row.command, "cyan"))
     return table
 
 
