@@ -187,3 +187,37 @@ async def test_printed_is_what_print_writes(tmp_path: Path):
     shown = printed_text(result)
     assert result.outcome.error is None
     assert "datetime.datetime(" not in shown and shown[:2] == "20", shown
+
+
+# ------------------------------------------------------------ the classroom
+
+
+def test_serve_lesson_needs_the_tour_and_a_known_name(capsys: pytest.CaptureFixture[str]):
+    from playground.commands.serve import main as serve_main
+
+    assert serve_main(["--lesson", "lazy-relationship"]) == 2
+    assert capsys.readouterr().err == "playground serve: --lesson lazy-relationship needs --tour\n"
+    assert serve_main(["--tour", "--lesson", "no-such-lesson"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("playground serve: --lesson no-such-lesson names no lesson: ")
+    assert "lazy-relationship" in err and err.count("\n") == 1
+
+
+def test_a_served_tab_hands_the_lesson_to_the_tour(tmp_path: Path):
+    """A session process (as the server starts it) passes ``--lesson`` on to the tour."""
+    import os
+    import subprocess
+    import sys
+
+    module = "playground.commands.serve_session"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PLAYGROUND")}
+    done = subprocess.run(
+        [sys.executable, "-m", module, "tour", "--lesson", "no-such-lesson"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert done.returncode == 2
+    assert "no lesson named no-such-lesson" in done.stderr

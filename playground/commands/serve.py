@@ -960,6 +960,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--tour", action="store_true", help="serve the guided tour instead of the app"
     )
     parser.add_argument(
+        "--lesson",
+        metavar="NAME",
+        help="with --tour: every tab starts on this lesson (a scenario name)",
+    )
+    parser.add_argument(
         "--max-sessions",
         type=int,
         default=DEFAULT_MAX_SESSIONS,
@@ -991,6 +996,13 @@ def main(argv: Sequence[str]) -> int:
                 file=sys.stderr,
             )
             return 2
+    if args.lesson is not None:
+        from playground.core.scenarios import SCENARIOS
+
+        if not args.tour or args.lesson not in SCENARIOS:
+            why = "needs --tour" if not args.tour else f"names no lesson: {', '.join(SCENARIOS)}"
+            print(f"playground serve: --lesson {visible(args.lesson)} {why}", file=sys.stderr)
+            return 2
     from playground.core.database import DatabaseProblem, describe, is_memory, parse_url
 
     url = args.db or MEMORY_URL
@@ -1018,7 +1030,7 @@ def main(argv: Sequence[str]) -> int:
         if importlib.util.find_spec("playground.commands.tour") is None:
             print("playground serve: this version has no tour", file=sys.stderr)
             return 2
-        extra = ["tour"]
+        extra = ["tour", *(["--lesson", args.lesson] if args.lesson else [])]
     child_argv = [sys.executable, "-m", "playground.commands.serve_session", *extra]
     child_env = {DB_ENV: url, PARENT_ENV: str(os.getpid())}
 
