@@ -1,12 +1,17 @@
 """A karma bot that handles the updates of one poll concurrently, like bot frameworks do."""
 
 import asyncio
+import logging
+import sys
 from dataclasses import dataclass
 
 import db
 from models import Ban, Base, Karma
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+
+log = logging.getLogger("karma-bot")
+SORRY = "Something went wrong, try again."
 
 
 @dataclass
@@ -29,10 +34,20 @@ async def poll_once(updates: list[Update]) -> list[str]:
     async with db.Session() as session:
         banned = set(await session.scalars(select(Ban.user_id)))
         allowed = [update for update in updates if update.from_user not in banned]
-        return await asyncio.gather(*(on_plus(update, session) for update in allowed))
+        results = await asyncio.gather(
+            *(on_plus(update, session) for update in allowed), return_exceptions=True
+        )
+    replies = []
+    for update, result in zip(allowed, results, strict=True):
+        if isinstance(result, BaseException):
+            log.error("update from %s failed", update.from_user, exc_info=result)
+            replies.append(SORRY)
+        else:
+            replies.append(result)
+    return replies
 
 
-async def main() -> None:
+async def main() -> int:
     async with db.engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)
     async with db.Session() as seed:
@@ -43,7 +58,8 @@ async def main() -> None:
     replies = await poll_once([*updates, Update(4, "/plus 10")])
     print("\n".join(replies))
     await db.engine.dispose()
+    return 1 if SORRY in replies else 0
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    sys.exit(asyncio.run(main()))

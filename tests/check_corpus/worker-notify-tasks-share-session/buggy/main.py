@@ -1,10 +1,14 @@
 """A notification worker: every pending notification is sent by its own task."""
 
 import asyncio
+import logging
+import sys
 
 from sqlalchemy import String, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+log = logging.getLogger("notifier")
 
 
 class Base(DeclarativeBase):
@@ -32,15 +36,20 @@ async def send_one(session: AsyncSession, notification_id: int) -> None:
     await session.commit()
 
 
-async def run_once(sessions: async_sessionmaker[AsyncSession]) -> int:
+async def run_once(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, int]:
     async with sessions() as session:
-        pending = await session.scalars(select(Notification.id).where(~Notification.sent))
+        pending = list(await session.scalars(select(Notification.id).where(~Notification.sent)))
         tasks = [asyncio.create_task(send_one(session, nid)) for nid in pending]
-        await asyncio.gather(*tasks)
-        return len(tasks)
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+    failed = 0
+    for notification_id, result in zip(pending, results, strict=True):
+        if isinstance(result, BaseException):
+            log.error("notification %s failed", notification_id, exc_info=result)
+            failed += 1
+    return len(pending) - failed, failed
 
 
-async def main() -> None:
+async def main() -> int:
     engine = create_async_engine("sqlite+aiosqlite://")
     async with engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)
@@ -48,9 +57,11 @@ async def main() -> None:
     async with sessions() as session:
         session.add_all([Notification(recipient=f"user{n}@example.com") for n in range(4)])
         await session.commit()
-    print("sent", await run_once(sessions))
+    sent, failed = await run_once(sessions)
+    print(f"sent {sent}, failed {failed}")
     await engine.dispose()
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    sys.exit(asyncio.run(main()))
