@@ -298,12 +298,7 @@ def test_the_tour_is_served_with_its_progress_private_to_the_tab(browser_context
     wait_for_screen(page, "esson 1")  # "Lesson 1 of", or the page before it
     assert "Guess what each snippet does" in page.inner_text("header")
     (pid,) = served.sessions()
-    environ = dict(
-        item.split("=", 1)
-        for item in Path(f"/proc/{pid}/environ").read_text(errors="replace").split("\0")
-        if "=" in item
-    )
-    private = Path(environ["XDG_DATA_HOME"]).parent
+    (private,) = serve_folders(served)
     assert private.name.startswith("playground-serve-") and private.is_dir()
     page.close()
     wait_until(lambda: not alive(pid), 20, f"session process {pid} to end")
@@ -685,28 +680,25 @@ def test_foreign_origins_and_hosts_are_refused(serve):
     assert run_async(handshake(ws, {"Host": f"localhost:{port}"})) == 101
 
 
-def environment_of(pid: int) -> dict[str, str]:
-    text = Path(f"/proc/{pid}/environ").read_text(errors="replace")
-    return dict(item.split("=", 1) for item in text.split("\0") if "=" in item)
-
-
-async def malformed_session(url: str, messages: list[str]) -> tuple[int, int]:
+async def malformed_session(url: str, messages: list[str]) -> tuple[int, int, int]:
     """Open a 3000x3000 session, send ``messages`` then a good resize and a key.
 
-    Returns the size of the first frame in bytes and the bytes received after the good
-    messages (the app still drawing, so still alive).
+    Returns the size of the first frame in bytes, the lowest row it draws on (the app's
+    height), and the bytes received after the good messages (the app still drawing).
     """
     import json
 
     import aiohttp
 
     async with aiohttp.ClientSession() as client:
-        async with client.ws_connect(url + "?width=3000&height=3000") as ws:
-            first = 0
-            while first < 1000:  # the first frame, which may arrive in several messages
+        async with client.ws_connect(url + "?width=3000&height=3000", max_msg_size=0) as ws:
+            frame = b""
+            while b"Add user" not in frame:  # the first frame, maybe in several messages
                 message = await ws.receive(timeout=60)
                 assert message.type == aiohttp.WSMsgType.BINARY, message
-                first += len(message.data)
+                frame += message.data
+            rows = re.findall(rb"\x1b\[(\d+);\d+H", frame)  # the cursor moves to each line
+            lowest = max(int(row) for row in rows)
             for text in messages:
                 await ws.send_str(text)
             await ws.send_str(json.dumps(["resize", {"width": 90, "height": 28}]))
@@ -716,7 +708,7 @@ async def malformed_session(url: str, messages: list[str]) -> tuple[int, int]:
                 message = await ws.receive(timeout=30)
                 assert message.type == aiohttp.WSMsgType.BINARY, message
                 after += len(message.data)
-            return first, after
+            return len(frame), lowest, after
 
 
 def test_sizes_are_clamped_and_malformed_messages_leave_the_session_alive(serve):
@@ -736,17 +728,14 @@ def test_sizes_are_clamped_and_malformed_messages_leave_the_session_alive(serve)
         "not json at all",
         "{}",
     ]
-    first, after = run_async(malformed_session(ws, bad))
+    first, lowest, after = run_async(malformed_session(ws, bad))
     assert after >= 500
-    (line,) = [line for line in served.lines if "session 1 started" in line]
-    pid = int(re.search(r"pid (\d+)", line).group(1))  # type: ignore[union-attr]
-    environment = environment_of(pid) if alive(pid) else {}
     wait_until(lambda: "session 1 ended" in served.log, 30, "the session to end with its socket")
     assert served.log.count("malformed") == 1, served.log
     assert "Traceback" not in served.log and "locals" not in served.log
-    assert environment and int(environment["COLUMNS"]) == MAX_COLUMNS
-    assert int(environment["ROWS"]) == MAX_ROWS
-    assert first < 3000 * 3000  # far from the 9.6 MB of an unclamped first frame
+    assert re.search(rf"session 1 started \(pid \d+, {MAX_COLUMNS}x{MAX_ROWS}\)", served.log)
+    assert lowest == MAX_ROWS  # the app itself draws MAX_ROWS lines, not 3000
+    assert first < 1_000_000  # far from the 9.6 MB of an unclamped first frame
 
 
 def test_over_long_urls_and_headers_give_one_line(serve):

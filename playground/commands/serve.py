@@ -51,6 +51,8 @@ MAX_ROWS = 240
 alone would cost megabytes (3000x3000 was 9.6 MB) and the app's memory grows with it."""
 MAX_MESSAGE = 1 << 20
 """Largest message a browser may send (a paste into the app), in bytes."""
+PRELOAD_WAIT = 30.0
+"""Seconds the server waits at start for its preloaded parent to have imported the app."""
 FOLDER_PREFIX = "playground-serve-"
 """Each session's private folder is ``FOLDER_PREFIX<server pid>-<random>`` in the temp dir."""
 
@@ -685,7 +687,7 @@ class ClassroomServer(Server):
         try:
             await session.start(width, height)
             self.say(
-                f"session {session.number} started (pid {session.pid}); "
+                f"session {session.number} started (pid {session.pid}, {width}x{height}); "
                 f"{len(self.sessions)} of {self.max_sessions} in use"
             )
             await self._process_messages(websocket, session)
@@ -850,6 +852,11 @@ async def _serve(server: ClassroomServer) -> int:
     port = server.port = int(runner.addresses[0][1])
     if server.preloader is not None:
         await server.preloader.start(server.preloader_environment())
+        # Ready before the address is given, so every session is forked the same way.
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(server.preloader.ready.wait(), PRELOAD_WAIT)
+        if not server.preloader.ready.is_set():
+            server.say("the preloaded parent is not ready: sessions start as new processes")
     print(f"Open {browser_address(server.host, port)} in a browser.", flush=True)
     if server.host in ("0.0.0.0", "::", ""):
         print(
