@@ -221,3 +221,25 @@ def test_a_served_tab_hands_the_lesson_to_the_tour(tmp_path: Path):
     )
     assert done.returncode == 2
     assert "no lesson named no-such-lesson" in done.stderr
+
+
+async def test_every_hint_of_lesson_four_is_shown_whole_at_80x24(tmp_path: Path):
+    app = TourApp(f"sqlite+aiosqlite:///{tmp_path / 'lab.db'}", lesson="rollback")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_lesson(pilot, app)
+        await pilot.press("1")
+        await settle(pilot, lambda: screen.phase == "fix")
+        await pilot.press("r")  # a try of one's own, still failing: hints open
+        await settle(pilot, lambda: screen.phase == "fix" and screen.wrong_tries == 1)
+        status = screen.query_one("#tour-status", Static)
+        for level in (1, 2, 3):
+            await pilot.press("h")
+            text = Text(str(status.content))
+            await settle(pilot, lambda: status.region.bottom <= SIZE[1] - 1)
+            rows = len(text.wrap(app.console, status.content_region.width))
+
+            def whole(rows: int = rows) -> bool:
+                return status.content_region.height >= rows
+
+            await settle(pilot, whole)
+            assert str(status.content).startswith(f"Hint {level} of 3"), level
