@@ -241,6 +241,8 @@ class Preloader:
         finally:
             theirs.close()
             os.close(replies_write)
+        # Room for a whole class's requests at once, so a send never waits on the preloader.
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 21)
         self._requests = ours
         replies = asyncio.StreamReader()
         loop = asyncio.get_running_loop()
@@ -261,6 +263,9 @@ class Preloader:
                     waiter = self._starting.pop(number, None)
                     if waiter is not None and not waiter.done():
                         waiter.set_result(child)
+                    else:  # its session gave up waiting: nobody would ever stop it
+                        with contextlib.suppress(ProcessLookupError):
+                            child.kill()
                 elif kind == "exited":
                     ended = self.children.pop(int(fields[0]), None)
                     if ended is not None:
@@ -291,14 +296,19 @@ class Preloader:
             )
         except OSError:
             self._starting.pop(number, None)
-            for fd in (stdin_read, stdin_write, stdout_read, stdout_write, stderr_read):
+            for fd in (stdin_write, stdout_read, stderr_read):
                 os.close(fd)
             raise
         finally:
-            for fd in (stdin_read, stdout_write, stderr_write):
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        child = await asyncio.wait_for(waiter, 30)
+            for fd in (stdin_read, stdout_write, stderr_write):  # the child's ends are its own now
+                os.close(fd)
+        try:
+            child = await asyncio.wait_for(waiter, 30)
+        except BaseException:
+            self._starting.pop(number, None)
+            for fd in (stdin_write, stdout_read, stderr_read):
+                os.close(fd)
+            raise
         child.stdout = asyncio.StreamReader(limit=1 << 16)
         child.stderr = asyncio.StreamReader(limit=1 << 16)
         for reader, fd in ((child.stdout, stdout_read), (child.stderr, stderr_read)):
@@ -455,8 +465,8 @@ class Session(AppService):
                     self.server.say(
                         f"session {self.number}: unreadable packet from the app: {error!r}"
                     )
-        except (asyncio.IncompleteReadError, asyncio.CancelledError):
-            pass
+        except (asyncio.IncompleteReadError, asyncio.CancelledError, ValueError):
+            pass  # the output ended, the relay was cancelled, or a prelude line was too long
         finally:
             with contextlib.suppress(Exception):
                 await stdout.read()  # whatever is left, so the pipe closes and wait() returns
