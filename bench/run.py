@@ -1,10 +1,13 @@
 """Benchmark: the app against baselines measured in the same run, on SQLite.
 
-Usage: python bench/run.py [--quick]
+Usage: python bench/run.py [--quick] [--only app|widgets]
 Prints a table: each figure, its absolute difference from its baseline, its target, and
 whether it was met; exits with status 1 naming the figures that missed. Start-up and
 "usable" run the real command line in a pseudo-terminal and read what it draws; the
-commit round trip and the bulk add drive the app with keys and time its messages.
+commit round trip and the bulk add drive the app with keys, time its messages and the
+frames its driver writes. A second table sets Textual's stock widgets against the
+hand-rolled ones that replaced them (bench/stock.py builds the app with them): the
+start-up and per-commit difference each makes, for deciding which rewrites to keep.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ import compileall
 import fcntl
 import gc
 import os
+import random
 import re
 import select
+import shutil
 import statistics
 import struct
 import subprocess
@@ -35,18 +40,27 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert  # noqa: E402
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine  # noqa: E402
 from textual import events  # noqa: E402
+from textual.driver import Driver  # noqa: E402
+from textual.drivers.headless_driver import HeadlessDriver  # noqa: E402
 from textual.geometry import Region  # noqa: E402
 from textual.message import Message  # noqa: E402
+from textual.pilot import Pilot  # noqa: E402
 from textual.widgets import Input  # noqa: E402
 
 from playground.core.lab import Lab  # noqa: E402
 from playground.core.models import Model, User  # noqa: E402
+from playground.core.results import ExperimentResult  # noqa: E402
 from playground.core.scenarios import DEFAULT_SCENARIO, SCENARIOS  # noqa: E402
 from playground.ui.app import PlaygroundApp, make_app  # noqa: E402
 from playground.ui.commit_log import CommitLog  # noqa: E402
 from playground.ui.messages import BulkDone, ExperimentDone  # noqa: E402
 from playground.ui.screens import BulkDialog  # noqa: E402
-from playground.ui.widgets import NameInput, UsersTable  # noqa: E402
+from playground.ui.widgets import NameInput  # noqa: E402
+
+FRAME_MS = 1000 / 60
+"""One frame at 60 Hz: a delay shorter than this is one no person can see."""
+TYPING_GAP = 0.1
+"""Seconds from a name's last letter to its Enter, as a quick typist types."""
 
 
 @dataclass
@@ -190,7 +204,10 @@ def in_terminal(command: list[str], steps: list[tuple[bytes, bytes | None]]) -> 
             while re.search(pattern, drawn) is None:
                 ready, _, _ = select.select([master], [], [], 1)
                 if time.perf_counter() > give_up:
-                    raise TimeoutError(f"{command[-1]!r} never drew {pattern!r}")
+                    raise TimeoutError(
+                        f"{' '.join(command[-2:])!r} never drew {pattern!r}; "
+                        f"its last output: {drawn[-600:]!r}"
+                    )
                 if ready:
                     drawn += os.read(master, 1 << 16)
             times.append((time.perf_counter() - t0) * 1000)
@@ -210,6 +227,18 @@ def app_command(url: str) -> list[str]:
 def usable_ms(command: list[str]) -> float:
     """Until the newest row is on screen and an Enter typed after it is acknowledged."""
     return in_terminal(command, [(LAST_ROW, b"x\r"), (ACCEPTED, None)])[-1]
+
+
+COPIES = iter(range(1_000_000))
+
+
+def fresh(url: str) -> str:
+    """A copy of the SQLite file at ``url``, for one launch: the Enter a launch types may
+    commit a row, and rows piling up over launches would push the seeded ones off screen."""
+    source = Path(url.removeprefix("sqlite+aiosqlite:///"))
+    copy = source.with_name(f"{source.stem}-{next(COPIES)}.db")
+    shutil.copyfile(source, copy)
+    return f"sqlite+aiosqlite:///{copy}"
 
 
 async def seed(url: str, count: int) -> None:
@@ -254,7 +283,9 @@ def bench_startup(tmp: Path, runs: int) -> None:
     )
     report_ratio("1a. start-up to the first frame", app, base, 1.3)
     minimal = [sys.executable, "-c", MINIMAL_USABLE, url]
-    app, base = alternate(runs, lambda: usable_ms(app_command(url)), lambda: usable_ms(minimal))
+    app, base = alternate(
+        runs, lambda: usable_ms(app_command(fresh(url))), lambda: usable_ms(minimal)
+    )
     report_ratio("1b. usable: rows shown, Enter accepted", app, base, 1.3)
 
 
@@ -263,7 +294,9 @@ def bench_big_usable(tmp: Path, runs: int) -> None:
     asyncio.run(seed(small, SEED_ROWS))
     asyncio.run(seed(big, 100_000))
     on_big, on_small = alternate(
-        runs, lambda: usable_ms(app_command(big)), lambda: usable_ms(app_command(small))
+        runs,
+        lambda: usable_ms(app_command(fresh(big))),
+        lambda: usable_ms(app_command(fresh(small))),
     )
     report_ratio("4b. usable with 100,000 users vs 10", on_big, on_small, 1.2)
 
@@ -305,15 +338,63 @@ class Watch:
             self.on_message(message)
 
 
+class Frames:
+    """What the app's driver wrote, and when: the frame that shows a pattern is stamped.
+
+    The benchmark's driver (see ``terminal_driver``) hands every frame it is given here.
+    """
+
+    def __init__(self) -> None:
+        self._pattern: re.Pattern[str] | None = None
+        self.drawn = 0.0
+        self.shown = asyncio.Event()
+
+    def expect(self, pattern: str) -> None:
+        """Stamp the first frame written from now on whose text matches ``pattern``."""
+        self._pattern = re.compile(pattern)
+        self.shown.clear()
+
+    def written(self, data: str) -> None:
+        now = time.perf_counter()
+        if self._pattern is not None and self._pattern.search(data) is not None:
+            self._pattern = None
+            self.drawn = now
+            self.shown.set()
+
+
+def terminal_driver(frames: Frames) -> type[Driver]:
+    """A driver that takes no input and turns each frame into a terminal's text, as the
+    real one does, then gives it to ``frames`` instead of a terminal.
+
+    Textual's headless driver tells the app it is headless, and the app then never turns
+    a frame into text; a frame would cost less than it does in a terminal.
+    """
+
+    class Terminal(HeadlessDriver):
+        @property
+        def is_headless(self) -> bool:
+            return False
+
+        def write(self, data: str) -> None:
+            frames.written(data)
+
+    return Terminal
+
+
+Body = Callable[[PlaygroundApp, Pilot[None], Watch], Awaitable[None]]
+
+
 async def running(
-    app: PlaygroundApp,
-    body: Callable[[PlaygroundApp, object, Watch], Awaitable[None]],
-    watch: Watch | None = None,
+    app: PlaygroundApp, body: Body, watch: Watch | None = None, frames: Frames | None = None
 ) -> None:
-    """Run ``app`` headless; start ``body`` once the users table shows what the file holds."""
+    """Run ``app`` off-screen; start ``body`` once the users table shows what the file holds.
+
+    Its frames are rendered as for a terminal and go to ``frames``.
+    """
     watch = watch or Watch()
-    async with app.run_test(size=SIZE, message_hook=watch) as pilot:
-        table = app.query_one(UsersTable)
+    app.driver_class = terminal_driver(frames or Frames())
+    async with app.run_test(headless=False, size=SIZE, message_hook=watch) as pilot:
+        table = app.screen.query_one("#users")  # by id: bench/stock.py may swap its class
         while "row" not in str(table.border_subtitle or ""):
             await asyncio.sleep(0.005)
         await pilot.pause()
@@ -355,32 +436,54 @@ async def lab_parts(url: str, runs: int) -> list[float]:
     return experiment
 
 
+def entry_pattern(seq: int) -> str:
+    """The first line of log entry ``seq`` as a frame writes it: ``#3``, styles, the time."""
+    return rf"#{seq}(?:\x1b\[[0-9;]*m)*  \d\d:\d\d:\d\d"
+
+
 async def app_commit(url: str, runs: int) -> dict[str, list[float]]:
-    """Enter typed in the name field to the entry in the log, through keys and messages.
+    """Enter typed in the name field to the frame that shows its entry, through keys.
 
     Returns the times of each stage: the key to the field's submission, the submission to
-    the worker's result arriving at the app, and that result to the entry in the log.
+    the worker's result arriving at the screen, that result to the entry in the log, the
+    entry to the frame that shows it; and ``total``, from Enter to that frame.
     """
-    stages: dict[str, list[float]] = {"key": [], "worker": [], "entry": [], "total": []}
+    stages: dict[str, list[float]] = {
+        "key": [], "worker": [], "entry": [], "frame": [], "total": [],
+    }  # fmt: skip
+    frames = Frames()
 
-    async def body(app: PlaygroundApp, pilot, watch: Watch) -> None:
+    async def body(app: PlaygroundApp, pilot: Pilot[None], watch: Watch) -> None:
         for i in range(runs):
             await pilot.press(*f"u{i}")
+            # Enter comes a tenth of a second after the last letter, as a quick typist's
+            # does. Pressed at once, it would find the frame that drew that letter a
+            # millisecond old, and Textual draws at most one frame per 1/60 s.
+            await asyncio.sleep(TYPING_GAP)
             watch.reset()
+            frames.expect(entry_pattern(i + 1))
             # Posted to the app as Textual's driver posts a key, then left alone until
-            # its entry is in. pilot.press goes on to poll every widget meanwhile, loop
+            # its entry is drawn. pilot.press goes on to poll every widget meanwhile, loop
             # work no terminal makes: measured in turn, it added ~0.6 ms to this figure.
+            t0 = time.perf_counter()
             app.post_message(events.Key("enter", "\r"))
-            await asyncio.wait_for(watch.event("entry").wait(), 10)
+            await asyncio.wait_for(frames.shown.wait(), 10)
             seen = watch.seen
-            stages["key"].append((seen["submitted"] - seen["enter"]) * 1000)
+            stages["key"].append((seen["submitted"] - t0) * 1000)
             stages["worker"].append((seen["done"] - seen["submitted"]) * 1000)
             stages["entry"].append((seen["entry"] - seen["done"]) * 1000)
-            stages["total"].append((seen["entry"] - seen["enter"]) * 1000)
+            stages["frame"].append((frames.drawn - seen["entry"]) * 1000)
+            stages["total"].append((frames.drawn - t0) * 1000)
             await pilot.pause()
 
-    await running(make_app(url, settings=SETTINGS), body)
+    await running(make_app(url, settings=SETTINGS), body, frames=frames)
     return stages
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The value below which ``fraction`` of ``values`` lie (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
 
 
 async def bench_commit(tmp: Path, runs: int) -> None:
@@ -403,15 +506,25 @@ async def bench_commit(tmp: Path, runs: int) -> None:
         )
     median = {stage: statistics.median(times) for stage, times in stages.items()}
     bare_ms, lab_ms = statistics.median(bare), statistics.median(experiment)
-    report_ratio("2. commit round trip: Enter to log entry", median["total"], bare_ms, 3.0)
+    app50, app95 = median["total"], percentile(stages["total"], 0.95)
+    bare95 = percentile(bare, 0.95)
+    report(
+        "2. commit round trip: Enter to entry drawn",
+        f"p50 {app50:.1f} / p95 {app95:.1f} ms vs bare commit p50 {bare_ms:.1f} / p95 "
+        f"{bare95:.1f} ms (p50 {app50 / bare_ms:.2f}x)",
+        f"{app50 - bare_ms:+.1f} / {app95 - bare95:+.1f} ms",
+        f"p95 <= bare p95 + {FRAME_MS:.1f} ms",
+        "absolute",
+        app95 - bare95 <= FRAME_MS,
+    )
     print(
         "     where it goes (medians, ms): "
         f"Enter to submission {median['key']:.1f}; "
         f"submission to result {median['worker']:.1f} "
         f"(of which Lab.run alone {lab_ms:.1f} [bare add/commit/read {bare_ms:.1f}]; "
         f"the rest, {median['worker'] - lab_ms:.1f}, is the worker's start and the "
-        f"loop's other work); result to log entry {median['entry']:.1f}; the table's "
-        "new rows are read after the entry",
+        f"loop's other work); result to log entry {median['entry']:.1f}; entry to the "
+        f"frame written {median['frame']:.1f}; the table's new rows are read after the entry",
         flush=True,
     )
 
@@ -443,7 +556,7 @@ async def app_bulk(url: str, count: int, gap: float, want_keys: int) -> tuple[fl
     keys: list[float] = []
     stalls: list[float] = []
 
-    async def body(app: PlaygroundApp, pilot, watch: Watch) -> None:
+    async def body(app: PlaygroundApp, pilot: Pilot[None], watch: Watch) -> None:
         name_input = app.query_one(NameInput)
         typed = asyncio.Event()
 
@@ -523,7 +636,7 @@ async def bench_big_commit(tmp: Path, runs: int) -> None:
 
 
 # ------------------------------------------------------------ 5. entry rendering
-async def real_results(count: int, settings: dict[str, bool]):
+async def real_results(count: int, settings: dict[str, bool]) -> list[ExperimentResult]:
     lab = Lab("sqlite+aiosqlite://")
     await lab.open()
     results = [
@@ -539,7 +652,7 @@ async def bench_entry(tmp: Path, runs: int) -> None:
     assert failing[0].outcome.error is not None and passing[0].outcome.error is None
     times: dict[str, list[float]] = {"fail": [], "ok": []}
 
-    async def body(app: PlaygroundApp, pilot, watch: Watch) -> None:
+    async def body(app: PlaygroundApp, pilot: Pilot[None], watch: Watch) -> None:
         log = app.query_one(CommitLog)
         seq = 0
         for fail, ok in zip(failing, passing, strict=True):
@@ -573,7 +686,7 @@ async def bench_many(tmp: Path, count: int) -> None:
     times: list[float] = []
     memory: dict[int, int] = {}
 
-    async def body(app: PlaygroundApp, pilot, watch: Watch) -> None:
+    async def body(app: PlaygroundApp, pilot: Pilot[None], watch: Watch) -> None:
         log = app.query_one(CommitLog)
         tracemalloc.start()
         for i in range(count):
@@ -602,6 +715,193 @@ async def bench_many(tmp: Path, count: int) -> None:
     )
 
 
+# ------------------------------------------------ W. stock widgets vs hand-rolled
+# Each hand-rolled widget of the main screen replaced a stock Textual one to save time.
+# bench/stock.py builds the app with the stock widget put back; each variant is timed
+# against the app as it is, in the same run, taken in turn: start-up in a pseudo-terminal
+# (as figures 1a/1b) and the commit round trip (as figure 2, Enter to the entry drawn).
+# A difference of more than one frame is one a person can see; the verdict says which.
+STOCK = ROOT / "bench" / "stock.py"
+
+
+@dataclass
+class Measure:
+    """One measure of one stock widget: its samples, and the app's as it is, the baseline.
+
+    ``paired`` says the i-th samples of both sides were taken one after the other (the
+    launches of a round): the noise is then estimated round by round.
+    """
+
+    name: str
+    stock: list[float]
+    ours: list[float]
+    paired: bool
+
+    def difference(self) -> float:
+        return statistics.median(self.stock) - statistics.median(self.ours)
+
+    def interval(self, rounds: int = 2000) -> tuple[float, float]:
+        """A 90% bootstrap interval of :meth:`difference`: how far the noise could move it."""
+        draw = random.Random(0)
+        found = []
+        for _ in range(rounds):
+            if self.paired:  # whole rounds drawn again, so a loaded round counts on both sides
+                picked = draw.choices(range(len(self.stock)), k=len(self.stock))
+                stock = [self.stock[i] for i in picked]
+                ours = [self.ours[i] for i in picked]
+            else:
+                stock = draw.choices(self.stock, k=len(self.stock))
+                ours = draw.choices(self.ours, k=len(self.ours))
+            found.append(statistics.median(stock) - statistics.median(ours))
+        found.sort()
+        return found[int(0.05 * rounds)], found[int(0.95 * rounds) - 1]
+
+    def seen(self) -> str:
+        """Whether a person sees the difference: more than one frame, beyond the noise."""
+        low, high = self.interval()
+        if low > FRAME_MS:
+            return "yes"
+        if high <= FRAME_MS:
+            return "no"
+        return "unclear"
+
+
+@dataclass
+class WidgetRow:
+    variant: str
+    what: str
+    measures: list[Measure]
+
+
+def stock_command(variant: str, url: str) -> list[str]:
+    return [sys.executable, str(STOCK), variant, url]
+
+
+def widget_startup(
+    tmp: Path, runs: int, variants: list[str]
+) -> tuple[dict[str, list[float]], dict[str, list[float]], list[float]]:
+    """First frame and usable of each variant (``none``: the app as is) in each round, and
+    the minimal app's first frame (figure 1a's baseline), all launched in turn."""
+    compile_package()
+    url = f"sqlite+aiosqlite:///{tmp / 'widgets.db'}"
+    asyncio.run(seed(url, SEED_ROWS))
+    steps = [(rb"playground", None), (LAST_ROW, b"x\r"), (ACCEPTED, None)]
+    firsts: dict[str, list[float]] = {v: [] for v in variants}
+    usables: dict[str, list[float]] = {v: [] for v in variants}
+    minimal: list[float] = []
+    for _ in range(runs):
+        for variant in variants:
+            first, _, usable = in_terminal(stock_command(variant, fresh(url)), steps)
+            firsts[variant].append(first)
+            usables[variant].append(usable)
+        command = [sys.executable, "-c", MINIMAL_FIRST_FRAME]
+        minimal.append(in_terminal(command, [(rb"playground", None)])[0])
+    return firsts, usables, minimal
+
+
+async def screen_tree(url: str, variant: str) -> list[tuple[str, str]]:
+    """The main screen's widgets (class, id) once composed, with ``variant``'s swaps."""
+    from stock import stock
+
+    tree: list[tuple[str, str]] = []
+
+    async def body(app: PlaygroundApp, pilot: Pilot[None], watch: Watch) -> None:
+        tree.extend((type(w).__name__, w.id or "") for w in app.screen.walk_children())
+
+    with stock(variant):
+        await running(make_app(url), body)
+    return tree
+
+
+async def widget_commits(tmp: Path, runs: int, variants: list[str]) -> dict[str, list[float]]:
+    """Commit round trips of each variant, in alternating blocks (as figure 2)."""
+    from stock import stock
+
+    # The tabs variant composes the screen itself: it must compose the app's own widget
+    # tree when its TabbedContent is left out, or the comparison would be of two layouts.
+    url = f"sqlite+aiosqlite:///{tmp / 'tree.db'}"
+    if await screen_tree(url, "none") != await screen_tree(url, "mirror"):
+        raise SystemExit(
+            "bench/stock.py's tabs variant no longer composes the app's screen: "
+            "bring StockScreen.compose in line with MainScreen.compose"
+        )
+    totals: dict[str, list[float]] = {v: [] for v in variants}
+    blocks = 4
+    for block in range(blocks):
+        for variant in variants:
+            with stock(variant):
+                url = f"sqlite+aiosqlite:///{tmp / f'w-{variant}-{block}.db'}"
+                totals[variant] += (await app_commit(url, runs // blocks))["total"]
+    return totals
+
+
+def bench_widgets(tmp: Path, quick: bool) -> list[WidgetRow]:
+    from stock import ALL, VARIANTS
+
+    variants = ["none", *VARIANTS, ALL]
+    firsts, usables, minimal = widget_startup(tmp, 3 if quick else 11, variants)
+    commits = asyncio.run(widget_commits(tmp, 12 if quick else 40, variants))
+    widgets = {
+        "none": asyncio.run(screen_tree(f"sqlite+aiosqlite:///{tmp / 'tree.db'}", "none")),
+        ALL: asyncio.run(screen_tree(f"sqlite+aiosqlite:///{tmp / 'tree.db'}", ALL)),
+    }
+    rows = []
+    for variant in variants[1:]:
+        what = VARIANTS.get(variant, "every stock widget at once (the log as OptionList)")
+        measures = [
+            Measure("first frame", firsts[variant], firsts["none"], paired=True),
+            Measure("usable", usables[variant], usables["none"], paired=True),
+            Measure("commit", commits[variant], commits["none"], paired=False),
+        ]
+        rows.append(WidgetRow(variant, what, measures))
+    all_first, our_first, minimal_first = (
+        statistics.median(firsts[ALL]),
+        statistics.median(firsts["none"]),
+        statistics.median(minimal),
+    )
+    print(
+        f"     every stock widget at once, first frame: {all_first:.1f} ms vs the minimal "
+        f"app {minimal_first:.1f} ms = {all_first / minimal_first:.2f}x (the app as is: "
+        f"{our_first:.1f} ms = {our_first / minimal_first:.2f}x); the main screen has "
+        f"{len(widgets[ALL])} widgets with them, {len(widgets['none'])} as it is",
+        flush=True,
+    )
+    return rows
+
+
+def widget_table(rows: list[WidgetRow]) -> list[str]:
+    """The stock-widget figures as lines of a table, each with its verdict."""
+    headers = (
+        "stock widget (against the hand-rolled one)",
+        "measure",
+        "stock vs as is (medians)",
+        "difference (90% interval)",
+        "seen",
+    )
+    table = [headers]
+    for row in rows:
+        for number, measure in enumerate(row.measures):
+            stock, ours = statistics.median(measure.stock), statistics.median(measure.ours)
+            low, high = measure.interval()
+            shown = f"{stock:.1f} vs {ours:.1f} ms = {stock / ours:.2f}x"
+            if measure.name == "commit":
+                stock95, ours95 = percentile(measure.stock, 0.95), percentile(measure.ours, 0.95)
+                shown += f" (p95 {stock95:.1f} vs {ours95:.1f})"
+            table.append(
+                (
+                    row.what if number == 0 else "",
+                    measure.name,
+                    shown,
+                    f"{measure.difference():+.1f} ms ({low:+.1f} to {high:+.1f})",
+                    measure.seen(),
+                )
+            )
+    widths = [max(len(line[i]) for line in table) for i in range(len(headers))]
+    return [
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in table
+    ]
+
+
 async def main_async(tmp: Path, quick: bool) -> None:
     runs = 10 if quick else 40
     await bench_commit(tmp, runs)
@@ -614,27 +914,43 @@ async def main_async(tmp: Path, quick: bool) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs, for a smoke test")
+    parser.add_argument(
+        "--only", choices=("app", "widgets"), help="only the app's figures, or only the widgets'"
+    )
     args = parser.parse_args()
     print("running the benchmark (a few minutes)...", flush=True)
+    widget_rows: list[WidgetRow] = []
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
-        bench_startup(tmp, 3 if args.quick else 15)
-        bench_big_usable(tmp, 3 if args.quick else 7)
-        asyncio.run(main_async(tmp, args.quick))
+        if args.only != "widgets":
+            bench_startup(tmp, 3 if args.quick else 15)
+            bench_big_usable(tmp, 3 if args.quick else 7)
+            asyncio.run(main_async(tmp, args.quick))
+        if args.only != "app":
+            widget_rows = bench_widgets(tmp, args.quick)
     headers = ("figure", "measured", "difference", "target", "")
     table = [headers] + [
         (r.figure, r.measured, r.difference, f"{r.target} ({r.kind})", "ok" if r.ok else "MISSED")
         for r in sorted(ROWS, key=lambda r: r.figure)
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
-    print()
-    for row in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    if ROWS:
+        print()
+        for row in table:
+            print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    if widget_rows:
+        print(
+            "\nstock widgets against the hand-rolled ones, the app as it is the baseline "
+            f"(seen: yes if the whole interval is over one frame, {FRAME_MS:.1f} ms; no if "
+            "it is all under; unclear otherwise):\n"
+        )
+        print("\n".join(widget_table(widget_rows)))
     missed = [r.figure for r in ROWS if not r.ok]
     if missed:
         print(f"\nMISSED {len(missed)} of {len(ROWS)}: " + "; ".join(missed), file=sys.stderr)
         return 1
-    print(f"\nall {len(ROWS)} figures met")
+    if ROWS:
+        print(f"\nall {len(ROWS)} figures met")
     return 0
 
 
