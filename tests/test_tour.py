@@ -249,22 +249,34 @@ async def test_a_variation_that_passes_says_so_and_the_lesson_stays_open(tmp_pat
         assert outcome(app).startswith("✓ Fixed: it works now (fix: a session per task).")
 
 
+async def click_when_steady(pilot, app: TourApp, selector: str, offset=(0, 0)) -> None:
+    """Click ``selector`` once the layout has settled where it shows (the tour refits the
+    code box over a few refreshes after each change)."""
+    widget = screen_of(app).query_one(selector)
+    seen: list[object] = []
+
+    def steady() -> bool:
+        seen.append(widget.region)
+        return len(seen) > 2 and seen[-1] == seen[-2] == seen[-3] and widget.region.height > 0
+
+    await settle(pilot, steady)
+    await pilot.click(selector, offset=offset)
+
+
 async def test_a_lesson_by_mouse(tmp_path: Path):
     app = TourApp(f"sqlite+aiosqlite:///{tmp_path / 'lab.db'}")
     async with app.run_test(size=SIZE) as pilot:
         await phase(pilot, app, "primer")
-        await pilot.click("#tour-start-button")
+        await click_when_steady(pilot, app, "#tour-start-button")
         await phase(pilot, app, "guess")
-        await pilot.click("#tour-choices", offset=(4, 0))  # the first choice
+        await click_when_steady(pilot, app, "#tour-choices", offset=(4, 0))  # the first choice
         await phase(pilot, app, "fix")
         screen = screen_of(app)
-        switches = screen.query_one("#tour-switches")
-        await settle(pilot, lambda: 2 <= switches.region.height and switches.region.bottom < 24)
-        await pilot.click("#tour-switches", offset=(4, 1))  # the second switch
+        await click_when_steady(pilot, app, "#tour-switches", offset=(4, 1))  # the second
         assert screen.settings["auto_refresh"] is True
-        await pilot.click("#tour-run-button")
+        await click_when_steady(pilot, app, "#tour-run-button")
         await phase(pilot, app, "solved")
-        await pilot.click("#tour-next-button")
+        await click_when_steady(pilot, app, "#tour-next-button")
         await phase(pilot, app, "guess")
         assert screen.lesson is not None and screen.lesson.number == 2
 

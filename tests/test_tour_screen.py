@@ -29,7 +29,7 @@ def code_view(screen: TourScreen) -> tuple[str, list[int], int, int]:
     """The code box's text, each excerpt line's first row, and the rows in view."""
     box = screen.query_one("#tour-code", VerticalScroll)
     text = str(screen.query_one("#tour-code-text", Static).content)
-    _, starts = screen._code_rows(box.scrollable_content_region.width)
+    starts = screen._code_starts
     top = round(box.scroll_y)
     return text, starts, top, top + box.scrollable_content_region.height
 
@@ -70,6 +70,9 @@ async def test_each_lesson_shows_its_question_line_and_what_the_answer_depends_o
         assert top <= starts[excerpt.focus] < bottom, "the marked line is in view"
         for word in lesson.teaching.depends:
             assert word in text, f"{name}: {word!r} is not in the code box"
+        # Rows out of view are named under the box, so a learner knows to scroll for them.
+        box = screen.query_one("#tour-code", VerticalScroll)
+        await settle(pilot, lambda: (f"↑ {top} more" in str(box.border_subtitle)) == (top > 0))
         title = str(screen.query_one("#tour-title", Static).content)
         assert Text(title).cell_len <= SIZE[0] - 2 and lesson.title in title
         assert str(screen.query_one("#tour-question", Static).content) == lesson.question

@@ -523,7 +523,7 @@ TEACHING: dict[str, Teaching] = {
     "lazy-relationship": Teaching(
         "The marked line reads len(user.posts) on a user loaded with select(). What happens?",
         ("len(user.posts)", "awaitable_attrs.posts"),
-        ("Session = async_sessionmaker", "relationship(back_populates="),
+        ("relationship(back_populates=",),
         "A relationship is loaded lazily by default: its first read runs a SELECT, and a "
         "plain attribute read cannot wait for one.",
         "select(User).options(selectinload(User.posts))",
@@ -531,7 +531,7 @@ TEACHING: dict[str, Teaching] = {
     "deferred-column": Teaching(
         "The marked line reads user.name, a deferred column. What happens?",
         ("print(user.name)", "awaitable_attrs.name"),
-        ("deferred=True", "Session = async_sessionmaker"),
+        ("deferred=True",),
         "A deferred column is left out of the SELECT; its first read has to go back to "
         "the database.",
         "select(User).options(undefer(User.name))",

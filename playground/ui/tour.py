@@ -176,6 +176,8 @@ class TourScreen(Screen[None]):
         self._lab_closed = False
         self._excerpt: Excerpt | None = None
         self._scroll_targets: list[int] = []
+        self._code_starts: list[int] = []
+        """The first row of each excerpt line in the code box, as last drawn."""
         self._worker: Worker[None] | None = None
         self.summary: Summary | None = None
 
@@ -227,7 +229,10 @@ class TourScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._standalone = len(self.app.screen_stack) <= 1
-        self.query_one("#tour-code").border_title = "Loading"
+        code = self.query_one("#tour-code", VerticalScroll)
+        code.border_title = "Loading"
+        self.watch(code, "scroll_y", self._say_hidden_rows, init=False)
+        self.watch(code, "virtual_size", self._say_hidden_rows, init=False)
         self.phase = LOADING
         self._say(Text(f"Opening {describe(self.lab.url)}…", DIM))
         if self.tour.load_message:
@@ -296,15 +301,18 @@ class TourScreen(Screen[None]):
             return
         box = self.query_one("#tour-code", VerticalScroll)
         width = box.scrollable_content_region.width or max(20, self.size.width - 4)
-        text, starts = self._code_rows(width)
-        self.query_one("#tour-code-text", Static).update(text)
-        self.call_after_refresh(self._scroll_code, starts)
-
-    def _code_rows(self, width: int) -> tuple[Text, list[int]]:
+        if not box.show_vertical_scrollbar:  # long code brings one: leave its room now
+            width -= box.styles.scrollbar_size_vertical
         from .tour_text import code_rows
 
-        assert self._excerpt is not None
-        return code_rows(self._excerpt, width)
+        text, starts = code_rows(self._excerpt, width)
+        limit = box.styles.max_height
+        room = int(limit.value) - box.styles.gutter.height if limit is not None else 0
+        if 0 < room < len(text.plain.splitlines()):  # too long for the box: no blank lines
+            text, starts = code_rows(self._excerpt, width, compact=True)
+        self._code_starts = starts
+        self.query_one("#tour-code-text", Static).update(text)
+        self.call_after_refresh(self._scroll_code, starts)
 
     def _scroll_code(self, starts: list[int]) -> None:
         """Scroll so the marked line shows, and the lines a switch just changed, if any."""
@@ -312,7 +320,7 @@ class TourScreen(Screen[None]):
             return
         box = self.query_one("#tour-code", VerticalScroll)
         height = max(1, box.scrollable_content_region.height)
-        total = starts[-1] + 1 if starts else 0
+        total = box.virtual_size.height
         wanted = [self._excerpt.focus, *self._scroll_targets]
         rows = [starts[i] for i in wanted if 0 <= i < len(starts)]
         ends = [
@@ -332,6 +340,18 @@ class TourScreen(Screen[None]):
         if high >= y + height:
             y = high - height + 1
         box.scroll_to(y=max(0, y), animate=False)
+        self.call_after_refresh(self._say_hidden_rows)
+
+    def _say_hidden_rows(self) -> None:
+        """Name, under the code, the rows scrolled out of view above and below it."""
+        box = self.query_one("#tour-code", VerticalScroll)
+        total = box.virtual_size.height
+        height = box.scrollable_content_region.height
+        above = max(0, round(box.scroll_y))
+        below = max(0, total - above - height)
+        parts = [f"↑ {above} more" if above else "", f"↓ {below} more" if below else ""]
+        shown = " · ".join(part for part in parts if part)
+        box.border_subtitle = f"{shown} (PgUp/PgDn)" if shown else ""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         phase = self.phase
@@ -421,7 +441,6 @@ class TourScreen(Screen[None]):
         excerpt = self.lesson.excerpt(settings, self.lab.url.render_as_string())
         box = self.query_one("#tour-code", VerticalScroll)
         box.border_title = "▶ the line in question  • a switch changes it"
-        box.border_subtitle = "PgUp/PgDn scroll"
         self._scroll_targets = sorted(differing(previous, excerpt)) if previous else []
         self._excerpt = excerpt
         self.call_after_refresh(self._fit_code)

@@ -100,10 +100,12 @@ def wrap_hanging(line: Text, width: int) -> list[Text]:
     return rows
 
 
-def code_rows(excerpt: Excerpt, width: int) -> tuple[Text, list[int]]:
+def code_rows(excerpt: Excerpt, width: int, compact: bool = False) -> tuple[Text, list[int]]:
     """The excerpt highlighted and wrapped to ``width``, and the first row of each line.
 
-    The line in question is marked with ▶, lines a switch changes with •.
+    The line in question is marked with ▶, lines a switch changes with •. ``compact``
+    leaves out blank lines (each then starts where the next line does), for a box too
+    short to show everything.
     """
     from rich.syntax import Syntax  # pygments is heavy: loaded when a lesson is shown
 
@@ -121,6 +123,8 @@ def code_rows(excerpt: Excerpt, width: int) -> tuple[Text, list[int]]:
         else:
             mark = Text("  ")
         starts.append(row)
+        if compact and not line.plain.strip():
+            continue
         for number, piece in enumerate(wrap_hanging(line, max(8, width - 2))):
             if row:
                 out.append("\n")
