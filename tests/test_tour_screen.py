@@ -246,3 +246,23 @@ async def test_every_hint_of_lesson_four_is_shown_whole_at_80x24(tmp_path: Path)
 
             await settle(pilot, whole)
             assert str(status.content).startswith(f"Hint {level} of 3"), level
+
+
+async def test_again_only_after_a_real_earlier_occurrence(tmp_path: Path):
+    """Lesson 6 with lazy="raise": InvalidRequestError is new the first time, then 'again'."""
+    app = TourApp(f"sqlite+aiosqlite:///{tmp_path / 'lab.db'}", lesson="lazy-relationship")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_lesson(pilot, app)
+        lesson = screen.lesson
+        assert lesson is not None
+        await pilot.press("2")
+        await settle(pilot, lambda: screen.phase == "fix")
+        outcome = screen.query_one("#tour-outcome-text", Static)
+        keys = [option.key for option in lesson.scenario.options]
+        await pilot.press(str(keys.index("lazy_raise") + 1), "r")
+        await settle(pilot, lambda: str(outcome.content).startswith("✗ Still failing"))
+        first = str(outcome.content).splitlines()[0]
+        assert first == "✗ Still failing: InvalidRequestError, this time."
+        await pilot.press("r")
+        await settle(pilot, lambda: screen.wrong_tries == 2)
+        assert str(outcome.content).splitlines()[0] == "✗ Still failing: InvalidRequestError again."
