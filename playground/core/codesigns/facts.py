@@ -519,6 +519,8 @@ class _Collector:
 
     def visit_Call(self, node: ast.Call) -> None:
         self.calls.append(node)
+        if self.records and call_name(node) in ("commit", "rollback"):
+            self.records[-1].gives = True  # a caller may feel this commit or rollback
         flag = factory_flag(node)
         if flag is not ...:
             self.facts.expire_flags.append(flag if isinstance(flag, bool) else None)

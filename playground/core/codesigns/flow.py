@@ -216,6 +216,10 @@ class Summary:
 
     value: Value
     session_param: bool = False
+    effects: tuple[tuple[str, int | str], ...] = ()
+    """Session events the function leaves behind on its normal returns: (``commit`` or
+    ``rollback``, the parameter position or name that brought the session, or ``self``)."""
+    params: tuple[str, ...] = ()
 
 
 @dataclass
@@ -232,11 +236,17 @@ class State:
     def __init__(self) -> None:
         self.names: dict[str, Value] = {}
         self.ended = False
+        self.effects: set[tuple[str, str]] = set()
+        """(``commit`` | ``rollback``, session key) that happened on some way here."""
+        self.certain: set[tuple[str, str]] = set()
+        """Those that happened on every way here."""
 
     def clone(self) -> State:
         memo: dict[int, object] = {}
         other = State()
         other.ended = self.ended
+        other.effects = set(self.effects)
+        other.certain = set(self.certain)
         for name, value in self.names.items():
             other.names[name] = _clone(value, memo)
         return other
@@ -302,6 +312,9 @@ def join(states: list[State]) -> State:
     if len(live) == 1:
         return live[0]
     result = State()
+    for state in live:
+        result.effects |= state.effects
+    result.certain = set.intersection(*(state.certain for state in live))
     names = set(live[0].names)
     for state in live[1:]:
         names &= set(state.names)
@@ -354,6 +367,9 @@ class FunctionFlow:
         self.open_blocks: list[tuple[list[str], list[str]]] = []
         self.handler_mode = 0
         self.savepoints = 0
+        self.exits: list[set[tuple[str, str]]] = []
+        """The session events behind each normal way out of the function."""
+        self.certain_exits: list[set[tuple[str, str]]] = []
         """Inside a try body followed for its handlers: the commit there is the one that failed."""
 
     # -- entry -------------------------------------------------------------------------
@@ -361,7 +377,10 @@ class FunctionFlow:
         state = State()
         if self.function is not None:
             self._bind_params(state, self.function)
-        self._block(self.body, state)
+        state = self._block(self.body, state)
+        if not state.ended:
+            self.exits.append(set(state.effects))
+            self.certain_exits.append(set(state.certain))
 
     def _bind_params(self, state: State, function: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         args = function.args
@@ -945,7 +964,7 @@ class FunctionFlow:
                 return (
                     "closed-session-detached",
                     f"{{what}} is read after the session closed (line {obj.detached}); "
-                    f"{reason}() at line {line} had expired it, so it cannot be reloaded",
+                    f"{_said(reason)} at line {line} had expired it, so it cannot be reloaded",
                     confidence,
                 )
             elif attr in obj.stale:
@@ -955,10 +974,10 @@ class FunctionFlow:
                     f"{obj.stale_line} expired it and nothing fetched it back",
                     confidence,
                 )
-            elif reason == "rollback":
+            elif reason.startswith("rollback"):
                 return (
                     "after-rollback",
-                    f"{{what}} is read after rollback() at line {line}, which expired every "
+                    f"{{what}} is read after {_said(reason)} at line {line}, which expired every "
                     "loaded value; the read reloads it",
                     confidence,
                 )
@@ -972,7 +991,7 @@ class FunctionFlow:
             else:
                 return (
                     "expired-after-commit",
-                    f"{{what}} is read after {reason}() at line {line} expired it; "
+                    f"{{what}} is read after {_said(reason)} at line {line} expired it; "
                     "the read reloads it",
                     confidence,
                 )
@@ -1109,16 +1128,20 @@ class FunctionFlow:
             if obj.session is None or obj.session == key or key == "?":
                 yield obj
 
-    def _commit(self, key: str, node: ast.AST, state: State, at_end: bool = False) -> None:
+    def _commit(
+        self, key: str, node: ast.AST, state: State, at_end: bool = False, via: str = ""
+    ) -> None:
         if self.handler_mode:
             return
+        state.effects.add(("commit", key))
+        state.certain.add(("commit", key))
         session = state.names.get(key)
         expires, confidence = self._expires(session if isinstance(session, Sess) else None)
         line = getattr(node, "end_lineno", None) if at_end else getattr(node, "lineno", 0)
         for obj in self._objects_of(key, state):
             self._flushed(obj, node)
             if expires and obj.persistent and (obj.expired is None or obj.fresh):
-                obj.expired = ("commit", line or 0, confidence)
+                obj.expired = (f"commit{via}", line or 0, confidence)
                 obj.fresh.clear()
                 obj.reported = False
             if obj.origin == "new":
@@ -1139,7 +1162,12 @@ class FunctionFlow:
         obj.modified = True
         obj.savepoint = self.savepoints
 
-    def _rollback(self, key: str, node: ast.AST, state: State, savepoint: int = 0) -> None:
+    def _rollback(
+        self, key: str, node: ast.AST, state: State, savepoint: int = 0, via: str = ""
+    ) -> None:
+        if not savepoint:
+            state.effects.add(("rollback", key))
+            state.certain.add(("rollback", key))
         for obj in self._objects_of(key, state):
             if savepoint and obj.savepoint < savepoint:
                 continue  # a SAVEPOINT's rollback expires only what changed inside it
@@ -1148,7 +1176,7 @@ class FunctionFlow:
             if obj.origin == "new" and obj.expired is None and not obj.reported:
                 continue
             if obj.expired is None:
-                reason = "savepoint rollback" if savepoint else "rollback"
+                reason = "savepoint rollback" if savepoint else f"rollback{via}"
                 obj.expired = (reason, getattr(node, "lineno", 0), "high")
                 obj.reported = False
 
@@ -1527,7 +1555,10 @@ class FunctionFlow:
         summary = self.ctx.summaries.get(name)
         if summary is None:
             return None
+        self._apply_effects(summary, name, node, owner, state)
         value = summary.value
+        if value is None:
+            return None
         if isinstance(value, Stmt):
             if value.param is not None:
                 index = value.param
@@ -1547,6 +1578,31 @@ class FunctionFlow:
                 session = sessions[0].key
         return self._instantiate(value, session, state)
 
+    def _apply_effects(
+        self, summary: Summary, name: str, node: ast.Call, owner: Value, state: State
+    ) -> None:
+        """A called function commits or rolls back the session it was given: so does this call."""
+        if not summary.effects:
+            return
+        params = list(summary.params)
+        if params[:1] in (["self"], ["cls"]) and isinstance(node.func, ast.Attribute):
+            params = params[1:]
+        passed: dict[str, ast.expr] = dict(zip(params, node.args, strict=False))
+        passed.update({item.arg: item.value for item in node.keywords if item.arg})
+        for kind, target in summary.effects:
+            key: str | None = None
+            if target == "self":
+                key = owner.session if isinstance(owner, Holder) else None
+            elif isinstance(passed.get(str(target)), ast.Name):
+                value = self._eval(passed[str(target)], state)
+                key = value.key if isinstance(value, Sess) else None
+            if key is None:
+                continue
+            if kind == "commit":
+                self._commit(key, node, state, via=f" in {name}")
+            else:
+                self._rollback(key, node, state, via=f" in {name}")
+
     def _instantiate(self, value: Value, session: str | None, state: State) -> Value:
         """A copy of a summary's object for the caller, attached to the caller's session."""
         memo: dict[int, object] = {}
@@ -1557,6 +1613,10 @@ class FunctionFlow:
             if obj.origin in ("loaded", "new"):
                 obj.origin = "returned"
                 obj.persistent = True
+            if obj.expired is not None and "rollback" in obj.expired[0]:
+                # A rollback on the callee's way out is a failure path its callers check
+                # first; the read after it is reported in the callee, where it is.
+                obj.expired = None
             if obj.expired is not None and obj.expired[2] != "high":
                 reason, line, _ = obj.expired
                 session_value = state.names.get(session or "")
@@ -1741,6 +1801,8 @@ class FunctionFlow:
         for begins, closing in reversed(self.open_blocks):
             self._leave(begins, closing, node, state, value)
         self.returned.append(value)
+        self.exits.append(state.effects | {e for e in state.certain if e[0] == "rollback"})
+        self.certain_exits.append(set(state.certain))
         if self.schema is not None and isinstance(value, (Obj, Many, Lit)):
             # FastAPI validates the response against the route's model after the return:
             # the finding names the route (the line tracebacks show), and the return.
@@ -1797,6 +1859,12 @@ def _first_io(function: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> a
     return None
 
 
+def _said(reason: str) -> str:
+    """``commit`` as ``commit()``, ``commit in save()`` as ``commit() in save()``."""
+    event, _, where = reason.partition(" in ")
+    return f"{event}() in {where}" if where else f"{event}()"
+
+
 def _session_like(name: str) -> bool:
     tail = name.lstrip("_").lower()
     return tail in SESSION_NAMES or tail.endswith("session")
@@ -1814,16 +1882,43 @@ def _show(obj: Obj) -> str:
 
 
 def summarize(flow: FunctionFlow) -> Summary | None:
-    """What callers of this function receive, when it is an ORM object or a statement."""
+    """What callers of this function receive: an ORM object or a statement it returns, and
+    the commits and rollbacks it leaves on a session it was given."""
+    effects = _effects(flow)
+    params: tuple[str, ...] = ()
+    if flow.function is not None:
+        args = flow.function.args
+        params = tuple(a.arg for a in args.posonlyargs + args.args + args.kwonlyargs)
     values = [v for v in flow.returned if v is not None]
-    if not values:
+    first = values[0] if values else None
+    if isinstance(first, Lit):
+        first = Many(first.items[0]) if first.items else None
+    if not isinstance(first, (Obj, Many, Stmt)):
+        first = None
+    if first is None and not effects:
         return None
-    first = values[0]
-    if isinstance(first, (Obj, Many, Stmt)):
-        return Summary(first)
-    if isinstance(first, Lit) and first.items:
-        return Summary(Many(first.items[0]))
-    return None
+    return Summary(first, effects=effects, params=params)
+
+
+def _effects(flow: FunctionFlow) -> tuple[tuple[str, int | str], ...]:
+    """The session events of a function, keyed by the parameter that brought the session."""
+    if flow.function is None:
+        return ()
+    args = flow.function.args
+    names = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+    found: list[tuple[str, int | str]] = []
+    # A commit on some way out counts (commits sit on the success path callers go on
+    # with); a rollback only when every way out rolls back (it usually marks a failure
+    # that the caller checks before reading anything).
+    commits = set().union(*flow.exits) if flow.exits else set()
+    rollbacks = set.intersection(*flow.certain_exits) if flow.certain_exits else set()
+    every = {e for e in commits if e[0] == "commit"} | {e for e in rollbacks if e[0] == "rollback"}
+    for kind, key in sorted(every):
+        if key in names and key not in ("self", "cls"):
+            found.append((kind, key))
+        elif key.startswith("self."):
+            found.append((kind, "self"))
+    return tuple(dict.fromkeys(found))
 
 
 Visitor = Callable[[ast.AST], None]
