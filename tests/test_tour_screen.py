@@ -42,10 +42,13 @@ def in_view(screen: TourScreen, index: int) -> bool:
 async def open_lesson(pilot, app: TourApp) -> TourScreen:
     """Pass the primer, wait for the question and for the code box to settle."""
     await settle(pilot, lambda: app.tour_screen is not None and app.tour_screen.phase == "primer")
-    await pilot.press("enter")
     screen = app.tour_screen
     assert screen is not None
+    said = str(screen.query_one("#tour-status", Static).content)
+    await pilot.press("enter")
     await settle(pilot, lambda: screen.phase == "guess")
+    assert screen.lesson is not None
+    assert said == f"Enter or n starts lesson {screen.lesson.number}."
     await settle(pilot, lambda: "▶" in str(screen.query_one("#tour-code-text", Static).content))
     await settle(pilot, lambda: in_view(screen, screen._excerpt.focus))  # type: ignore[union-attr]
     return screen

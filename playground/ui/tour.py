@@ -377,7 +377,9 @@ class TourScreen(Screen[None]):
         )
         self.phase = PRIMER
         self.query_one("#tour-start-button").focus()
-        self._say(Text("Enter or n starts lesson 1.", DIM))
+        first = self.tour.current()
+        number = first.number if first is not None else 1
+        self._say(Text(f"Enter or n starts lesson {number}.", DIM))
 
     def _start_lesson(self) -> None:
         lesson = self.tour.current()

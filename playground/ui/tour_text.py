@@ -68,7 +68,7 @@ def primer_text() -> Text:
         text.append(f"  {code:<35}", "cyan")
         text.append(f"{comment}\n", DIM)
     text.append("\n" + PRIMER_AFTER + "\n\n" + PRIMER_END + "\n\n")
-    text.append("Enter or n: start the first lesson    q: leave", "bold")
+    text.append("Enter or n: start    q: leave", "bold")
     return text
 
 
