@@ -144,6 +144,7 @@ RULES: tuple[Rule, ...] = (
         "metadata.create_all()/drop_all() ran its DDL on a synchronous connection outside "
         "run_sync()",
         MEDIUM,
+        unless=("pool-connect",),
         alternatives=(ASYNC_DRIVER,),
     ),
     Rule(
@@ -161,7 +162,7 @@ RULES: tuple[Rule, ...] = (
         "a synchronous Engine opened a connection with an asyncio driver: no AsyncEngine "
         "or AsyncSession is on the stack",
         MEDIUM,
-        unless=("ext-asyncio", "attribute-get", "session-api", "greenlet-spawn"),
+        unless=("ext-asyncio", "attribute-get", "greenlet-spawn"),
         alternatives=(SYNC_API,),
     ),
     Rule(
@@ -280,7 +281,7 @@ RULES: tuple[Rule, ...] = (
         ("missing-greenlet", "expired-load"),
         "an expired attribute was reloaded; a commit (expire_on_commit=True) is the usual cause",
         MEDIUM,
-        alternatives=(ROLLBACK, SERVER_GENERATED),
+        alternatives=(SERVER_GENERATED, ROLLBACK),
     ),
     Rule(
         SYNC_API,
@@ -315,7 +316,7 @@ RULES: tuple[Rule, ...] = (
         ("expired-load", "final-line-missing"),
         "the traceback runs through the reload of an expired attribute; the final line is cut off",
         LOW,
-        alternatives=(ROLLBACK, SERVER_GENERATED),
+        alternatives=(SERVER_GENERATED, ROLLBACK),
     ),
     Rule(
         LAZY,
