@@ -621,3 +621,23 @@ def test_signs_in_a_long_paste_are_found_near_its_end_with_true_line_numbers():
         ("async-driver-in-sync-engine", filler.count("\n") + 1)
     ]
     assert elapsed < 2.0
+
+
+def test_sub_options_of_a_loader_option_load_nested_relationships():
+    source = (
+        HEAD.format(expire="False", lazy="")
+        + "\n\nclass Tag(Base):\n    __tablename__ = 'tags'\n"
+        + "    id: Mapped[int] = mapped_column(primary_key=True)\n\n\n"
+        + "async def handler(session) -> int:\n"
+        + "    stmt = select(Post).options(selectinload(Post.user).options(selectinload(User.posts)))\n"
+        + "    post = (await session.execute(stmt)).scalar_one()\n"
+        + "    return len(post.user.posts)\n"
+    ).replace(
+        'user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))',
+        'user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))\n'
+        "    user: Mapped[User] = relationship()",
+    )
+    assert [s for s in signs_in_text(source) if s.strength == "finding"] == []
+    unloaded = source.replace(".options(selectinload(User.posts))", "")
+    [sign] = [s for s in signs_in_text(unloaded) if s.strength == "finding"]
+    assert sign.pitfall == "lazy-relationship" and "post.user.posts" in sign.message

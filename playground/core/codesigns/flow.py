@@ -115,6 +115,8 @@ class Obj:
     """The first local name it was bound to, for messages."""
     savepoint: int = 0
     """The SAVEPOINT depth at which it was last changed (0: none open)."""
+    pending: bool = False
+    """Made in the current transaction and not yet committed (a rollback expunges it)."""
 
     def copy(self) -> Obj:
         return replace(
@@ -299,6 +301,7 @@ def _merge_obj(a: Obj, b: Obj) -> Obj:
     merged.stale = a.stale | b.stale
     merged.reported = a.reported or b.reported
     merged.modified = a.modified or b.modified
+    merged.pending = a.pending or b.pending
     return merged
 
 
@@ -1140,6 +1143,8 @@ class FunctionFlow:
         line = getattr(node, "end_lineno", None) if at_end else getattr(node, "lineno", 0)
         for obj in self._objects_of(key, state):
             self._flushed(obj, node)
+            if not via:
+                obj.pending = False  # a commit seen here; one inside a callee may not happen
             if expires and obj.persistent and (obj.expired is None or obj.fresh):
                 obj.expired = (f"commit{via}", line or 0, confidence)
                 obj.fresh.clear()
@@ -1171,10 +1176,8 @@ class FunctionFlow:
         for obj in self._objects_of(key, state):
             if savepoint and obj.savepoint < savepoint:
                 continue  # a SAVEPOINT's rollback expires only what changed inside it
-            if obj.origin == "new" and obj.persistent is False:
-                continue
-            if obj.origin == "new" and obj.expired is None and not obj.reported:
-                continue
+            if obj.pending:
+                continue  # made in this transaction: a rollback expunges it, values kept
             if obj.expired is None:
                 reason = "savepoint rollback" if savepoint else f"rollback{via}"
                 obj.expired = (reason, getattr(node, "lineno", 0), "high")
@@ -1457,7 +1460,12 @@ class FunctionFlow:
                 return None
             base = inner
         name = last_name(func)
-        if name == "Load" or name == "options":
+        if name == "options":
+            # ``selectinload(A.b).options(selectinload(B.c), ...)``: sub-options under A.b.
+            for sub in option.args:
+                self._option(stmt, sub, base)
+            return base
+        if name == "Load":
             return base
         attrs = [attr_name(a) for a in option.args]
         if any(a is None for a in attrs):
@@ -1497,7 +1505,7 @@ class FunctionFlow:
 
     def _plain_call(self, node: ast.Call, name: str, args: list[Value], state: State) -> Value:
         if name in self.facts.mapped:
-            obj = Obj(name, None, "new", persistent=False)
+            obj = Obj(name, None, "new", persistent=False, pending=True)
             info = self.facts.mapped[name]
             for item in node.keywords:
                 if item.arg in info.relationships:
