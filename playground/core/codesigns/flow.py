@@ -901,7 +901,11 @@ class FunctionFlow:
         why = self._unloaded(obj, attr, info)
         if why is not None and not obj.reported:
             pitfall, message, confidence = why
-            self._sign(pitfall, node, message.format(what=f"{_show(obj)}.{attr}"), confidence)
+            owner = _show(obj)
+            if isinstance(node, ast.Attribute):
+                written = ast.unparse(node.value)
+                owner = written if len(written) <= 60 else owner
+            self._sign(pitfall, node, message.format(what=f"{owner}.{attr}"), confidence)
             obj.reported = True
         if info is not None and attr in info.relationships:
             relation = info.relationships[attr]
