@@ -1,7 +1,8 @@
 """Generated cases from real runs, cut as people cut them: ``python -m tests.generated_cases``.
 
-Every failing combination of every scenario runs for real (SQLite through aiosqlite);
-its traceback is diagnosed whole, cut just before its final exception line (a log
+Every failing combination of every scenario runs for real (SQLite through aiosqlite),
+and so does every buggy program of the check corpus (``tests/check_corpus/``); each
+traceback is diagnosed whole, cut just before its final exception line (a log
 window or an issue preview that stops inside the traceback), and cut to its last
 twelve lines (a terminal's scrollback). The report prints how often each form is
 named right and within the top two.
@@ -91,12 +92,31 @@ async def measure() -> dict[str, Tally]:
     return tallies
 
 
+def measure_programs() -> dict[str, Tally]:
+    """Run every buggy program of the check corpus and diagnose what it printed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .test_check_corpus import CASES, run_program
+
+    tallies = {form: Tally() for form in FORMS}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = list(pool.map(lambda case: run_program(case.buggy), CASES))
+    for case, ran in zip(CASES, runs, strict=True):
+        for form, cut in FORMS.items():
+            tallies[form].add(case.pitfall, diagnose(cut(ran.stderr)), case.name)
+    return tallies
+
+
 def main() -> int:
-    for form, tally in asyncio.run(measure()).items():
-        print(
-            f"{form}: {tally.right}/{tally.cases} named right, "
-            f"top-2 {tally.top2}/{tally.cases}, wrong when sure {len(tally.sure_and_wrong)}"
-        )
+    for source, tallies in (
+        ("scenario runs", asyncio.run(measure())),
+        ("check corpus programs", measure_programs()),
+    ):
+        for form, tally in tallies.items():
+            print(
+                f"{source}, {form}: {tally.right}/{tally.cases} named right, "
+                f"top-2 {tally.top2}/{tally.cases}, wrong when sure {len(tally.sure_and_wrong)}"
+            )
     return 0
 
 
