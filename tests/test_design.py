@@ -108,3 +108,12 @@ def test_every_picture_the_readme_shows_exists():
     assert pictures, "the README shows no screenshots"
     missing = [p for p in pictures if not (ROOT / p).is_file()]
     assert not missing, f"README shows pictures that do not exist: {missing}"
+
+
+def test_the_readme_is_for_users_and_short():
+    """What a user needs fits under 300 lines; design and benchmarks live in docs/."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) < 300
+    for page in ("docs/architecture.md", "docs/benchmarks.md"):
+        assert f"]({page})" in readme
+        assert (ROOT / page).is_file(), page
