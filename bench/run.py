@@ -839,7 +839,7 @@ def bench_widgets(tmp: Path, quick: bool) -> list[WidgetRow]:
     from stock import ALL, VARIANTS
 
     variants = ["none", *VARIANTS, ALL]
-    firsts, usables, minimal = widget_startup(tmp, 3 if quick else 11, variants)
+    firsts, usables, minimal = widget_startup(tmp, 3 if quick else 15, variants)
     commits = asyncio.run(widget_commits(tmp, 12 if quick else 40, variants))
     widgets = {
         "none": asyncio.run(screen_tree(f"sqlite+aiosqlite:///{tmp / 'tree.db'}", "none")),
