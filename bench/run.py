@@ -781,7 +781,8 @@ def widget_startup(
     tmp: Path, runs: int, variants: list[str]
 ) -> tuple[dict[str, list[float]], dict[str, list[float]], list[float]]:
     """First frame and usable of each variant (``none``: the app as is) in each round, and
-    the minimal app's first frame (figure 1a's baseline), all launched in turn."""
+    the minimal app's first frame (figure 1a's baseline), all launched in turn, the i-th
+    samples of every side from the same round."""
     compile_package()
     url = f"sqlite+aiosqlite:///{tmp / 'widgets.db'}"
     asyncio.run(seed(url, SEED_ROWS))
@@ -789,13 +790,17 @@ def widget_startup(
     firsts: dict[str, list[float]] = {v: [] for v in variants}
     usables: dict[str, list[float]] = {v: [] for v in variants}
     minimal: list[float] = []
-    for _ in range(runs):
-        for variant in variants:
-            first, _, usable = in_terminal(stock_command(variant, fresh(url)), steps)
-            firsts[variant].append(first)
-            usables[variant].append(usable)
-        command = [sys.executable, "-c", MINIMAL_FIRST_FRAME]
-        minimal.append(in_terminal(command, [(rb"playground", None)])[0])
+    sides = [*variants, "minimal"]
+    for run in range(runs):
+        # Each round starts one further along, so no side always runs first or last.
+        for side in sides[run % len(sides) :] + sides[: run % len(sides)]:
+            if side == "minimal":
+                command = [sys.executable, "-c", MINIMAL_FIRST_FRAME]
+                minimal.append(in_terminal(command, [(rb"playground", None)])[0])
+                continue
+            first, _, usable = in_terminal(stock_command(side, fresh(url)), steps)
+            firsts[side].append(first)
+            usables[side].append(usable)
     return firsts, usables, minimal
 
 
@@ -828,7 +833,8 @@ async def widget_commits(tmp: Path, runs: int, variants: list[str]) -> dict[str,
     totals: dict[str, list[float]] = {v: [] for v in variants}
     blocks = 4
     for block in range(blocks):
-        for variant in variants:
+        turn = block * len(variants) // blocks  # each block starts further along the sides
+        for variant in variants[turn:] + variants[:turn]:
             with stock(variant):
                 url = f"sqlite+aiosqlite:///{tmp / f'w-{variant}-{block}.db'}"
                 totals[variant] += (await app_commit(url, runs // blocks))["total"]
