@@ -24,7 +24,8 @@ from playground.ui import app as app_module  # noqa: E402
 from playground.ui import main_screen, panels  # noqa: E402
 
 VARIANTS = {
-    "bars": "title and key bars: Textual's Header and Footer",
+    "header": "title bar: Textual's Header",
+    "footer": "key bar: Textual's Footer",
     "tabs": "pane tabs: Textual's TabbedContent",
     "button": "Add button: Textual's Button with its own style sheet",
     "options": "options: a row of Switch and Static per option",
@@ -34,15 +35,21 @@ VARIANTS = {
 }
 """Each stock replacement, by name, and what it puts back."""
 
-ALL = "bars,tabs,button,options,optionlist,datatable"
+ALL = "header,footer,tabs,button,options,optionlist,datatable"
 """Every stock widget at once (the log as the OptionList it was)."""
 
 
 # ------------------------------------------------------------------------ bars
-def _bars() -> dict[tuple[object, str], object]:
-    from textual.widgets import Footer, Header
+def _header() -> dict[tuple[object, str], object]:
+    from textual.widgets import Header
 
-    return {(main_screen, "TitleBar"): Header, (main_screen, "KeysBar"): Footer}
+    return {(main_screen, "TitleBar"): Header}
+
+
+def _footer() -> dict[tuple[object, str], object]:
+    from textual.widgets import Footer
+
+    return {(main_screen, "KeysBar"): Footer}
 
 
 # ------------------------------------------------------------------------ tabs
@@ -305,7 +312,8 @@ def _datatable() -> dict[tuple[object, str], object]:
 
 
 _BUILDERS = {
-    "bars": _bars,
+    "header": _header,
+    "footer": _footer,
     "tabs": _tabs,
     "button": _button,
     "options": _options,
