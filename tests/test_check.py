@@ -629,7 +629,9 @@ def test_sub_options_of_a_loader_option_load_nested_relationships():
         + "\n\nclass Tag(Base):\n    __tablename__ = 'tags'\n"
         + "    id: Mapped[int] = mapped_column(primary_key=True)\n\n\n"
         + "async def handler(session) -> int:\n"
-        + "    stmt = select(Post).options(selectinload(Post.user).options(selectinload(User.posts)))\n"
+        + "    stmt = select(Post).options(\n"
+        + "        selectinload(Post.user).options(selectinload(User.posts))\n"
+        + "    )\n"
         + "    post = (await session.execute(stmt)).scalar_one()\n"
         + "    return len(post.user.posts)\n"
     ).replace(
@@ -638,6 +640,53 @@ def test_sub_options_of_a_loader_option_load_nested_relationships():
         "    user: Mapped[User] = relationship()",
     )
     assert [s for s in signs_in_text(source) if s.strength == "finding"] == []
-    unloaded = source.replace(".options(selectinload(User.posts))", "")
+    unloaded = source.replace(".options(selectinload(User.posts))\n", "\n")
     [sign] = [s for s in signs_in_text(unloaded) if s.strength == "finding"]
     assert sign.pitfall == "lazy-relationship" and "post.user.posts" in sign.message
+
+
+@pytest.mark.parametrize(
+    ("expire", "helper", "caller", "expected"),
+    [
+        # A helper that commits the session it is given expires the caller's objects.
+        (
+            "True",
+            "async def save(db):\n    await db.commit()\n",
+            "    user = await session.get(User, 1)\n    await save(session)\n"
+            "    return user.name\n",
+            [("expired-after-commit", 3)],
+        ),
+        # A helper that rolls back only on its failure path does not: callers check first.
+        (
+            "False",
+            "async def save(db):\n    try:\n        await db.commit()\n    except Exception:\n"
+            "        await db.rollback()\n        return False\n    return True\n",
+            "    user = await session.get(User, 1)\n    if not await save(session):\n"
+            "        return ''\n    return user.id\n",
+            [],
+        ),
+        # An object made in the failed transaction is expunged by the rollback, not expired.
+        (
+            "False",
+            "",
+            "    user = User(name='x')\n    session.add(user)\n"
+            "    try:\n        await session.flush()\n"
+            "    except Exception:\n        await session.rollback()\n        return user.name\n"
+            "    return ''\n",
+            [],
+        ),
+    ],
+)
+def test_what_a_called_function_does_to_the_session(expire, helper, caller, expected):
+    source = (
+        HEAD.format(expire=expire, lazy="")
+        + "\n\n"
+        + helper
+        + "\n\nasync def handler() -> object:\n    async with Session() as session:\n"
+        + "".join("    " + line + "\n" for line in caller.splitlines())
+    )
+    start = source.splitlines().index("async def handler() -> object:") + 2
+    signs = [s for s in signs_in_text(source, "app.py") if s.strength == "finding"]
+    assert [(s.pitfall, s.line - start) for s in signs] == expected, [s.message for s in signs]
+    if expected:
+        assert "after commit() in save() at line" in signs[0].message

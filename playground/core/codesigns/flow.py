@@ -1611,9 +1611,9 @@ class FunctionFlow:
             if key is None:
                 continue
             if kind == "commit":
-                self._commit(key, node, state, via=f" in {name}")
+                self._commit(key, node, state, via=f" in {name}()")
             else:
-                self._rollback(key, node, state, via=f" in {name}")
+                self._rollback(key, node, state, via=f" in {name}()")
 
     def _instantiate(self, value: Value, session: str | None, state: State) -> Value:
         """A copy of a summary's object for the caller, attached to the caller's session."""
