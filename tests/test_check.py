@@ -690,3 +690,10 @@ def test_what_a_called_function_does_to_the_session(expire, helper, caller, expe
     assert [(s.pitfall, s.line - start) for s in signs] == expected, [s.message for s in signs]
     if expected:
         assert "after commit() in save() at line" in signs[0].message
+
+
+def test_a_file_nested_too_deeply_does_not_hide_the_others(tmp_path):
+    deep = "def f():\n    return " + " + ".join(["a"] * 2500) + "\n"
+    root = project(tmp_path, {"deep.py": deep, "app.py": EXPIRED.format(noqa="")})
+    report = check_paths([root])
+    assert [(Path(s.path).name, s.code) for s in report.signs] == [("app.py", "AOR101")]

@@ -116,7 +116,8 @@ def analyze(
         if function is None or not _returns_value(function, facts):
             continue
         flow = FunctionFlow(ctx, function, body, owner, module.path)
-        flow.run()
+        if not _run(flow):
+            continue
         summary = summarize(flow)
         name = function.name
         if name in summaries and summaries[name] != summary:
@@ -128,7 +129,8 @@ def analyze(
     split: dict[str, list[str]] = {}
     for module, maybe_function, body, owner in work:
         flow = FunctionFlow(ctx, maybe_function, body, owner, module.path)
-        flow.run()
+        if not _run(flow):
+            continue
         for found in flow.found.values():
             strength = "finding" if found.confidence != "low" else "hint"
             where = by_path.get(found.path or module.path, module)
@@ -150,6 +152,15 @@ def analyze(
     for module in modules:
         signs.extend(_module_signs(module, facts, alembic_url))
     return signs, facts
+
+
+def _run(flow: FunctionFlow) -> bool:
+    """Follow one function; one nested too deeply for the recursion limit is left out."""
+    try:
+        flow.run()
+    except RecursionError:
+        return False
+    return True
 
 
 def _returns_value(function: Functions, facts: Facts) -> bool:

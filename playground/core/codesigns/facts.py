@@ -611,7 +611,10 @@ def collect(trees: list[tuple[str, ast.Module]]) -> Facts:
     """Pass one over every parsed file of the project."""
     facts = Facts()
     for path, tree in trees:
-        _Collector(facts, path).visit(tree)
+        try:
+            _Collector(facts, path).visit(tree)
+        except RecursionError:
+            continue  # an expression nested deeper than the recursion limit: facts skipped
     _resolve(facts)
     _inherit(facts)
     return facts
