@@ -151,7 +151,11 @@ def analyze(
             )
     for module in modules:
         signs.extend(_module_signs(module, facts, alembic_url))
-    return signs, facts
+    # One sign per place and code: several callers can lead to the same line of a callee.
+    unique: dict[tuple[str, int, int, str], Sign] = {}
+    for sign in signs:
+        unique.setdefault((sign.path, sign.line, sign.column, sign.code), sign)
+    return list(unique.values()), facts
 
 
 def _run(flow: FunctionFlow) -> bool:
