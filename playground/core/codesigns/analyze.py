@@ -328,14 +328,18 @@ def _engine_url(
                 "finding",
             )
         return
-    source = ast.unparse(first)
-    if source in facts.async_url_texts:
-        where, line = facts.async_url_texts[source]
+    # A name or attribute: the literal strings the project gives that name. Only when every
+    # one of them names an async driver is it flagged (psycopg URLs serve both kinds).
+    name = last_name(first)
+    values = facts.string_constants.get(name or "", [])
+    if values and all(is_async_url(v) for v in values):
+        where, _ = facts.async_url_texts.get(ast.unparse(first), ("", 0))
         sign(
             "async-driver-in-sync-engine",
             node,
-            f"create_engine({source}) is given the URL that {where}:{line} gives "
-            "create_async_engine(), an async driver URL",
-            "medium",
+            f"create_engine({ast.unparse(first)}) builds a sync engine, but {name} is "
+            f"{_driver(values[0])} URL in this project"
+            + (f" (the one {where} gives create_async_engine)" if where else ""),
+            "high" if len(values) == 1 else "medium",
             "finding",
         )

@@ -21,6 +21,7 @@ from .syntax import (
     dotted,
     keyword,
     last_name,
+    string_parts,
 )
 
 MAPPING_CALLS = frozenset(
@@ -102,6 +103,8 @@ class Facts:
         default_factory=dict
     )
     """Every function by bare name, with the path of its file."""
+    string_constants: dict[str, list[str]] = field(default_factory=dict)
+    """Names given a literal string (module and class level, getenv defaults), by bare name."""
     type_adapters: dict[str, str] = field(default_factory=dict)
     """``EXPORT = TypeAdapter(list[OrderOut])``: the adapter's name to the model it reads."""
     fixtures: set[str] = field(default_factory=set)
@@ -494,6 +497,9 @@ class _Collector:
         name = last_name(target)
         if name is None:
             return
+        literal = _literal_text(value)
+        if literal is not None and "://" in literal:
+            self.facts.string_constants.setdefault(name, []).append(literal)
         flag = factory_flag(value)
         called = call_name(value) if isinstance(value, ast.Call) else None
         if flag is ... and called is not None:
@@ -553,6 +559,8 @@ def _relation(call: ast.Call, annotation: list[str], line: int) -> Relation:
         for key, item in zip(kwargs.keys, kwargs.values, strict=True):
             if constant(key) == "lazy":
                 lazy_node = item
+    elif lazy_node is None and isinstance(kwargs, ast.Call) and call_name(kwargs) == "dict":
+        lazy_node = keyword(kwargs, "lazy")  # SQLModel: sa_relationship_kwargs=dict(lazy=...)
     lazy = constant(lazy_node) if lazy_node is not None else None
     lazy_text = lazy if isinstance(lazy, str) else ("unknown" if lazy_node is not None else None)
     if isinstance(lazy, bool):
@@ -601,6 +609,20 @@ def _config_from_attributes(value: ast.expr) -> bool:
             for k, v in zip(value.keys, value.values, strict=True)
         )
     return False
+
+
+def _literal_text(value: ast.expr) -> str | None:
+    """A literal string, or the literal default of ``os.getenv(NAME, "...")``."""
+    text = string_parts(value)
+    if text is not None:
+        return text
+    if (
+        isinstance(value, ast.Call)
+        and call_name(value) in ("getenv", "get")
+        and len(value.args) > 1
+    ):
+        return string_parts(value.args[1])
+    return None
 
 
 def _is_session_name(name: str) -> bool:

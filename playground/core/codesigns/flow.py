@@ -414,7 +414,8 @@ class FunctionFlow:
                 # pytest hands the test what the fixture of that name returned or yielded.
                 summary = self.ctx.summaries.get(arg.arg)
                 if summary is not None and not isinstance(summary.value, Stmt):
-                    state.names[arg.arg] = self._instantiate(summary.value, None, state)
+                    # Its session is the fixture's own, not one this test commits or rolls back.
+                    state.names[arg.arg] = self._instantiate(summary.value, "<fixture>", state)
             else:
                 mapped = [n for n in names if n in self.facts.mapped]
                 if mapped and not any(n in ("list", "List", "Sequence") for n in names):
@@ -1131,7 +1132,10 @@ class FunctionFlow:
         return None
 
     def _objects_of(self, key: str, state: State) -> Iterator[Obj]:
+        """The objects a commit or rollback of session ``key`` reaches (not detached ones)."""
         for obj in state.objects():
+            if obj.detached is not None:
+                continue
             if obj.session is None or obj.session == key or key == "?":
                 yield obj
 
@@ -1338,6 +1342,7 @@ class FunctionFlow:
             value = self._eval(args[0], state)
             for obj in _objs(value):
                 obj.session = key
+                obj.detached = None
             return None
         if name == "add_all" and args:
             value = self._eval(args[0], state)
