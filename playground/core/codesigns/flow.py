@@ -117,6 +117,8 @@ class Obj:
     """The SAVEPOINT depth at which it was last changed (0: none open)."""
     pending: bool = False
     """Made in the current transaction and not yet committed (a rollback expunges it)."""
+    created: bool = False
+    """Made by calling the mapped class here or in a function that returned it."""
 
     def copy(self) -> Obj:
         return replace(
@@ -946,6 +948,9 @@ class FunctionFlow:
             and (attr,) not in obj.paths
             and obj.origin in ("loaded", "new", "returned")
             and (obj.origin != "new" or obj.persistent)
+            # A made object's many-to-one loads nothing when its key was never set, and finds
+            # its target in the identity map when the key came from an object at hand.
+            and not (obj.created and relation is not None and not relation.many)
         )
         deferred = (
             info is not None
@@ -1514,7 +1519,7 @@ class FunctionFlow:
 
     def _plain_call(self, node: ast.Call, name: str, args: list[Value], state: State) -> Value:
         if name in self.facts.mapped:
-            obj = Obj(name, None, "new", persistent=False, pending=True)
+            obj = Obj(name, None, "new", persistent=False, pending=True, created=True)
             info = self.facts.mapped[name]
             for item in node.keywords:
                 if item.arg in info.relationships:
