@@ -59,8 +59,10 @@ from playground.ui.widgets import NameInput  # noqa: E402
 
 FRAME_MS = 1000 / 60
 """One frame at 60 Hz: a delay shorter than this is one no person can see."""
-TYPING_GAP = 0.1
-"""Seconds from a name's last letter to its Enter, as a quick typist types."""
+TYPING_GAP = (0.08, 0.12)
+"""Seconds from a name's last letter to its Enter, as a quick typist types: drawn anew for
+each Enter, so the Enter lands anywhere between two of Textual's frames (a fixed tenth of a
+second, six frame periods, put every Enter of one app at the same point between them)."""
 
 
 @dataclass
@@ -452,14 +454,15 @@ async def app_commit(url: str, runs: int) -> dict[str, list[float]]:
         "key": [], "worker": [], "entry": [], "frame": [], "total": [],
     }  # fmt: skip
     frames = Frames()
+    gaps = random.Random(url)
 
     async def body(app: PlaygroundApp, pilot: Pilot[None], watch: Watch) -> None:
         for i in range(runs):
             await pilot.press(*f"u{i}")
-            # Enter comes a tenth of a second after the last letter, as a quick typist's
-            # does. Pressed at once, it would find the frame that drew that letter a
-            # millisecond old, and Textual draws at most one frame per 1/60 s.
-            await asyncio.sleep(TYPING_GAP)
+            # Enter comes about a tenth of a second after the last letter, as a quick
+            # typist's does. Pressed at once, it would find the frame that drew that
+            # letter a millisecond old, and Textual draws at most one frame per 1/60 s.
+            await asyncio.sleep(gaps.uniform(*TYPING_GAP))
             watch.reset()
             frames.expect(entry_pattern(i + 1))
             # Posted to the app as Textual's driver posts a key, then left alone until
