@@ -178,6 +178,9 @@ def test_ctrl_c_while_reading_a_terminal_is_one_line_and_status_2():
 
     pid, fd = pty.fork()
     if pid == 0:  # the child: the command, its standard input a terminal
+        # A job started in the background inherits SIGINT ignored, and Python then never
+        # raises KeyboardInterrupt: give the command the terminal's usual Ctrl+C.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.execv(sys.executable, [sys.executable, "-m", "playground", "diagnose"])
     seen = b""
     deadline = time.monotonic() + 60
@@ -187,7 +190,19 @@ def test_ctrl_c_while_reading_a_terminal_is_one_line_and_status_2():
             seen += os.read(fd, 4096)
     assert b"reading a traceback from standard input" in seen
     os.kill(pid, signal.SIGINT)
-    _, status = os.waitpid(pid, 0)
+    status = None
+    deadline = time.monotonic() + 30
+    while status is None and time.monotonic() < deadline:
+        done, code = os.waitpid(pid, os.WNOHANG)
+        if done:
+            status = code
+        else:
+            time.sleep(0.05)
+    if status is None:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(fd)
+        pytest.fail("Ctrl+C did not end the command within 30 s")
     try:
         while True:
             ready, _, _ = select.select([fd], [], [], 0.5)
