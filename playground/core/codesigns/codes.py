@@ -7,9 +7,7 @@ like any other suppression.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
-from typing import Any
 
 PREFIX = "AOR"
 
@@ -109,20 +107,15 @@ def code_for(pitfall: str) -> str:
 
 
 def scenario_for(pitfall: str) -> str | None:
-    """The live scenario that shows this pitfall, from the diagnosis's pitfall records.
+    """The live scenario that shows this pitfall, from the diagnosis's ``Pitfall`` record.
 
-    The records are read where the diagnosis keeps them: one ``Pitfall`` record per id
-    (``pitfalls.BY_ID``), or the older ``lessons.LESSONS`` table.
+    Imported here rather than at the top: the diagnosis reads pasted code with this
+    package, so the two must not import each other while loading.
     """
-    record: Any = None
-    try:
-        records = importlib.import_module("playground.core.diagnose.pitfalls")
-        record = records.BY_ID.get(pitfall)
-    except ImportError:
-        lessons = importlib.import_module("playground.core.diagnose.lessons")
-        record = lessons.LESSONS.get(pitfall)
-    scenario = getattr(record, "scenario", None)
-    return scenario if isinstance(scenario, str) else None
+    from ..diagnose.pitfalls import BY_ID
+
+    record = BY_ID.get(pitfall)
+    return record.scenario if record is not None else None
 
 
 def live_command(pitfall: str, switches: tuple[str, ...] = ()) -> str | None:
