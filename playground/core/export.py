@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .names import visible
+from .names import visible, visible_lines
 from .results import ExperimentResult, Explanation
 
 
@@ -44,7 +44,7 @@ def entry_markdown(result: ExperimentResult, explanation: Explanation) -> str:
             f"{s.sql}" + (f"\n-- parameters: {s.parameters}" if s.parameters else "")
             for s in result.sql
         )
-        lines += ["", "SQL:", "", _fence(visible_block(sql), "sql")]
+        lines += ["", "SQL:", "", _fence(visible_lines(sql), "sql")]
     if result.states:
         lines += ["", "Object state:", "", "| after | state | expired | loaded |"]
         lines.append("|---|---|---|---|")
@@ -55,14 +55,10 @@ def entry_markdown(result: ExperimentResult, explanation: Explanation) -> str:
             )
     error = result.outcome.error
     if error is not None:
-        lines += ["", "Traceback:", "", _fence(visible_block(error.traceback), "text")]
+        lines += ["", "Traceback:", "", _fence(visible_lines(error.traceback), "text")]
     if result.stderr.strip():
-        lines += ["", "Captured stderr:", "", _fence(visible_block(result.stderr), "text")]
+        lines += ["", "Captured stderr:", "", _fence(visible_lines(result.stderr), "text")]
     return "\n".join(lines) + "\n"
-
-
-def visible_block(text: str) -> str:
-    return "\n".join(visible(line) for line in text.splitlines())
 
 
 def log_markdown(

@@ -87,3 +87,8 @@ def visible(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(char if char.isprintable() or char == " " else _escape(char) for char in text)
+
+
+def visible_lines(text: str) -> str:
+    """Like ``visible()``, but keeps the line breaks of a multi-line text."""
+    return "\n".join(visible(line) for line in text.splitlines())

@@ -27,6 +27,7 @@ from pathlib import Path
 from platformdirs import user_data_path
 
 from .database import APP_NAME
+from .explain import short_type
 from .results import ExceptionInfo, ExperimentResult, Script
 from .scenarios import SCENARIOS, Option, Scenario
 from .scenarios.script import MARK
@@ -40,10 +41,6 @@ MAX_CHOICES = 6
 """Six lines of choices still fit a lesson at 80x24."""
 MAX_PROGRESS_BYTES = 1_000_000
 """A progress file larger than this is not ours (ours is a few kilobytes)."""
-
-
-def short_type(type_name: str) -> str:
-    return type_name.rsplit(".", 1)[-1]
 
 
 # ------------------------------------------------------------------ choices

@@ -16,7 +16,7 @@ from rich.text import Text
 if TYPE_CHECKING:
     from rich.syntax import Syntax
 
-from ..core.names import visible
+from ..core.names import visible, visible_lines
 from ..core.results import ExperimentResult, Explanation, Script
 
 OK = "bold green"
@@ -206,11 +206,6 @@ def stderr_parts(stderr: str, limit: int = STDERR_LINES) -> list[RenderableType]
         rest = len(lines) - limit
         parts.append(Text(f"… {rest} more line{'s' if rest > 1 else ''} (the export has all)", DIM))
     return parts
-
-
-def visible_lines(text: str) -> str:
-    """Like ``visible()``, but keeps the line breaks of a multi-line text."""
-    return "\n".join(visible(line) for line in text.splitlines())
 
 
 def _heading(title: str) -> Text:
