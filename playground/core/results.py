@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+LOGGING_ERROR = "--- Logging error ---"
+"""What logging prints to stderr when formatting a record raised (an error it swallowed)."""
+
 
 @dataclass(frozen=True)
 class SqlStatement:

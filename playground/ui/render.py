@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from rich.syntax import Syntax
 
 from ..core.names import visible, visible_lines
-from ..core.results import ExperimentResult, Explanation, Script
+from ..core.results import LOGGING_ERROR, ExperimentResult, Explanation, Script
 
 OK = "bold green"
 FAIL = "bold red"
@@ -26,7 +26,6 @@ DIM = "dim"
 NAME_PREVIEW = 24
 LOG_STEPS = 4
 STDERR_LINES = 40
-LOGGING_ERROR = "--- Logging error ---"
 RAISED_LINE = re.compile(r"^[A-Za-z_]\w*(?:\.\w+)*: .*$", re.MULTILINE)
 """A traceback's last line, ``module.Type: message``; frames and notes are indented or bracketed."""
 

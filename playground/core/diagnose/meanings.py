@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..results import LOGGING_ERROR
 from .reader import Frame, Reading
 
 MAX_HITS = 3
@@ -195,7 +196,7 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
     ),
     TextMeaning(
         "logging-error",
-        ("--- Logging error ---",),
+        (LOGGING_ERROR,),
         "the logging module caught an error while formatting a message and printed it "
         "instead of raising it",
     ),

@@ -20,7 +20,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from ..explain import committed_rows, failure, greenlet_error, how_raised
 from ..models import TABLE_PREFIX
 from ..names import visible
-from ..results import ExperimentResult, Explanation, Fix, Script
+from ..results import LOGGING_ERROR, ExperimentResult, Explanation, Fix, Script
 from .api import Option, Run, Scenario, expire_on_commit
 from .script import BASE_IMPORTS, add_user_lines, lab_session_body, lines, marked, render_script
 
@@ -32,7 +32,6 @@ REFRESH = "refresh_after_commit"
 LOGGER_NAME = "app"
 LOG_FORMAT = "%(levelname)s:%(name)s:%(message)s"
 """logging's own default format, as ``basicConfig`` sets it in the script."""
-LOGGING_ERROR = "--- Logging error ---"
 LOG_LINE = "log line: "
 """The prefix of the run's note that holds a line the log really received."""
 
