@@ -16,7 +16,7 @@ import argparse
 import re
 import sys
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from playground.core.diagnose import Diagnosis, diagnose
@@ -92,12 +92,10 @@ class Score:
     cases: int = 0
     right: int = 0
     top2: int = 0
-    confidence: Counter[str] | None = None
-    confident_right: Counter[str] | None = None
+    confidence: Counter[str] = field(default_factory=Counter)
+    confident_right: Counter[str] = field(default_factory=Counter)
 
     def add(self, label: str, diagnosis: Diagnosis) -> bool:
-        if self.confidence is None or self.confident_right is None:
-            self.confidence, self.confident_right = Counter(), Counter()
         ok = answer(diagnosis) == label
         self.cases += 1
         self.right += ok
@@ -113,7 +111,6 @@ class Score:
             f"{name}: {self.right}/{self.cases} named right = {self.right / self.cases:.0%}, "
             f"top-2 {self.top2}/{self.cases} = {self.top2 / self.cases:.0%}"
         ]
-        assert self.confidence is not None and self.confident_right is not None
         for level in ("high", "medium", "low", "none"):
             n = self.confidence[level]
             if n:

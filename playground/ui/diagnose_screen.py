@@ -97,7 +97,13 @@ class DiagnoseScreen(Screen[tuple[str, dict[str, bool]] | None]):
         )
         yield TextArea(id="paste", soft_wrap=False, show_line_numbers=False, tab_behavior="focus")
         with Horizontal(id="diagnose-actions"):
-            yield Button("Open it live", id="open-live-button", variant="primary", disabled=True)
+            yield Button(
+                "Open it live",
+                id="open-live-button",
+                variant="primary",
+                disabled=True,
+                action="screen.open_live",
+            )
             yield Static(Text(""), id="diagnose-status")
         with VerticalScroll(id="diagnosis-scroll"):
             yield Static(self.shown, id="diagnosis")
@@ -149,10 +155,6 @@ class DiagnoseScreen(Screen[tuple[str, dict[str, bool]] | None]):
         if diagnosis is None or diagnosis.scenario is None or diagnosis.scenario not in SCENARIOS:
             return None
         return diagnosis.scenario, diagnosis.settings_dict
-
-    @on(Button.Pressed, "#open-live-button")
-    def _pressed(self) -> None:
-        self.action_open_live()
 
     def action_open_live(self) -> None:
         """Leave with the scenario and switches that reproduce the pasted case."""

@@ -208,7 +208,7 @@ def diagnose(text: str, skipped_lines: int = 0) -> Diagnosis:
                 "the text ends before the final exception line",
             )
         )
-    signs = _code_signs(reading)
+    signs = code_signs(reading)  # never raises: deep or broken code gives no signs
     for sign in signs:
         signals.append(
             Signal(
@@ -339,13 +339,6 @@ def _decide(
         if sign.finding and sign.confidence == HIGH:
             confidence = MEDIUM  # the static check's precise sign, not yet a raised error
     return chosen, confidence, reason, ranking.after(chosen, 3), None
-
-
-def _code_signs(reading: Reading) -> list[CodeSign]:
-    try:
-        return code_signs(reading)
-    except RecursionError:
-        return []  # pathologically nested code: read the rest of the paste without it
 
 
 def _code_weights(signs: list[CodeSign]) -> dict[Pitfall, float]:
