@@ -18,14 +18,8 @@ from ..explain import (
 )
 from ..models import User
 from ..results import ExperimentResult, Explanation, Fix, Script
-from .api import Option, Run, Scenario, expire_on_commit
-from .script import (
-    BASE_IMPORTS,
-    lab_session_body,
-    lines,
-    marked,
-    render_script,
-)
+from .api import Run, Scenario, expire_on_commit, fix
+from .script import add_user_lines, lab_session_body, lines, marked
 
 EXPIRE = "expire_on_commit"
 REFRESH = "auto_refresh"
@@ -48,13 +42,7 @@ class AfterCommit(Scenario):
     read_expression = "user.uid"
     options = (
         expire_on_commit(fix_off=True),
-        Option(
-            key=REFRESH,
-            label="auto refresh after commit",
-            hint="await session.refresh(user)",
-            short="refresh",
-            fix=True,
-        ),
+        fix(REFRESH, "auto refresh after commit", "await session.refresh(user)", "refresh"),
     )
 
     async def run(self, run: Run) -> object:
@@ -102,14 +90,11 @@ class AfterCommit(Scenario):
             else "# await session.refresh(user)  (auto refresh is off)"
         )
         steps = lines(
-            f"        user = User(name={name!r})",
-            "        session.add(user)",
-            "        await session.commit()",
+            add_user_lines(f"User(name={name!r})", 8, flush=False),
             marked(f"        {refresh}"),
             "        print(user.uid)",
         )
-        body = lab_session_body(chosen[EXPIRE], steps)
-        return render_script(f"{self.title}: {self.summary}", chosen, url, BASE_IMPORTS, body)
+        return self.render(chosen, url, lab_session_body(chosen[EXPIRE], steps))
 
 
 SCENARIO = AfterCommit()

@@ -8,7 +8,8 @@ the other way round.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 
 from ..capture import instance_state, snapshot
 from ..results import ExperimentResult, Explanation, Script, SqlStatement, StateSnapshot
+from .script import BASE_IMPORTS, render_script
 
 if TYPE_CHECKING:
     from ..lab import Lab
@@ -71,6 +73,16 @@ class Option:
     def flag(self) -> str:
         """The command-line flag for this switch, e.g. ``--expire-on-commit``."""
         return "--" + self.key.replace("_", "-")
+
+
+def fix(key: str, label: str, hint: str, short: str, default: bool = False) -> Option:
+    """A switch that makes the read work when turned on."""
+    return Option(key=key, label=label, hint=hint, short=short, default=default, fix=True)
+
+
+def variation(key: str, label: str, hint: str, short: str, default: bool = False) -> Option:
+    """A switch that changes the situation, neither causing nor curing the failure."""
+    return Option(key=key, label=label, hint=hint, short=short, default=default)
 
 
 def expire_on_commit(default: bool = True, *, fix_off: bool = False) -> Option:
@@ -133,6 +145,16 @@ class Scenario(ABC):
     def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
         """A standalone program that does what ``run`` does with these settings."""
 
+    def render(
+        self,
+        chosen: Mapping[str, bool],
+        url: str,
+        body: str,
+        imports: Iterable[str] = BASE_IMPORTS,
+    ) -> Script:
+        """The script around ``body``, titled after this scenario, its settings listed."""
+        return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)
+
 
 CONNECT_TIMEOUT = 10
 """Seconds an engine a scenario makes itself waits to connect, so a dead server fails fast."""
@@ -183,6 +205,23 @@ def two_posts() -> list[PostOfUser]:
     return [PostOfUser(title="first"), PostOfUser(title="second")]
 
 
+class Step:
+    """What ``Run.step`` gives back: as a ``with`` block, it observes the state at its end.
+
+    Called as a plain statement it does nothing more than announce the step.
+    """
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            self.run.observe()
+
+
 class Run:
     """The live context of one experiment: its session, settings, steps and observations.
 
@@ -223,10 +262,25 @@ class Run:
         """Keep a remark for the result, such as an error the scenario expected."""
         self.notes.append(text)
 
-    def step(self, label: str) -> None:
-        """Announce the code about to run, so SQL and states are filed under it."""
+    def step(self, label: str, *, reading: bool = False) -> Step:
+        """Announce the code about to run, so SQL and states are filed under it.
+
+        Used as ``with run.step(label):`` the block's end observes the tracked object
+        (when the block raises, the lab observes instead). ``reading`` marks the final
+        read: an error from then on needs no rollback.
+        """
         self.steps.append(label)
         self.lab.recorder.step = label
+        self.reading = self.reading or reading
+        return Step(self)
+
+    def glance(self, label: str, reader: Callable[[], T]) -> T:
+        """A read along the way (not the final one), announced: an error in it needs no
+        rollback, but once it has passed the run goes on as before."""
+        self.step(label, reading=True)
+        value = reader()
+        self.reading = False
+        return value
 
     def track(self, obj: object) -> None:
         """Name the object whose state the timeline follows."""
@@ -239,19 +293,13 @@ class Run:
 
     def read(self, label: str, reader: Callable[[], T]) -> T:
         """The final read, in plain code (no greenlet): announced, run, then observed."""
-        self.step(label)
-        self.reading = True
-        value = reader()
-        self.observe()
-        return value
+        with self.step(label, reading=True):
+            return reader()
 
     async def awaited(self, label: str, awaitable: Awaitable[T], *, reading: bool = False) -> T:
         """An awaited step (inside SQLAlchemy's greenlet): announced, awaited, observed."""
-        self.step(label)
-        self.reading = self.reading or reading
-        value = await awaitable
-        self.observe()
-        return value
+        with self.step(label, reading=reading):
+            return await awaitable
 
     async def refresh(
         self,
@@ -273,16 +321,13 @@ class Run:
     ) -> None:
         """The opening most scenarios share: create, add, commit, observed at each step."""
         session = session or self.session
-        self.step(f"{variable} = {type(obj).__name__}(name=...)")
-        self.track(obj)
-        self.observe()
-        self.step(f"session.add({variable})")
-        session.add(obj)
-        self.observe()
-        self.step("await session.commit()")
-        await session.commit()
-        self.record_commit(obj, self.user_input)
-        self.observe()
+        with self.step(f"{variable} = {type(obj).__name__}(name=...)"):
+            self.track(obj)
+        with self.step(f"session.add({variable})"):
+            session.add(obj)
+        with self.step("await session.commit()"):
+            await session.commit()
+            self.record_commit(obj, self.user_input)
 
     async def write_new(
         self,
@@ -296,28 +341,33 @@ class Run:
         ``make`` builds the object after its step is announced; the new key is returned so
         a later session can read the row back.
         """
-        self.step(opening)
-        async with session_factory() as session:
-            self.step(created)
-            obj = make()
-            self.track(obj)
-            self.observe()
+        async with self.request(session_factory, opening) as session:
+            with self.step(created):
+                obj = make()
+                self.track(obj)
             session.add(obj)
             self.step("await session.flush(); uid = user.uid")
             await session.flush()
             uid: int = obj.uid
-            self.step("await session.commit()")
-            await session.commit()
-            self.record_commit(obj, self.user_input)
-            self.observe()
+            with self.step("await session.commit()"):
+                await session.commit()
+                self.record_commit(obj, self.user_input)
         return uid
+
+    @asynccontextmanager
+    async def request(
+        self, session_factory: async_sessionmaker[AsyncSession], opening: str
+    ) -> AsyncIterator[AsyncSession]:
+        """``async with Session() as session:`` announced as ``opening``, as a request opens."""
+        self.step(opening)
+        async with session_factory() as session:
+            yield session
 
     async def load_one(self, session: AsyncSession, label: str, query: Any) -> Any:
         """``(await session.execute(query)).scalar_one()`` as a step, the object then tracked."""
-        self.step(label)
-        obj = (await session.execute(query)).scalar_one()
-        self.track(obj)
-        self.observe()
+        with self.step(label):
+            obj = (await session.execute(query)).scalar_one()
+            self.track(obj)
         return obj
 
     def record_commit(self, obj: object, name: str) -> None:

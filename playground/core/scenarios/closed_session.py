@@ -20,16 +20,8 @@ from ..explain import (
 )
 from ..models import User
 from ..results import ExperimentResult, Explanation, Fix, Script
-from .api import Option, Run, Scenario, expire_on_commit
-from .script import (
-    BASE_IMPORTS,
-    engine_lines,
-    lines,
-    marked,
-    render_script,
-    sessionmaker_line,
-    user_script,
-)
+from .api import Run, Scenario, expire_on_commit, fix
+from .script import add_user_lines, engine_lines, lines, marked, sessionmaker_line, user_script
 
 EXPIRE = "expire_on_commit"
 REFRESH = "refresh_in_block"
@@ -50,20 +42,13 @@ class ClosedSession(Scenario):
     uses_lab_session = False
     options = (
         expire_on_commit(fix_off=True),
-        Option(
-            key=REFRESH,
-            label="refresh inside the block",
-            hint="await session.refresh(user)",
-            short="refresh",
-            fix=True,
-        ),
+        fix(REFRESH, "refresh inside the block", "await session.refresh(user)", "refresh"),
     )
 
     async def run(self, run: Run) -> object:
         run.step("Session = async_sessionmaker(engine, expire_on_commit=...)")
         session_factory = run.sessionmaker(expire_on_commit=run.settings[EXPIRE])
-        run.step("async with Session() as session:")
-        async with session_factory() as session:
+        async with run.request(session_factory, "async with Session() as session:") as session:
             user = User(name=run.user_input)
             await run.add_and_commit(user, session=session)
             if run.settings[REFRESH]:
@@ -117,10 +102,7 @@ class ClosedSession(Scenario):
             else "# await session.refresh(user)  (refresh inside the block is off)"
         )
         steps = lines(
-            "        user = User(name=name)",
-            "        session.add(user)",
-            "        await session.commit()",
-            marked(f"        {refresh}"),
+            add_user_lines("User(name=name)", 8, flush=False), marked(f"        {refresh}")
         )
         session_line = sessionmaker_line(chosen[EXPIRE])
         functions = f"""
@@ -133,7 +115,7 @@ async def add_user(name: str) -> User:
         main_body = f"""        user = await add_user({name!r})
         print(user.uid)"""
         body = user_script(engine_lines(session_line), main_body, functions=functions)
-        return render_script(f"{self.title}: {self.summary}", chosen, url, BASE_IMPORTS, body)
+        return self.render(chosen, url, body)
 
 
 SCENARIO = ClosedSession()

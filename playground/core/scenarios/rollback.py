@@ -24,8 +24,8 @@ from ..explain import (
 )
 from ..models import User
 from ..results import ExperimentResult, Explanation, Fix, Script
-from .api import Option, Run, Scenario, expire_on_commit
-from .script import BASE_IMPORTS, lab_session_body, lines, marked, render_script
+from .api import Run, Scenario, expire_on_commit, fix
+from .script import BASE_IMPORTS, add_user_lines, lab_session_body, lines, marked
 
 EXPIRE = "expire_on_commit"
 CAPTURE = "read_before"
@@ -53,32 +53,15 @@ class RollbackExpires(Scenario):
     read_expression = "a.name"
     options = (
         expire_on_commit(default=False),
-        Option(
-            key=CAPTURE,
-            label="read a.name before",
-            hint="keep the value in a variable",
-            short="keep",
-            fix=True,
-        ),
-        Option(
-            key=REFRESH,
-            label="refresh after rollback",
-            hint="await session.refresh(a)",
-            short="refresh",
-            fix=True,
-        ),
+        fix(CAPTURE, "read a.name before", "keep the value in a variable", "keep"),
+        fix(REFRESH, "refresh after rollback", "await session.refresh(a)", "refresh"),
     )
 
     async def run(self, run: Run) -> object:
         session = run.session
         a = User(name=run.user_input)
         await run.add_and_commit(a, "a")
-        kept = None
-        if run.settings[CAPTURE]:
-            run.step(EARLY_READ)
-            run.reading = True
-            kept = a.name
-            run.reading = False
+        kept = run.glance(EARLY_READ, lambda: a.name) if run.settings[CAPTURE] else None
         run.step("session.add(User(name=None)); await session.commit()")
         session.add(User(name=None))  # NOT NULL: made to fail
         try:
@@ -86,18 +69,13 @@ class RollbackExpires(Scenario):
         except IntegrityError as exc:
             run.note(f"IntegrityError, as planned: {first_line(str(exc.orig))}")
             run.observe("after the failed commit")
-            run.step("await session.rollback()")
-            await session.rollback()
-            run.observe()
+            with run.step("await session.rollback()"):
+                await session.rollback()
         if run.settings[REFRESH]:
-            run.step("await session.refresh(a)")
-            await session.refresh(a)
-            run.observe()
-        run.step("name" if run.settings[CAPTURE] else "a.name")
-        run.reading = True
-        name = kept if run.settings[CAPTURE] else a.name
-        run.observe()
-        return name
+            await run.refresh(a, variable="a")
+        if run.settings[CAPTURE]:
+            return run.read("name", lambda: kept)
+        return run.read("a.name", lambda: a.name)
 
     def explain(self, result: ExperimentResult) -> Explanation:
         error = result.outcome.error
@@ -170,9 +148,7 @@ class RollbackExpires(Scenario):
         chosen = self.settings(settings)
         keep = chosen[CAPTURE]
         steps = lines(
-            f"        a = User(name={name!r})",
-            "        session.add(a)",
-            "        await session.commit()",
+            add_user_lines(f"User(name={name!r})", 8, flush=False, variable="a"),
             marked("        name = a.name  # read while it is loaded") if keep else None,
             "        session.add(User(name=None))  # NOT NULL: this commit fails",
             "        try:",
@@ -183,14 +159,8 @@ class RollbackExpires(Scenario):
             marked("        await session.refresh(a)") if chosen[REFRESH] else None,
             marked("        print(name)") if keep else "        print(a.name)",
         )
-        body = lab_session_body(chosen[EXPIRE], steps)
-        imports = (
-            "import sys",
-            "",
-            "from sqlalchemy.exc import IntegrityError",
-            *BASE_IMPORTS,
-        )
-        return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)
+        imports = ("import sys", "", "from sqlalchemy.exc import IntegrityError", *BASE_IMPORTS)
+        return self.render(chosen, url, lab_session_body(chosen[EXPIRE], steps), imports)
 
 
 def savepoint_caveat(result: ExperimentResult) -> str:

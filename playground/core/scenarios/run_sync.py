@@ -19,14 +19,8 @@ from ..explain import (
 )
 from ..models import User
 from ..results import ExperimentResult, Explanation, Fix, Script
-from .api import Option, Run, Scenario, expire_on_commit
-from .script import (
-    BASE_IMPORTS,
-    lab_session_body,
-    lines,
-    marked,
-    render_script,
-)
+from .api import Run, Scenario, expire_on_commit, fix, variation
+from .script import add_user_lines, lab_session_body, lines, marked
 
 EXPIRE = "expire_on_commit"
 RUN_SYNC = "inside_run_sync"
@@ -48,42 +42,28 @@ class ReadInsideGreenlet(Scenario):
     read_expression = "user.uid"
     options = (
         expire_on_commit(),
-        Option(
-            key=RUN_SYNC,
-            label="read inside run_sync",
-            hint="await session.run_sync(...)",
-            default=True,
-            short="run_sync",
-            fix=True,
-        ),
-        Option(
-            key=VIA_ASYNC,
-            label="read in an async def",
-            hint="await read(user), when run_sync is off",
-            short="async def",
+        fix(RUN_SYNC, "read inside run_sync", "await session.run_sync(...)", "run_sync", True),
+        variation(
+            VIA_ASYNC, "read in an async def", "await read(user), when run_sync is off", "async def"
         ),
     )
 
     async def run(self, run: Run) -> object:
-        session = run.session
         user = User(name=run.user_input)
         await run.add_and_commit(user)
-        run.reading = True
         if run.settings[RUN_SYNC]:
-            run.step("await session.run_sync(lambda _: user.uid)")
-            uid = await session.run_sync(lambda _: user.uid)
-        elif run.settings[VIA_ASYNC]:
+            return await run.awaited(
+                "await session.run_sync(lambda _: user.uid)",
+                run.session.run_sync(lambda _: user.uid),
+                reading=True,
+            )
+        if run.settings[VIA_ASYNC]:
 
             async def read(u: User) -> int:
                 return u.uid
 
-            run.step(ASYNC_READ_STEP)
-            uid = await read(user)
-        else:
-            run.step("user.uid")
-            uid = user.uid
-        run.observe()
-        return uid
+            return await run.awaited(ASYNC_READ_STEP, read(user), reading=True)
+        return run.read("user.uid", lambda: user.uid)
 
     def explain(self, result: ExperimentResult) -> Explanation:
         error = result.outcome.error
@@ -147,14 +127,9 @@ class ReadInsideGreenlet(Scenario):
         else:
             read = marked("        uid = user.uid  # plain code: not in a spawned greenlet")
         steps = lines(
-            f"        user = User(name={name!r})",
-            "        session.add(user)",
-            "        await session.commit()",
-            read,
-            "        print(uid)",
+            add_user_lines(f"User(name={name!r})", 8, flush=False), read, "        print(uid)"
         )
-        body = lab_session_body(chosen[EXPIRE], steps)
-        return render_script(f"{self.title}: {self.summary}", chosen, url, BASE_IMPORTS, body)
+        return self.render(chosen, url, lab_session_body(chosen[EXPIRE], steps))
 
 
 SCENARIO = ReadInsideGreenlet()

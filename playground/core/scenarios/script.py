@@ -121,12 +121,14 @@ def without_password(url: URL) -> str:
     return bare.render_as_string(hide_password=False)
 
 
-def add_user_lines(new_user: str, indent: int, *, flush: bool = True) -> str:
+def add_user_lines(
+    new_user: str, indent: int, *, flush: bool = True, variable: str = "user"
+) -> str:
     """Add ``user = new_user`` to ``session`` and commit; with ``flush``, keep its ``uid``."""
     pad = " " * indent
     return lines(
-        f"{pad}user = {new_user}",
-        f"{pad}session.add(user)",
+        f"{pad}{variable} = {new_user}",
+        f"{pad}session.add({variable})",
         f"{pad}await session.flush()" if flush else None,
         f"{pad}uid = user.uid" if flush else None,
         f"{pad}await session.commit()",
