@@ -198,6 +198,10 @@ def record_sql(engine: Engine, run: Run) -> Callable[[], None]:
     return stop
 
 
+READ_BACK = "async with Session() as session:  # a new request reads it back"
+"""The step that opens the second session of the request-per-session scenarios."""
+
+
 def two_posts() -> list[PostOfUser]:
     """The two posts a user is written with, so reading ``user.posts`` has rows to load."""
     from ..mappings import PostOfUser  # loaded with the first scenario that has posts
@@ -353,6 +357,11 @@ class Run:
                 await session.commit()
                 self.record_commit(obj, self.user_input)
         return uid
+
+    def session_factory(self, expire_on_commit: bool) -> async_sessionmaker[AsyncSession]:
+        """``Session = async_sessionmaker(...)`` as a step: the factory a request opens."""
+        self.step("Session = async_sessionmaker(engine, expire_on_commit=...)")
+        return self.sessionmaker(expire_on_commit=expire_on_commit)
 
     @asynccontextmanager
     async def request(

@@ -16,8 +16,16 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, undefer
 from ..explain import failure, greenlet_error, how_raised
 from ..models import TABLE_PREFIX
 from ..results import ExperimentResult, Explanation, Fix, Script, StateSnapshot
-from .api import Option, Run, Scenario
-from .script import engine_lines, lines, marked, render_script, user_model, write_then_show
+from .api import READ_BACK, Run, Scenario, fix
+from .script import (
+    engine_lines,
+    lines,
+    load_user_lines,
+    marked,
+    orm_import,
+    user_model,
+    write_then_show,
+)
 
 UNDEFER = "undefer"
 AWAITABLE = "awaitable_attrs"
@@ -69,27 +77,9 @@ class DeferredColumn(Scenario):
     read_expression = "user.name"
     uses_lab_session = False
     options = (
-        Option(
-            key=UNDEFER,
-            label="undefer(User.name)",
-            hint="load name with the row",
-            short="undefer",
-            fix=True,
-        ),
-        Option(
-            key=AWAITABLE,
-            label="awaitable_attrs",
-            hint="await user.awaitable_attrs.name",
-            short="await",
-            fix=True,
-        ),
-        Option(
-            key=REFRESH,
-            label='refresh(user, ["name"])',
-            hint="load just that column",
-            short="refresh",
-            fix=True,
-        ),
+        fix(UNDEFER, "undefer(User.name)", "load name with the row", "undefer"),
+        fix(AWAITABLE, "awaitable_attrs", "await user.awaitable_attrs.name", "await"),
+        fix(REFRESH, 'refresh(user, ["name"])', "load just that column", "refresh"),
     )
 
     async def run(self, run: Run) -> object:
@@ -104,15 +94,13 @@ class DeferredColumn(Scenario):
         query = select(DeferredUser).where(DeferredUser.uid == uid)
         if settings[UNDEFER]:
             query = query.options(undefer(DeferredUser.name))
-        run.step("async with Session() as session:  # a new request reads it back")
-        async with session_factory() as session:
+        async with run.request(session_factory, READ_BACK) as session:
             user = await run.load_one(session, READ_STEP, query)
             if settings[REFRESH]:
                 await run.refresh(user, ["name"], session=session)
             if settings[AWAITABLE]:
                 await run.awaited(AWAIT_STEP, user.awaitable_attrs.name, reading=True)
-            name: str = run.read("user.name", lambda: user.name)
-        return name
+            return run.read("user.name", lambda: user.name)
 
     def explain(self, result: ExperimentResult) -> Explanation:
         error = result.outcome.error
@@ -167,18 +155,8 @@ class DeferredColumn(Scenario):
 
     def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
         chosen = self.settings(settings)
-        query = "select(User).where(User.uid == uid)"
-        orm_names = "DeclarativeBase, Mapped, mapped_column"
-        orm_import = (
-            marked(f"from sqlalchemy.orm import {orm_names}, undefer")
-            if chosen[UNDEFER]
-            else f"from sqlalchemy.orm import {orm_names}"
-        )
         reads = lines(
-            marked(f"        query = {query}.options(undefer(User.name))")
-            if chosen[UNDEFER]
-            else f"        query = {query}",
-            "        user = (await session.execute(query)).scalar_one()",
+            load_user_lines(8, "undefer(User.name)" if chosen[UNDEFER] else None),
             marked('        await session.refresh(user, ["name"])') if chosen[REFRESH] else None,
             marked("        await user.awaitable_attrs.name") if chosen[AWAITABLE] else None,
             "        print(user.name)",
@@ -192,9 +170,9 @@ class DeferredColumn(Scenario):
             "from sqlalchemy import select",
             "from sqlalchemy.ext.asyncio import AsyncAttrs, async_sessionmaker, "
             "create_async_engine",
-            orm_import,
+            orm_import("DeclarativeBase, Mapped, mapped_column", "undefer", chosen[UNDEFER]),
         )
-        return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)
+        return self.render(chosen, url, body, imports)
 
 
 def _after_select(result: ExperimentResult) -> StateSnapshot | None:

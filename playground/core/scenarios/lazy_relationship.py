@@ -25,17 +25,19 @@ from ..explain import (
 )
 from ..mappings import RaisingUser, UserWithPosts
 from ..results import ExperimentResult, Explanation, Fix, Script
-from .api import Option, Run, Scenario, two_posts
+from .api import READ_BACK, Run, Scenario, fix, two_posts, variation
 from .script import (
     CREATE_TABLES,
     MAIN_OPENING,
+    ORM_NAMES,
     POSTS_LINE,
     TWO_POSTS,
     engine_lines,
     lines,
+    load_user_lines,
     marked,
     new_session_adding,
-    render_script,
+    orm_import,
     user_with_posts_model,
 )
 
@@ -45,10 +47,12 @@ AWAITABLE = "awaitable_attrs"
 REFRESH = "refresh_posts"
 
 SELECT_STEP = "user = (await session.execute(select(User)...)).scalar_one()"
+REFRESH_STEP = 'await session.refresh(user, ["posts"])'
+AWAIT_STEP = "await user.awaitable_attrs.posts"
 LOADERS = {
     SELECT_STEP: "select(User).options(selectinload(User.posts))",
-    'await session.refresh(user, ["posts"])': 'await session.refresh(user, ["posts"])',
-    "await user.awaitable_attrs.posts": "await user.awaitable_attrs.posts",
+    REFRESH_STEP: REFRESH_STEP,
+    AWAIT_STEP: AWAIT_STEP,
 }
 """The steps that can load posts, and the fix each one stands for."""
 
@@ -75,28 +79,10 @@ class LazyRelationship(Scenario):
     read_expression = "len(user.posts)"
     uses_lab_session = False
     options = (
-        Option(
-            key=SELECTIN,
-            label="selectinload(User.posts)",
-            hint="load posts with the user",
-            short="selectin",
-            fix=True,
-        ),
-        Option(key=RAISE, label='lazy="raise"', hint="refuse lazy loads loudly", short="raise"),
-        Option(
-            key=AWAITABLE,
-            label="awaitable_attrs",
-            hint="await user.awaitable_attrs.posts",
-            short="await",
-            fix=True,
-        ),
-        Option(
-            key=REFRESH,
-            label='refresh(user, ["posts"])',
-            hint="load just that attribute",
-            short="refresh",
-            fix=True,
-        ),
+        fix(SELECTIN, "selectinload(User.posts)", "load posts with the user", "selectin"),
+        variation(RAISE, 'lazy="raise"', "refuse lazy loads loudly", "raise"),
+        fix(AWAITABLE, "awaitable_attrs", "await user.awaitable_attrs.posts", "await"),
+        fix(REFRESH, 'refresh(user, ["posts"])', "load just that attribute", "refresh"),
     )
 
     async def run(self, run: Run) -> object:
@@ -113,23 +99,15 @@ class LazyRelationship(Scenario):
         query = select(cls).where(cls.uid == uid)
         if settings[SELECTIN]:
             query = query.options(selectinload(cls.posts))
-        run.step("async with Session() as session:  # a new request reads it back")
-        async with session_factory() as session:
+        async with run.request(session_factory, READ_BACK) as session:
             user = await run.load_one(session, SELECT_STEP, query)
             if settings[REFRESH]:
-                run.step('await session.refresh(user, ["posts"])')
-                await session.refresh(user, ["posts"])
-                run.observe()
+                with run.step(REFRESH_STEP):
+                    await session.refresh(user, ["posts"])
             if settings[AWAITABLE]:
-                run.step("await user.awaitable_attrs.posts")
-                run.reading = True
-                await user.awaitable_attrs.posts
-                run.observe()
-            run.step("len(user.posts)")
-            run.reading = True
-            count = len(user.posts)
-            run.observe()
-        return count
+                with run.step(AWAIT_STEP, reading=True):
+                    await user.awaitable_attrs.posts
+            return run.read("len(user.posts)", lambda: len(user.posts))
 
     def explain(self, result: ExperimentResult) -> Explanation:
         error = result.outcome.error
@@ -182,12 +160,6 @@ class LazyRelationship(Scenario):
             marked("from sqlalchemy.ext.asyncio import AsyncAttrs") if awaitable else None,
             "from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine",
         )
-        orm_names = "DeclarativeBase, Mapped, mapped_column, relationship"
-        orm_import = (
-            marked(f"from sqlalchemy.orm import {orm_names}, selectinload")
-            if selectin
-            else f"from sqlalchemy.orm import {orm_names}"
-        )
         base_line = (
             marked("class Model(AsyncAttrs, DeclarativeBase):")
             if awaitable
@@ -198,16 +170,10 @@ class LazyRelationship(Scenario):
             if lazy_raise
             else POSTS_LINE
         )
-        query = "select(User).where(User.uid == uid)"
         reads = lines(
-            marked(f"            query = {query}.options(selectinload(User.posts))")
-            if selectin
-            else f"            query = {query}",
-            "            user = (await session.execute(query)).scalar_one()",
-            marked('            await session.refresh(user, ["posts"])')
-            if chosen[REFRESH]
-            else None,
-            marked("            await user.awaitable_attrs.posts") if awaitable else None,
+            load_user_lines(12, "selectinload(User.posts)" if selectin else None),
+            marked(f"            {REFRESH_STEP}") if chosen[REFRESH] else None,
+            marked(f"            {AWAIT_STEP}") if awaitable else None,
             "            print(len(user.posts))",
         )
         body = f"""
@@ -223,8 +189,12 @@ class LazyRelationship(Scenario):
     finally:
         await engine.dispose()
 """
-        imports = ("from sqlalchemy import ForeignKey, select", asyncio_import, orm_import)
-        return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)
+        imports = (
+            "from sqlalchemy import ForeignKey, select",
+            asyncio_import,
+            orm_import(ORM_NAMES, "selectinload", selectin),
+        )
+        return self.render(chosen, url, body, imports)
 
 
 def loaded_by(result: ExperimentResult) -> str:

@@ -60,6 +60,9 @@ def user_model(
 
 USER_MODEL = user_model()
 
+ORM_NAMES = "DeclarativeBase, Mapped, mapped_column, relationship"
+"""What a script with a relationship imports from ``sqlalchemy.orm``."""
+
 POSTS_LINE = '    posts: Mapped[list["Post"]] = relationship(back_populates="user")'
 
 TWO_POSTS = 'posts=[Post(title="first"), Post(title="second")]'
@@ -132,6 +135,25 @@ def add_user_lines(
         f"{pad}await session.flush()" if flush else None,
         f"{pad}uid = user.uid" if flush else None,
         f"{pad}await session.commit()",
+    )
+
+
+def load_user_lines(indent: int, loader: str | None = None) -> str:
+    """Select the user with key ``uid`` into ``user``; ``loader`` is a marked ``.options()``."""
+    pad = " " * indent
+    query = "select(User).where(User.uid == uid)"
+    return lines(
+        marked(f"{pad}query = {query}.options({loader})") if loader else f"{pad}query = {query}",
+        f"{pad}user = (await session.execute(query)).scalar_one()",
+    )
+
+
+def orm_import(names: str, extra: str, when: bool) -> str:
+    """``from sqlalchemy.orm import names``, with ``extra`` added and marked ``when`` asked."""
+    return (
+        marked(f"from sqlalchemy.orm import {names}, {extra}")
+        if when
+        else (f"from sqlalchemy.orm import {names}")
     )
 
 

@@ -20,13 +20,15 @@ from sqlalchemy.orm import selectinload
 from ..explain import committed_rows, error_link, failure, how_raised, short_type
 from ..mappings import UserWithPosts
 from ..results import ExperimentResult, Explanation, Fix, Script, StateSnapshot
-from .api import Option, Run, Scenario, expire_on_commit, two_posts
+from .api import Run, Scenario, expire_on_commit, fix, two_posts, variation
 from .script import (
+    ORM_NAMES,
     TWO_POSTS,
     engine_lines,
     lines,
+    load_user_lines,
     marked,
-    render_script,
+    orm_import,
     sessionmaker_line,
     user_with_posts_model,
     write_then_show,
@@ -37,6 +39,7 @@ FLAT = "flat_model"
 JUST_COMMITTED = "just_committed"
 EXPIRE = "expire_on_commit"
 
+RESPOND = "async with Session() as session:  # a request reads it and responds"
 READ_STEP = "user = (await session.execute(query)).scalar_one()"
 COMMIT_STEP = "await session.commit()  # the request commits before it responds"
 VALIDATE_STEP = "UserOut.model_validate(user, from_attributes=True).model_dump_json()"
@@ -114,33 +117,17 @@ class Serialization(Scenario):
     read_expression = "UserOut.model_validate(user, from_attributes=True).model_dump_json()"
     uses_lab_session = False
     options = (
-        Option(
-            key=SELECTIN,
-            label="selectinload(User.posts)",
-            hint="load posts with the user",
-            short="selectin",
-            fix=True,
-        ),
-        Option(
-            key=FLAT,
-            label="model without posts",
-            hint="UserOut has no posts field",
-            short="flat",
-            fix=True,
-        ),
-        Option(
-            key=JUST_COMMITTED,
-            label="commit before responding",
-            hint="await session.commit() first",
-            short="commit",
+        fix(SELECTIN, "selectinload(User.posts)", "load posts with the user", "selectin"),
+        fix(FLAT, "model without posts", "UserOut has no posts field", "flat"),
+        variation(
+            JUST_COMMITTED, "commit before responding", "await session.commit() first", "commit"
         ),
         expire_on_commit(),
     )
 
     async def run(self, run: Run) -> object:
         settings = run.settings
-        session_factory = run.sessionmaker(expire_on_commit=settings[EXPIRE])
-        run.step("Session = async_sessionmaker(engine, expire_on_commit=...)")
+        session_factory = run.session_factory(settings[EXPIRE])
         uid = await run.write_new(
             session_factory,
             "async with Session() as session:  # a request creates a user with two posts",
@@ -152,19 +139,15 @@ class Serialization(Scenario):
         if settings[SELECTIN]:
             query = query.options(selectinload(cls.posts))
         model: type[BaseModel] = FlatUserOut if settings[FLAT] else UserOut
-        run.step("async with Session() as session:  # a request reads it and responds")
-        async with session_factory() as session:
+        async with run.request(session_factory, RESPOND) as session:
             user = await run.load_one(session, READ_STEP, query)
             if settings[JUST_COMMITTED]:
-                run.step(COMMIT_STEP)
-                await session.commit()
-                run.observe()
+                await run.awaited(COMMIT_STEP, session.commit())
             # What FastAPI does with a response_model: plain code, no greenlet around it.
-            body = run.read(
+            return run.read(
                 VALIDATE_STEP,
                 lambda: model.model_validate(user, from_attributes=True).model_dump_json(),
             )
-        return body
 
     def explain(self, result: ExperimentResult) -> Explanation:
         error = result.outcome.error
@@ -234,26 +217,14 @@ class Serialization(Scenario):
     def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
         chosen = self.settings(settings)
         selectin, flat = chosen[SELECTIN], chosen[FLAT]
-        orm_names = "DeclarativeBase, Mapped, mapped_column, relationship"
-        orm_import = (
-            marked(f"from sqlalchemy.orm import {orm_names}, selectinload")
-            if selectin
-            else f"from sqlalchemy.orm import {orm_names}"
-        )
         posts_field = (
             marked("    # posts: list[PostOut]  (left out of the response model)")
             if flat
             else marked("    posts: list[PostOut]", False)
         )
-        query = "select(User).where(User.uid == uid)"
         reads = lines(
-            marked(f"        query = {query}.options(selectinload(User.posts))")
-            if selectin
-            else f"        query = {query}",
-            "        user = (await session.execute(query)).scalar_one()",
-            marked("        await session.commit()  # the request commits before it responds")
-            if chosen[JUST_COMMITTED]
-            else None,
+            load_user_lines(8, "selectinload(User.posts)" if selectin else None),
+            marked(f"        {COMMIT_STEP}") if chosen[JUST_COMMITTED] else None,
             "        # FastAPI's response_model does this with the returned object:",
             "        print(UserOut.model_validate(user, from_attributes=True).model_dump_json())",
         )
@@ -277,9 +248,9 @@ class UserOut(BaseModel):
             "from pydantic import BaseModel",
             "from sqlalchemy import ForeignKey, select",
             "from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine",
-            orm_import,
+            orm_import(ORM_NAMES, "selectinload", selectin),
         )
-        return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)
+        return self.render(chosen, url, body, imports)
 
 
 def _before_validation(result: ExperimentResult) -> StateSnapshot | None:
