@@ -17,9 +17,9 @@ from ..explain import (
     success,
 )
 from ..models import User
-from ..results import ExperimentResult, Explanation, Fix, Script
-from .api import Run, Scenario, expire_on_commit, fix
-from .script import add_user_lines, lab_session_body, lines, marked
+from ..results import ExperimentResult, Explanation, Fix
+from .api import Program, Run, Scenario, expire_on_commit, fix
+from .script import BASE_IMPORTS, add_user_lines, lab_session_body, lines, marked
 
 EXPIRE = "expire_on_commit"
 REFRESH = "auto_refresh"
@@ -82,8 +82,7 @@ class AfterCommit(Scenario):
             )
         return failure(result)
 
-    def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
-        chosen = self.settings(settings)
+    def program(self, chosen: Mapping[str, bool], name: str) -> Program:
         refresh = (
             "await session.refresh(user)"
             if chosen[REFRESH]
@@ -94,7 +93,7 @@ class AfterCommit(Scenario):
             marked(f"        {refresh}"),
             "        print(user.uid)",
         )
-        return self.render(chosen, url, lab_session_body(chosen[EXPIRE], steps))
+        return lab_session_body(chosen[EXPIRE], steps), BASE_IMPORTS
 
 
 SCENARIO = AfterCommit()

@@ -24,13 +24,16 @@ from sqlalchemy.ext.asyncio import (
 
 from ..capture import instance_state, snapshot
 from ..results import ExperimentResult, Explanation, Script, SqlStatement, StateSnapshot
-from .script import BASE_IMPORTS, render_script
+from .script import render_script
 
 if TYPE_CHECKING:
     from ..lab import Lab
     from ..mappings import PostOfUser
 
 T = TypeVar("T")
+
+Program = tuple[str, Iterable[str]]
+"""A script's body (what follows ``DATABASE_URL``) and the imports it needs."""
 
 GROUPS = (
     "After a commit",
@@ -141,19 +144,18 @@ class Scenario(ABC):
     def explain(self, result: ExperimentResult) -> Explanation:
         """Say what happened in ``result`` and why, in the project's own words."""
 
-    @abstractmethod
     def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
         """A standalone program that does what ``run`` does with these settings."""
-
-    def render(
-        self,
-        chosen: Mapping[str, bool],
-        url: str,
-        body: str,
-        imports: Iterable[str] = BASE_IMPORTS,
-    ) -> Script:
-        """The script around ``body``, titled after this scenario, its settings listed."""
+        chosen = self.settings(settings)
+        body, imports = self.program(chosen, name)
         return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)
+
+    @abstractmethod
+    def program(self, chosen: Mapping[str, bool], name: str) -> Program:
+        """The script's own part for these settings: its body and its imports.
+
+        ``script`` puts them in the frame every script shares (docstring, URL, entry point).
+        """
 
 
 CONNECT_TIMEOUT = 10

@@ -17,15 +17,14 @@ from ..capture import instance_state
 from ..database import is_memory
 from ..explain import failure, greenlet_error, how_raised, success
 from ..models import User
-from ..results import ExperimentResult, Explanation, Fix, Script, SqlStatement
-from .api import CONNECT_TIMEOUT, Option, Run, Scenario, own_async_engine, record_sql
+from ..results import ExperimentResult, Explanation, Fix, SqlStatement
+from .api import CONNECT_TIMEOUT, Program, Run, Scenario, fix, own_async_engine, record_sql
 from .script import (
     BASE_IMPORTS,
     engine_lines,
     lines,
     marked,
     new_session_adding,
-    render_script,
     user_script,
 )
 
@@ -62,20 +61,8 @@ class AsyncDriverSyncEngine(Scenario):
     summary = "create_engine(async_url), then a plain SELECT of the committed user"
     read_expression = "name"
     options = (
-        Option(
-            key=SYNC_DRIVER,
-            label="sync driver URL",
-            hint="psycopg / pysqlite for the sync engine",
-            short="sync url",
-            fix=True,
-        ),
-        Option(
-            key=ASYNC_ENGINE,
-            label="create_async_engine",
-            hint="query through an async engine, awaited",
-            short="async",
-            fix=True,
-        ),
+        fix(SYNC_DRIVER, "sync driver URL", "psycopg / pysqlite for the sync engine", "sync url"),
+        fix(ASYNC_ENGINE, "create_async_engine", "query through an async engine, awaited", "async"),
     )
 
     async def run(self, run: Run) -> object:
@@ -174,8 +161,7 @@ class AsyncDriverSyncEngine(Scenario):
         memory = tuple(note for note in result.notes if note.startswith("In-memory"))
         return failure(result, (*memory, *how_raised(error)))
 
-    def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
-        chosen = self.settings(settings)
+    def program(self, chosen: Mapping[str, bool], name: str) -> Program:
         query = "select(User.name).where(User.uid == uid)"
         if chosen[ASYNC_ENGINE]:
             read = lines(
@@ -215,7 +201,7 @@ def read_name(url, uid):
             "from sqlalchemy import create_engine, make_url, select",
             *BASE_IMPORTS,
         )
-        return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)
+        return body, imports
 
 
 SCENARIO = AsyncDriverSyncEngine()

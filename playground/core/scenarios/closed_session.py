@@ -19,9 +19,17 @@ from ..explain import (
     success,
 )
 from ..models import User
-from ..results import ExperimentResult, Explanation, Fix, Script
-from .api import Run, Scenario, expire_on_commit, fix
-from .script import add_user_lines, engine_lines, lines, marked, sessionmaker_line, user_script
+from ..results import ExperimentResult, Explanation, Fix
+from .api import Program, Run, Scenario, expire_on_commit, fix
+from .script import (
+    BASE_IMPORTS,
+    add_user_lines,
+    engine_lines,
+    lines,
+    marked,
+    sessionmaker_line,
+    user_script,
+)
 
 EXPIRE = "expire_on_commit"
 REFRESH = "refresh_in_block"
@@ -94,8 +102,7 @@ class ClosedSession(Scenario):
             )
         return failure(result, how_raised(error))
 
-    def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
-        chosen = self.settings(settings)
+    def program(self, chosen: Mapping[str, bool], name: str) -> Program:
         refresh = (
             "await session.refresh(user)"
             if chosen[REFRESH]
@@ -115,7 +122,7 @@ async def add_user(name: str) -> User:
         main_body = f"""        user = await add_user({name!r})
         print(user.uid)"""
         body = user_script(engine_lines(session_line), main_body, functions=functions)
-        return self.render(chosen, url, body)
+        return body, BASE_IMPORTS
 
 
 SCENARIO = ClosedSession()

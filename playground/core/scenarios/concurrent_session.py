@@ -17,15 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from ..database import is_memory
 from ..explain import committed_rows, failure, first_line, short_type, success
 from ..models import User
-from ..results import ExperimentResult, Explanation, Fix, Script
-from .api import Option, Run, Scenario, own_async_engine, record_sql
+from ..results import ExperimentResult, Explanation, Fix
+from .api import Program, Run, Scenario, fix, own_async_engine, record_sql, variation
 from .script import (
     BASE_IMPORTS,
     KEEPING_SESSIONMAKER,
     lines,
     marked,
     new_session_adding,
-    render_script,
     user_script,
 )
 
@@ -33,6 +32,9 @@ PING = "pool_pre_ping"
 HELD = "connection_held"
 COMMIT = "query_and_commit"
 PER_TASK = "session_per_task"
+
+FIRST_COMMIT = "async with Session() as session:  # commit a user first"
+SHARED = "async with Session() as session:  # one session for both tasks"
 
 FIX_PER_TASK = Fix(
     "a session per task",
@@ -57,32 +59,17 @@ class ConcurrentSession(Scenario):
     read_expression = "await asyncio.gather(...)"
     uses_lab_session = False
     options = (
-        Option(
-            key=PING,
-            label="pool_pre_ping=True",
-            hint="the pool pings each connection it hands out",
-            default=True,
-            short="ping",
+        variation(
+            PING, "pool_pre_ping=True", "the pool pings each connection it hands out", "ping", True
         ),
-        Option(
-            key=HELD,
-            label="connection already held",
-            hint="a query first, so the session holds a connection",
-            short="held",
+        variation(
+            HELD,
+            "connection already held",
+            "a query first, so the session holds a connection",
+            "held",
         ),
-        Option(
-            key=COMMIT,
-            label="query and commit",
-            hint="the second task adds a user and commits",
-            short="commit",
-        ),
-        Option(
-            key=PER_TASK,
-            label="a session per task",
-            hint="each task opens its own session",
-            short="per task",
-            fix=True,
-        ),
+        variation(COMMIT, "query and commit", "the second task adds a user and commits", "commit"),
+        fix(PER_TASK, "a session per task", "each task opens its own session", "per task"),
     )
 
     async def run(self, run: Run) -> object:
@@ -111,8 +98,7 @@ class ConcurrentSession(Scenario):
     async def _run_on(self, engine: AsyncEngine, run: Run) -> list[str]:
         settings = run.settings
         session_factory = async_sessionmaker(engine, expire_on_commit=False)
-        run.step("async with Session() as session:  # commit a user first")
-        async with session_factory() as session:
+        async with run.request(session_factory, FIRST_COMMIT) as session:
             user = User(name=run.user_input)
             await run.add_and_commit(user, session=session)
         uid = user.uid
@@ -133,8 +119,8 @@ class ConcurrentSession(Scenario):
         names = [work.__name__ for work in works]
         results: list[Any]
         if settings[PER_TASK]:
-            run.step(f"await asyncio.gather({', '.join(f'in_own_session({n})' for n in names)})")
-            run.reading = True
+            own = ", ".join(f"in_own_session({n})" for n in names)
+            run.step(f"await asyncio.gather({own})", reading=True)
 
             async def in_own_session(work: Callable[[AsyncSession], Any]) -> Any:
                 async with session_factory() as own:
@@ -144,13 +130,12 @@ class ConcurrentSession(Scenario):
                 *(in_own_session(work) for work in works), return_exceptions=True
             )
         else:
-            run.step("async with Session() as session:  # one session for both tasks")
-            async with session_factory() as session:
+            async with run.request(session_factory, SHARED) as session:
                 if settings[HELD]:
                     run.step("await session.execute(select(User.uid).limit(1))")
                     await session.execute(select(User.uid).limit(1))
-                run.step(f"await asyncio.gather({', '.join(f'{n}(session)' for n in names)})")
-                run.reading = True
+                shared = ", ".join(f"{n}(session)" for n in names)
+                run.step(f"await asyncio.gather({shared})", reading=True)
                 results = await asyncio.gather(
                     *(work(session) for work in works), return_exceptions=True
                 )
@@ -223,8 +208,7 @@ class ConcurrentSession(Scenario):
             )
         return failure(result, tasks)
 
-    def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
-        chosen = self.settings(settings)
+    def program(self, chosen: Mapping[str, bool], name: str) -> Program:
         commit, per_task = chosen[COMMIT], chosen[PER_TASK]
         second = "add_user" if commit else "find_name"
         if per_task:
@@ -281,7 +265,7 @@ class ConcurrentSession(Scenario):
             "from sqlalchemy import select",
             *BASE_IMPORTS,
         )
-        return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)
+        return body, imports
 
 
 SCENARIO = ConcurrentSession()

@@ -15,8 +15,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, undefer
 
 from ..explain import failure, greenlet_error, how_raised
 from ..models import TABLE_PREFIX
-from ..results import ExperimentResult, Explanation, Fix, Script, StateSnapshot
-from .api import READ_BACK, Run, Scenario, fix
+from ..results import ExperimentResult, Explanation, Fix, StateSnapshot
+from .api import READ_BACK, Program, Run, Scenario, fix
 from .script import (
     engine_lines,
     lines,
@@ -153,8 +153,7 @@ class DeferredColumn(Scenario):
             )
         return failure(result, how_raised(error))
 
-    def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
-        chosen = self.settings(settings)
+    def program(self, chosen: Mapping[str, bool], name: str) -> Program:
         reads = lines(
             load_user_lines(8, "undefer(User.name)" if chosen[UNDEFER] else None),
             marked('        await session.refresh(user, ["name"])') if chosen[REFRESH] else None,
@@ -172,7 +171,7 @@ class DeferredColumn(Scenario):
             "create_async_engine",
             orm_import("DeclarativeBase, Mapped, mapped_column", "undefer", chosen[UNDEFER]),
         )
-        return self.render(chosen, url, body, imports)
+        return body, imports
 
 
 def _after_select(result: ExperimentResult) -> StateSnapshot | None:

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 
 from ..explain import committed_rows, failure, first_line, short_type, success
 from ..models import User
-from ..results import ExceptionInfo, ExceptionLink, ExperimentResult, Explanation, Fix, Script
-from .api import Option, Run, Scenario
+from ..results import ExceptionInfo, ExceptionLink, ExperimentResult, Explanation, Fix
+from .api import Program, Run, Scenario, fix
 from .script import (
     BASE_IMPORTS,
     ENV_VAR,
@@ -24,7 +24,6 @@ from .script import (
     lines,
     marked,
     new_session_adding,
-    render_script,
     user_script,
     without_password,
 )
@@ -125,15 +124,7 @@ class GreenletMissing(Scenario):
     )
     summary = "the asyncio extension in a child process where greenlet cannot be imported"
     read_expression = "user.name  (in the child)"
-    options = (
-        Option(
-            key=INSTALLED,
-            label="greenlet installed",
-            hint="the child may import greenlet",
-            short="greenlet",
-            fix=True,
-        ),
-    )
+    options = (fix(INSTALLED, "greenlet installed", "the child may import greenlet", "greenlet"),)
 
     async def run(self, run: Run) -> object:
         run.step("in the app: add and commit a user  # so the lab has a row either way")
@@ -212,8 +203,7 @@ class GreenletMissing(Scenario):
             )
         return failure(result)
 
-    def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
-        chosen = self.settings(settings)
+    def program(self, chosen: Mapping[str, bool], name: str) -> Program:
         block = "" if chosen[INSTALLED] else "\n".join(BLOCK_LINES)
         main_body = lines(
             new_session_adding(f"User(name={name!r})", 8, flush=False),
@@ -224,7 +214,7 @@ class GreenletMissing(Scenario):
             *(block.splitlines() if block else ()),
             *BASE_IMPORTS,
         )
-        return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)
+        return body, imports
 
 
 SCENARIO = GreenletMissing()

@@ -24,8 +24,8 @@ from ..explain import (
     success,
 )
 from ..mappings import RaisingUser, UserWithPosts
-from ..results import ExperimentResult, Explanation, Fix, Script
-from .api import READ_BACK, Run, Scenario, fix, two_posts, variation
+from ..results import ExperimentResult, Explanation, Fix
+from .api import READ_BACK, Program, Run, Scenario, fix, two_posts, variation
 from .script import (
     CREATE_TABLES,
     MAIN_OPENING,
@@ -153,8 +153,7 @@ class LazyRelationship(Scenario):
             )
         return failure(result, how_raised(error))
 
-    def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
-        chosen = self.settings(settings)
+    def program(self, chosen: Mapping[str, bool], name: str) -> Program:
         awaitable, lazy_raise, selectin = chosen[AWAITABLE], chosen[RAISE], chosen[SELECTIN]
         asyncio_import = lines(
             marked("from sqlalchemy.ext.asyncio import AsyncAttrs") if awaitable else None,
@@ -194,7 +193,7 @@ class LazyRelationship(Scenario):
             asyncio_import,
             orm_import(ORM_NAMES, "selectinload", selectin),
         )
-        return self.render(chosen, url, body, imports)
+        return body, imports
 
 
 def loaded_by(result: ExperimentResult) -> str:

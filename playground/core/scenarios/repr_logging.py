@@ -20,9 +20,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from ..explain import committed_rows, failure, greenlet_error, how_raised
 from ..models import TABLE_PREFIX
 from ..names import visible
-from ..results import LOGGING_ERROR, ExperimentResult, Explanation, Fix, Script
-from .api import Option, Run, Scenario, expire_on_commit
-from .script import BASE_IMPORTS, add_user_lines, lab_session_body, lines, marked, render_script
+from ..results import LOGGING_ERROR, ExperimentResult, Explanation, Fix
+from .api import Program, Run, Scenario, expire_on_commit, fix, variation
+from .script import BASE_IMPORTS, add_user_lines, lab_session_body, lines, marked
 
 FSTRING = "fstring"
 EXPIRE = "expire_on_commit"
@@ -130,27 +130,10 @@ class ReprLogging(Scenario):
     summary = 'commit a user, then logger.info("saved %r", user), then carry on'
     read_expression = "uid"
     options = (
-        Option(
-            key=FSTRING,
-            label="f-string message",
-            hint='logger.info(f"saved {user!r}")',
-            short="f-string",
-        ),
+        variation(FSTRING, "f-string message", 'logger.info(f"saved {user!r}")', "f-string"),
         expire_on_commit(fix_off=True),
-        Option(
-            key=SAFE_REPR,
-            label="repr of loaded values",
-            hint="__repr__ reads inspect(self).dict",
-            short="safe repr",
-            fix=True,
-        ),
-        Option(
-            key=REFRESH,
-            label="refresh after commit",
-            hint="await session.refresh(user)",
-            short="refresh",
-            fix=True,
-        ),
+        fix(SAFE_REPR, "repr of loaded values", "__repr__ reads inspect(self).dict", "safe repr"),
+        fix(REFRESH, "refresh after commit", "await session.refresh(user)", "refresh"),
     )
 
     async def run(self, run: Run) -> object:
@@ -158,19 +141,16 @@ class ReprLogging(Scenario):
         session = run.session
         cls: Any = PeekingUser if settings[SAFE_REPR] else ReadingUser
         user = cls(name=run.user_input)
-        run.step("user = User(name=...)")
-        run.track(user)
-        run.observe()
+        with run.step("user = User(name=...)"):
+            run.track(user)
         run.step("session.add(user)")
         session.add(user)
-        run.step("await session.flush(); uid = user.uid")
-        await session.flush()
-        uid: int = user.uid
-        run.observe()
-        run.step(COMMIT_STEP)
-        await session.commit()
-        run.record_commit(user, run.user_input)
-        run.observe()
+        with run.step("await session.flush(); uid = user.uid"):
+            await session.flush()
+            uid: int = user.uid
+        with run.step(COMMIT_STEP):
+            await session.commit()
+            run.record_commit(user, run.user_input)
         if settings[REFRESH]:
             await run.refresh(user)
         with captured_logger() as (logger, handler):
@@ -262,8 +242,7 @@ class ReprLogging(Scenario):
             (heading, *excerpt),
         )
 
-    def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
-        chosen = self.settings(settings)
+    def program(self, chosen: Mapping[str, bool], name: str) -> Program:
         if chosen[SAFE_REPR]:
             repr_lines = lines(
                 marked("    def __repr__(self) -> str:  # shows what is loaded, loads nothing"),
@@ -297,7 +276,7 @@ logger = logging.getLogger({LOGGER_NAME!r})
             marked("from sqlalchemy import inspect") if chosen[SAFE_REPR] else None,
             *BASE_IMPORTS,
         )
-        return render_script(f"{self.title}: {self.summary}", chosen, url, (imports,), body)
+        return body, (imports,)
 
 
 def _expired_by_commit(result: ExperimentResult) -> str:

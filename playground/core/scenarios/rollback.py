@@ -23,8 +23,8 @@ from ..explain import (
     success,
 )
 from ..models import User
-from ..results import ExperimentResult, Explanation, Fix, Script
-from .api import Run, Scenario, expire_on_commit, fix
+from ..results import ExperimentResult, Explanation, Fix
+from .api import Program, Run, Scenario, expire_on_commit, fix
 from .script import BASE_IMPORTS, add_user_lines, lab_session_body, lines, marked
 
 EXPIRE = "expire_on_commit"
@@ -144,8 +144,7 @@ class RollbackExpires(Scenario):
             fixes,
         )
 
-    def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
-        chosen = self.settings(settings)
+    def program(self, chosen: Mapping[str, bool], name: str) -> Program:
         keep = chosen[CAPTURE]
         steps = lines(
             add_user_lines(f"User(name={name!r})", 8, flush=False, variable="a"),
@@ -160,7 +159,7 @@ class RollbackExpires(Scenario):
             marked("        print(name)") if keep else "        print(a.name)",
         )
         imports = ("import sys", "", "from sqlalchemy.exc import IntegrityError", *BASE_IMPORTS)
-        return self.render(chosen, url, lab_session_body(chosen[EXPIRE], steps), imports)
+        return lab_session_body(chosen[EXPIRE], steps), imports
 
 
 def savepoint_caveat(result: ExperimentResult) -> str:

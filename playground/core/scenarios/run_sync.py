@@ -18,9 +18,9 @@ from ..explain import (
     success,
 )
 from ..models import User
-from ..results import ExperimentResult, Explanation, Fix, Script
-from .api import Run, Scenario, expire_on_commit, fix, variation
-from .script import add_user_lines, lab_session_body, lines, marked
+from ..results import ExperimentResult, Explanation, Fix
+from .api import Program, Run, Scenario, expire_on_commit, fix, variation
+from .script import BASE_IMPORTS, add_user_lines, lab_session_body, lines, marked
 
 EXPIRE = "expire_on_commit"
 RUN_SYNC = "inside_run_sync"
@@ -113,8 +113,7 @@ class ReadInsideGreenlet(Scenario):
             )
         return failure(result, how_raised(error))
 
-    def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
-        chosen = self.settings(settings)
+    def program(self, chosen: Mapping[str, bool], name: str) -> Program:
         if chosen[RUN_SYNC]:
             read = marked("        uid = await session.run_sync(lambda sync_session: user.uid)")
         elif chosen[VIA_ASYNC]:
@@ -129,7 +128,7 @@ class ReadInsideGreenlet(Scenario):
         steps = lines(
             add_user_lines(f"User(name={name!r})", 8, flush=False), read, "        print(uid)"
         )
-        return self.render(chosen, url, lab_session_body(chosen[EXPIRE], steps))
+        return lab_session_body(chosen[EXPIRE], steps), BASE_IMPORTS
 
 
 SCENARIO = ReadInsideGreenlet()

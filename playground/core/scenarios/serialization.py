@@ -19,8 +19,8 @@ from sqlalchemy.orm import selectinload
 
 from ..explain import committed_rows, error_link, failure, how_raised, short_type
 from ..mappings import UserWithPosts
-from ..results import ExperimentResult, Explanation, Fix, Script, StateSnapshot
-from .api import Run, Scenario, expire_on_commit, fix, two_posts, variation
+from ..results import ExperimentResult, Explanation, Fix, StateSnapshot
+from .api import Program, Run, Scenario, expire_on_commit, fix, two_posts, variation
 from .script import (
     ORM_NAMES,
     TWO_POSTS,
@@ -214,8 +214,7 @@ class Serialization(Scenario):
             notes=notes,
         )
 
-    def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
-        chosen = self.settings(settings)
+    def program(self, chosen: Mapping[str, bool], name: str) -> Program:
         selectin, flat = chosen[SELECTIN], chosen[FLAT]
         posts_field = (
             marked("    # posts: list[PostOut]  (left out of the response model)")
@@ -250,7 +249,7 @@ class UserOut(BaseModel):
             "from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine",
             orm_import(ORM_NAMES, "selectinload", selectin),
         )
-        return self.render(chosen, url, body, imports)
+        return body, imports
 
 
 def _before_validation(result: ExperimentResult) -> StateSnapshot | None:

@@ -22,8 +22,8 @@ from ..explain import (
     success,
 )
 from ..mappings import EagerStamped, Stamped
-from ..results import ExperimentResult, Explanation, Fix, Script
-from .api import Option, Run, Scenario
+from ..results import ExperimentResult, Explanation, Fix
+from .api import Program, Run, Scenario, fix
 from .script import (
     BASE_IMPORTS,
     CREATE_TABLES,
@@ -32,7 +32,6 @@ from .script import (
     engine_lines,
     lines,
     marked,
-    render_script,
 )
 
 EAGER = "eager_defaults"
@@ -60,20 +59,8 @@ class ServerDefaults(Scenario):
     table = "playground_stamped"
     deterministic_value = False
     options = (
-        Option(
-            key=EAGER,
-            label="eager_defaults=True",
-            hint='mapper default is "auto"',
-            short="eager",
-            fix=True,
-        ),
-        Option(
-            key=REFRESH,
-            label="refresh after update",
-            hint="await session.refresh(row)",
-            short="refresh",
-            fix=True,
-        ),
+        fix(EAGER, "eager_defaults=True", 'mapper default is "auto"', "eager"),
+        fix(REFRESH, "refresh after update", "await session.refresh(row)", "refresh"),
     )
 
     async def run(self, run: Run) -> object:
@@ -87,33 +74,20 @@ class ServerDefaults(Scenario):
         cls: Any = EagerStamped if run.settings[EAGER] else Stamped
         session_factory = run.sessionmaker(expire_on_commit=False)
         async with session_factory() as session:
-            run.step("row = Stamped(name=...)")
-            row = cls(name=run.user_input)
-            run.track(row)
-            run.observe()
+            with run.step("row = Stamped(name=...)"):
+                row = cls(name=run.user_input)
+                run.track(row)
             session.add(row)
-            run.step(INSERT_STEP)
-            await session.commit()
-            run.record_commit(row, run.user_input)
-            run.observe()
-            run.step("row.created_at")
-            run.reading = True
-            _ = row.created_at
-            run.reading = False
+            with run.step(INSERT_STEP):
+                await session.commit()
+                run.record_commit(row, run.user_input)
+            run.glance("row.created_at", lambda: row.created_at)
             run.step("row.name = ... + ' (edited)'")
             row.name = run.user_input + " (edited)"
-            run.step(UPDATE_STEP)
-            await session.commit()
-            run.observe()
+            await run.awaited(UPDATE_STEP, session.commit())
             if run.settings[REFRESH]:
-                run.step(REFRESH_STEP)
-                await session.refresh(row)
-                run.observe()
-            run.step("row.updated_at")
-            run.reading = True
-            updated_at = row.updated_at
-            run.observe()
-        return updated_at
+                await run.refresh(row, session=session, variable="row")
+            return run.read("row.updated_at", lambda: row.updated_at)
 
     def explain(self, result: ExperimentResult) -> Explanation:
         error = result.outcome.error
@@ -152,8 +126,7 @@ class ServerDefaults(Scenario):
             )
         return failure(result, how_raised(error))
 
-    def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
-        chosen = self.settings(settings)
+    def program(self, chosen: Mapping[str, bool], name: str) -> Program:
         mapper_args = (
             marked('    __mapper_args__ = {"eager_defaults": True}')
             if chosen[EAGER]
@@ -201,7 +174,7 @@ class Stamped(Model):
             "from sqlalchemy import func",
             *BASE_IMPORTS,
         )
-        return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)
+        return body, imports
 
 
 def how_fetched(result: ExperimentResult, step: str, verb: str, column: str) -> str:

@@ -14,9 +14,9 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, inspect
 
 from ..explain import failure, first_line, short_type, success
 from ..models import User
-from ..results import ExperimentResult, Explanation, Fix, Script
-from .api import Option, Run, Scenario
-from .script import BASE_IMPORTS, engine_lines, lines, marked, render_script, user_script
+from ..results import ExperimentResult, Explanation, Fix
+from .api import Program, Run, Scenario, fix, variation
+from .script import BASE_IMPORTS, engine_lines, lines, marked, user_script
 
 INSPECT = "use_inspect"
 RUN_SYNC = "run_sync"
@@ -68,18 +68,14 @@ class SyncEngineApi(Scenario):
     summary = "Model.metadata.create_all(engine) or inspect(engine) on an AsyncEngine"
     read_expression = "the schema call"
     options = (
-        Option(
-            key=INSPECT,
-            label="inspect(engine)",
-            hint="read the columns instead of creating tables",
-            short="inspect",
+        variation(
+            INSPECT, "inspect(engine)", "read the columns instead of creating tables", "inspect"
         ),
-        Option(
-            key=RUN_SYNC,
-            label="through conn.run_sync",
-            hint="await conn.run_sync(...) hands it a sync connection",
-            short="run_sync",
-            fix=True,
+        fix(
+            RUN_SYNC,
+            "through conn.run_sync",
+            "await conn.run_sync(...) hands it a sync connection",
+            "run_sync",
         ),
     )
 
@@ -160,8 +156,7 @@ class SyncEngineApi(Scenario):
             )
         return failure(result)
 
-    def script(self, settings: Mapping[str, bool], url: str, name: str = "Foo") -> Script:
-        chosen = self.settings(settings)
+    def program(self, chosen: Mapping[str, bool], name: str) -> Program:
         inspecting, through = chosen[INSPECT], chosen[RUN_SYNC]
         if inspecting and through:
             call = lines(
@@ -200,7 +195,7 @@ def column_names(sync_conn):
         print(result)"""
         body = user_script(engine_lines(), main_body, after_model=helper)
         imports = ("from sqlalchemy import inspect", *BASE_IMPORTS) if inspecting else BASE_IMPORTS
-        return render_script(f"{self.title}: {self.summary}", chosen, url, imports, body)
+        return body, imports
 
 
 SCENARIO = SyncEngineApi()
