@@ -15,6 +15,7 @@ from typing import Any
 
 from textual.app import App
 from textual.dom import DOMNode
+from textual.widget import Widget
 from textual.worker import Worker
 
 from ..core.lab import LabClosed
@@ -119,10 +120,6 @@ class FrameHold:
         self._batch: contextlib.ExitStack | None = None
         self._timer: asyncio.TimerHandle | None = None
 
-    @property
-    def held(self) -> bool:
-        return self._batch is not None
-
     def hold(self) -> None:
         """Stop drawing until :meth:`release` or the limit, whichever comes first."""
         if self._batch is not None:
@@ -132,14 +129,25 @@ class FrameHold:
         # A plain loop callback: a Textual timer would start a task of its own per commit.
         self._timer = asyncio.get_running_loop().call_later(self._limit, self.release)
 
-    def release(self) -> None:
-        """Draw again: everything that changed meanwhile goes out in the next frame."""
+    def release(self, *changed: Widget) -> None:
+        """Draw again: everything that changed meanwhile goes out in the next frame.
+
+        ``changed`` are widgets refreshed just now. Their own request to be drawn reaches
+        the screen only once each is idle, often after the next frame, and the frame after
+        that comes two frame slots later (Textual's update timer skips a slot after a late
+        tick). Their regions are marked on the screen at once, so one frame draws them all,
+        whether or not the frames were held.
+        """
         batch, self._batch = self._batch, None
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         if batch is not None:
             batch.close()
-            app = self._owner.app
-            if app.is_running:
-                app.screen.check_idle()  # the held changes asked for a frame already
+        app = self._owner.app
+        if not app.is_running:
+            return
+        if changed:
+            app.screen.refresh(*(widget.region for widget in changed))
+        elif batch is not None:
+            app.screen.check_idle()  # the held changes asked for a frame already

@@ -356,11 +356,12 @@ class MainScreen(Screen[None]):
     def _experiment_done(self, message: ExperimentDone) -> None:
         result = message.result
         explanation = SCENARIOS[result.scenario].explain(result)
-        self.query_one(CommitLog).add_entry(result, explanation)
+        log = self.query_one(CommitLog)
+        log.add_entry(result, explanation)
         self.say(f"#{result.seq} done: {explanation.headline}", error=not result.outcome.ok)
         if self.query_one(PaneTabs).active == "details":
             self.query_one(DetailsPane).show(result, explanation)
-        self.frames.release()
+        self.frames.release(log, self.query_one(AddForm))
         self.jobs.add(self._read_new_rows, "read new users")
 
     @on(UsersAdded)
