@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -28,7 +28,7 @@ from .script import render_script
 
 if TYPE_CHECKING:
     from ..lab import Lab
-    from ..mappings import PostOfUser
+    from ..mappings import UserWithPosts
 
 T = TypeVar("T")
 
@@ -204,11 +204,8 @@ READ_BACK = "async with Session() as session:  # a new request reads it back"
 """The step that opens the second session of the request-per-session scenarios."""
 
 
-def two_posts() -> list[PostOfUser]:
-    """The two posts a user is written with, so reading ``user.posts`` has rows to load."""
-    from ..mappings import PostOfUser  # loaded with the first scenario that has posts
-
-    return [PostOfUser(title="first"), PostOfUser(title="second")]
+WITH_POSTS = "user = User(name=..., posts=[Post(...), Post(...)])"
+"""The step that makes a user with two posts (``TWO_POSTS`` in the script)."""
 
 
 class Step:
@@ -337,17 +334,17 @@ class Run:
 
     async def write_new(
         self,
-        session_factory: async_sessionmaker[AsyncSession],
         opening: str,
         created: str,
         make: Callable[[], Any],
+        session_factory: async_sessionmaker[AsyncSession] | None = None,
     ) -> int:
         """The opening of the request-per-session scenarios: one session writes a new user.
 
         ``make`` builds the object after its step is announced; the new key is returned so
         a later session can read the row back.
         """
-        async with self.request(session_factory, opening) as session:
+        async with self.request(opening, session_factory) as session:
             with self.step(created):
                 obj = make()
                 self.track(obj)
@@ -360,6 +357,18 @@ class Run:
                 self.record_commit(obj, self.user_input)
         return uid
 
+    async def write_user_with_posts(
+        self, opening: str, session_factory: async_sessionmaker[AsyncSession] | None = None
+    ) -> int:
+        """``write_new`` of a user with two posts, so reading ``user.posts`` has rows to load."""
+        from ..mappings import PostOfUser, UserWithPosts  # loaded with the first that has posts
+
+        def make() -> UserWithPosts:
+            posts = [PostOfUser(title="first"), PostOfUser(title="second")]
+            return UserWithPosts(name=self.user_input, posts=posts)
+
+        return await self.write_new(opening, WITH_POSTS, make, session_factory)
+
     def session_factory(self, expire_on_commit: bool) -> async_sessionmaker[AsyncSession]:
         """``Session = async_sessionmaker(...)`` as a step: the factory a request opens."""
         self.step("Session = async_sessionmaker(engine, expire_on_commit=...)")
@@ -367,12 +376,35 @@ class Run:
 
     @asynccontextmanager
     async def request(
-        self, session_factory: async_sessionmaker[AsyncSession], opening: str
+        self, opening: str, session_factory: async_sessionmaker[AsyncSession] | None = None
     ) -> AsyncIterator[AsyncSession]:
-        """``async with Session() as session:`` announced as ``opening``, as a request opens."""
+        """``async with Session() as session:`` announced as ``opening``, as a request opens.
+
+        Without a factory, a plain ``async_sessionmaker`` on the lab's engine makes it.
+        """
         self.step(opening)
-        async with session_factory() as session:
+        async with (session_factory or self.sessionmaker())() as session:
             yield session
+
+    @asynccontextmanager
+    async def read_back(
+        self,
+        cls: Any,
+        uid: int,
+        label: str,
+        *loaders: Any,
+        opening: str = READ_BACK,
+        session_factory: async_sessionmaker[AsyncSession] | None = None,
+    ) -> AsyncIterator[tuple[AsyncSession, Any]]:
+        """A new request's session, with row ``uid`` of ``cls`` loaded in it as step ``label``.
+
+        ``loaders`` (``selectinload(...)``, ``undefer(...)``) become the query's options.
+        """
+        query = select(cls).where(cls.uid == uid)
+        if loaders:
+            query = query.options(*loaders)
+        async with self.request(opening, session_factory) as session:
+            yield session, await self.load_one(session, label, query)
 
     async def load_one(self, session: AsyncSession, label: str, query: Any) -> Any:
         """``(await session.execute(query)).scalar_one()`` as a step, the object then tracked."""

@@ -98,7 +98,7 @@ class ConcurrentSession(Scenario):
     async def _run_on(self, engine: AsyncEngine, run: Run) -> list[str]:
         settings = run.settings
         session_factory = async_sessionmaker(engine, expire_on_commit=False)
-        async with run.request(session_factory, FIRST_COMMIT) as session:
+        async with run.request(FIRST_COMMIT, session_factory) as session:
             user = User(name=run.user_input)
             await run.add_and_commit(user, session=session)
         uid = user.uid
@@ -130,7 +130,7 @@ class ConcurrentSession(Scenario):
                 *(in_own_session(work) for work in works), return_exceptions=True
             )
         else:
-            async with run.request(session_factory, SHARED) as session:
+            async with run.request(SHARED, session_factory) as session:
                 if settings[HELD]:
                     run.step("await session.execute(select(User.uid).limit(1))")
                     await session.execute(select(User.uid).limit(1))

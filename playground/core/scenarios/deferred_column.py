@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, undefer
 
 from ..explain import failure, greenlet_error, how_raised
 from ..models import TABLE_PREFIX
 from ..results import ExperimentResult, Explanation, Fix, StateSnapshot
-from .api import READ_BACK, Program, Run, Scenario, fix
+from .api import Program, Run, Scenario, fix
 from .script import (
     engine_lines,
     lines,
@@ -31,6 +30,7 @@ UNDEFER = "undefer"
 AWAITABLE = "awaitable_attrs"
 REFRESH = "refresh_column"
 
+WRITE_STEP = "async with Session() as session:  # write a user"
 READ_STEP = "user = (await session.execute(select(User)...)).scalar_one()"
 REFRESH_STEP = "await session.refresh(user, ['name'])"
 AWAIT_STEP = "await user.awaitable_attrs.name"
@@ -84,18 +84,11 @@ class DeferredColumn(Scenario):
 
     async def run(self, run: Run) -> object:
         settings = run.settings
-        session_factory = run.sessionmaker()
         uid = await run.write_new(
-            session_factory,
-            "async with Session() as session:  # write a user",
-            "user = User(name=...)",
-            lambda: DeferredUser(name=run.user_input),
+            WRITE_STEP, "user = User(name=...)", lambda: DeferredUser(name=run.user_input)
         )
-        query = select(DeferredUser).where(DeferredUser.uid == uid)
-        if settings[UNDEFER]:
-            query = query.options(undefer(DeferredUser.name))
-        async with run.request(session_factory, READ_BACK) as session:
-            user = await run.load_one(session, READ_STEP, query)
+        loaders = [undefer(DeferredUser.name)] if settings[UNDEFER] else []
+        async with run.read_back(DeferredUser, uid, READ_STEP, *loaders) as (session, user):
             if settings[REFRESH]:
                 await run.refresh(user, ["name"], session=session)
             if settings[AWAITABLE]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..explain import (
@@ -25,7 +24,7 @@ from ..explain import (
 )
 from ..mappings import RaisingUser, UserWithPosts
 from ..results import ExperimentResult, Explanation, Fix
-from .api import READ_BACK, Program, Run, Scenario, fix, two_posts, variation
+from .api import Program, Run, Scenario, fix, variation
 from .script import (
     CREATE_TABLES,
     MAIN_OPENING,
@@ -46,6 +45,7 @@ RAISE = "lazy_raise"
 AWAITABLE = "awaitable_attrs"
 REFRESH = "refresh_posts"
 
+WRITE_STEP = "async with Session() as session:  # write a user with two posts"
 SELECT_STEP = "user = (await session.execute(select(User)...)).scalar_one()"
 REFRESH_STEP = 'await session.refresh(user, ["posts"])'
 AWAIT_STEP = "await user.awaitable_attrs.posts"
@@ -87,20 +87,11 @@ class LazyRelationship(Scenario):
 
     async def run(self, run: Run) -> object:
         settings = run.settings
-        session_factory = run.sessionmaker()
-        uid = await run.write_new(
-            session_factory,
-            "async with Session() as session:  # write a user with two posts",
-            "user = User(name=..., posts=[Post(...), Post(...)])",
-            lambda: UserWithPosts(name=run.user_input, posts=two_posts()),
-        )
+        uid = await run.write_user_with_posts(WRITE_STEP)
         # Two mappings of one table; Any keeps mypy from demanding they share a base.
         cls: Any = RaisingUser if settings[RAISE] else UserWithPosts
-        query = select(cls).where(cls.uid == uid)
-        if settings[SELECTIN]:
-            query = query.options(selectinload(cls.posts))
-        async with run.request(session_factory, READ_BACK) as session:
-            user = await run.load_one(session, SELECT_STEP, query)
+        loaders = [selectinload(cls.posts)] if settings[SELECTIN] else []
+        async with run.read_back(cls, uid, SELECT_STEP, *loaders) as (session, user):
             if settings[REFRESH]:
                 with run.step(REFRESH_STEP):
                     await session.refresh(user, ["posts"])

@@ -66,7 +66,7 @@ ORM_NAMES = "DeclarativeBase, Mapped, mapped_column, relationship"
 POSTS_LINE = '    posts: Mapped[list["Post"]] = relationship(back_populates="user")'
 
 TWO_POSTS = 'posts=[Post(title="first"), Post(title="second")]'
-"""The posts a script's new user is written with, as ``api.two_posts`` makes them."""
+"""The posts a script's new user is written with, as ``Run.write_user_with_posts`` makes them."""
 
 POST_MODEL = """
 class Post(Model):

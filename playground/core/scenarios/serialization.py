@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..explain import committed_rows, error_link, failure, how_raised, short_type
 from ..mappings import UserWithPosts
 from ..results import ExperimentResult, Explanation, Fix, StateSnapshot
-from .api import Program, Run, Scenario, expire_on_commit, fix, two_posts, variation
+from .api import Program, Run, Scenario, expire_on_commit, fix, variation
 from .script import (
     ORM_NAMES,
     TWO_POSTS,
@@ -39,6 +38,7 @@ FLAT = "flat_model"
 JUST_COMMITTED = "just_committed"
 EXPIRE = "expire_on_commit"
 
+WRITE_STEP = "async with Session() as session:  # a request creates a user with two posts"
 RESPOND = "async with Session() as session:  # a request reads it and responds"
 READ_STEP = "user = (await session.execute(query)).scalar_one()"
 COMMIT_STEP = "await session.commit()  # the request commits before it responds"
@@ -128,19 +128,13 @@ class Serialization(Scenario):
     async def run(self, run: Run) -> object:
         settings = run.settings
         session_factory = run.session_factory(settings[EXPIRE])
-        uid = await run.write_new(
-            session_factory,
-            "async with Session() as session:  # a request creates a user with two posts",
-            "user = User(name=..., posts=[Post(...), Post(...)])",
-            lambda: UserWithPosts(name=run.user_input, posts=two_posts()),
-        )
+        uid = await run.write_user_with_posts(WRITE_STEP, session_factory)
         cls: Any = UserWithPosts  # mapped over the lab's Table: mypy sees no columns
-        query = select(cls).where(cls.uid == uid)
-        if settings[SELECTIN]:
-            query = query.options(selectinload(cls.posts))
+        loaders = [selectinload(cls.posts)] if settings[SELECTIN] else []
         model: type[BaseModel] = FlatUserOut if settings[FLAT] else UserOut
-        async with run.request(session_factory, RESPOND) as session:
-            user = await run.load_one(session, READ_STEP, query)
+        async with run.read_back(
+            cls, uid, READ_STEP, *loaders, opening=RESPOND, session_factory=session_factory
+        ) as (session, user):
             if settings[JUST_COMMITTED]:
                 await run.awaited(COMMIT_STEP, session.commit())
             # What FastAPI does with a response_model: plain code, no greenlet around it.
