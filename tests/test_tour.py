@@ -30,6 +30,7 @@ from playground.core.tour import (
     classify,
     cut,
     default_progress_path,
+    fold,
 )
 from playground.ui.tour import TourApp, TourScreen
 from playground.ui.tour_text import summary_plain
@@ -104,6 +105,29 @@ def test_each_excerpt_is_the_working_part_with_the_read_marked():
             assert any(word in line for line in excerpt.lines), (lesson.name, word)
         if lesson.scenario.options:
             assert excerpt.changed, f"{lesson.name}: no line marked as one a switch changes"
+
+
+def test_a_fold_keeps_every_needed_line_and_fits_the_rows_it_is_given():
+    """Core's view of a short code box: needed lines always, the rest while rows remain."""
+    for lesson in build_lessons():
+        excerpt = lesson.excerpt()
+        assert excerpt.focus in excerpt.needed
+        for word in lesson.teaching.depends:
+            assert any(word in excerpt.lines[i] for i in excerpt.needed), (lesson.name, word)
+        costs = [2 if len(line) > 74 else int(bool(line.strip())) for line in excerpt.lines]
+        everything = sum(costs)
+        least = fold(excerpt, 0, costs).rows(costs)
+        assert fold(excerpt, everything, costs).folds == ()
+        for rows in range(least, everything):
+            view = fold(excerpt, rows, costs)
+            assert excerpt.needed <= view.shown, (lesson.name, rows)
+            assert view.rows(costs) <= rows, (lesson.name, rows)
+            for item in view.folds:
+                inside = [i for i in range(item.first, item.last + 1) if excerpt.lines[i].strip()]
+                assert len(inside) == item.hidden
+                if item != view.trailing:  # a marker never takes the place of one short line
+                    assert item.hidden > 1 or costs[inside[0]] > 1, (lesson.name, item)
+            assert all(excerpt.lines[i].strip() for i in view.shown)
 
 
 def test_a_repr_fix_is_shown_in_its_class_whole():

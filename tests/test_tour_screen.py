@@ -1,7 +1,8 @@
 """The tour at 80x24: every lesson's lines on screen, the code box scrolled to what matters.
 
 One pilot per lesson, opened directly with ``lesson=`` as ``playground tour --lesson``
-does; runs are real (SQLite in a temporary folder).
+does; runs are real (SQLite in a temporary folder). Code taller than the box is folded:
+the lines the answer depends on stay, the rest goes behind "… N lines" markers.
 """
 
 from __future__ import annotations
@@ -35,8 +36,21 @@ def code_view(screen: TourScreen) -> tuple[str, list[int], int, int]:
 
 
 def in_view(screen: TourScreen, index: int) -> bool:
-    _, starts, top, bottom = code_view(screen)
-    return top <= starts[index] < bottom
+    """True when excerpt line ``index`` is drawn (not folded) and all its rows are in view."""
+    text, starts, top, bottom = code_view(screen)
+    view = screen._code_view
+    if view is not None and index not in view.shown:
+        return False
+    rows = len(text.splitlines())
+    end = starts[index + 1] if index + 1 < len(starts) else rows
+    end = max(end, starts[index] + 1)
+    return top <= starts[index] and end <= bottom
+
+
+def rows_in_view(screen: TourScreen) -> str:
+    """The code box's rows in view, as one string (wrapped rows joined by a space)."""
+    text, _, top, bottom = code_view(screen)
+    return " ".join(row[2:].strip() for row in text.splitlines()[top:bottom])
 
 
 async def open_lesson(pilot, app: TourApp) -> TourScreen:
@@ -70,12 +84,19 @@ async def test_each_lesson_shows_its_question_line_and_what_the_answer_depends_o
         row = next(line for line in text.splitlines() if line.startswith("▶"))
         assert row[1:].strip().startswith(marked[:20])
         assert any(word in marked for word in lesson.teaching.focus)
-        assert top <= starts[excerpt.focus] < bottom, "the marked line is in view"
+        assert excerpt.focus in excerpt.needed
+        for index in sorted(excerpt.needed):
+            assert in_view(screen, index), f"{name}: {excerpt.lines[index]!r} is not in view"
+        seen = " ".join(rows_in_view(screen).split())
         for word in lesson.teaching.depends:
-            assert word in text, f"{name}: {word!r} is not in the code box"
-        # Rows out of view are named under the box, so a learner knows to scroll for them.
+            assert " ".join(word.split()) in seen, f"{name}: {word!r} is not in view"
+        # Nothing is scrolled out of view at the start; what is folded is said under the box.
         box = screen.query_one("#tour-code", VerticalScroll)
-        await settle(pilot, lambda: (f"↑ {top} more" in str(box.border_subtitle)) == (top > 0))
+        assert top == 0 and "↑" not in str(box.border_subtitle)
+        view = screen._code_view
+        folds = view.folds if view is not None else ()
+        assert ("… " in text) == any(fold != view.trailing for fold in folds)  # type: ignore[union-attr]
+        assert ("f: all code" in str(box.border_subtitle)) == bool(folds)
         title = str(screen.query_one("#tour-title", Static).content)
         assert Text(title).cell_len <= SIZE[0] - 2 and lesson.title in title
         assert str(screen.query_one("#tour-question", Static).content) == lesson.question
@@ -86,7 +107,8 @@ async def test_each_lesson_shows_its_question_line_and_what_the_answer_depends_o
 
 
 async def test_the_code_box_follows_the_line_a_switch_changed(tmp_path: Path):
-    """Lesson 8's code is longer than the box at 80x24: a switch far from ▶ is brought into view."""
+    """Lesson 8's code is longer than the box at 80x24: whatever line a switch changes is
+    unfolded and brought into view, one switch after another, each flipped on then off."""
     app = TourApp(f"sqlite+aiosqlite:///{tmp_path / 'lab.db'}", lesson="serialization")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_lesson(pilot, app)
@@ -94,29 +116,52 @@ async def test_the_code_box_follows_the_line_a_switch_changed(tmp_path: Path):
         assert lesson is not None
         await pilot.press("1")
         await settle(pilot, lambda: screen.phase == "fix")
-        keys = [option.key for option in lesson.scenario.options]
-        for key in ("flat_model", "selectinload"):
-            before = screen._excerpt
-            assert before is not None
-            await pilot.press(str(keys.index(key) + 1))
-            after = screen._excerpt
-            assert after is not None and after is not before
-            changed = sorted(differing(before, after))
-            assert changed, key
-            first = changed[0]
-            await settle(pilot, lambda first=first: in_view(screen, first))
-        _, starts, top, bottom = code_view(screen)
-        assert bottom - top < starts[-1], "the code is longer than the box: scrolling was needed"
+        box = screen.query_one("#tour-code", VerticalScroll)
+        start = screen._excerpt
+        assert start is not None and len(start.lines) > box.scrollable_content_region.height
+        hidden_before = 0
+        moved: set[int] = set()
+        for number in range(1, len(lesson.scenario.options) + 1):
+            for _ in ("on", "off"):
+                before = screen._excerpt
+                assert before is not None
+                hidden_before += not all(in_view(screen, i) for i in before.changed)
+                await pilot.press(str(number))
+                after = screen._excerpt
+                assert after is not None and after is not before
+                changed = sorted(differing(before, after))
+                moved.add(number) if changed else None  # turning some off only removes lines
+                for index in changed:
+                    await settle(pilot, lambda index=index: in_view(screen, index))
+        assert moved == set(range(1, len(lesson.scenario.options) + 1))
+        assert hidden_before, "some line a switch changes was out of view before its flip"
 
 
-async def test_page_keys_scroll_the_code(tmp_path: Path):
+async def test_f_unfolds_all_the_code_and_page_keys_scroll_it(tmp_path: Path):
     app = TourApp(f"sqlite+aiosqlite:///{tmp_path / 'lab.db'}", lesson="serialization")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_lesson(pilot, app)
+        excerpt = screen._excerpt
+        assert excerpt is not None
         box = screen.query_one("#tour-code", VerticalScroll)
+        text = str(screen.query_one("#tour-code-text", Static).content)
+        assert "… " in text and len(text.splitlines()) < len(excerpt.lines)
+        await pilot.press("f")  # all of it: scrolled to the line in question
+        await settle(pilot, lambda: screen._code_view is None)
+        await settle(pilot, lambda: in_view(screen, excerpt.focus) and box.scroll_y > 0)
+        text = str(screen.query_one("#tour-code-text", Static).content)
+        assert "… " not in text
+        flat = " ".join(text.split())
+        assert all(" ".join(line.split()) in flat for line in excerpt.lines)
+        await settle(pilot, lambda: "f: fold" in str(box.border_subtitle))
+        assert "↑" in str(box.border_subtitle)
         start = box.scroll_y
         await pilot.press("pageup")
         await settle(pilot, lambda: box.scroll_y < start)
+        assert screen.phase == "guess"
+        await pilot.press("f")  # folded again: every needed line back in view
+        await settle(pilot, lambda: screen._code_view is not None)
+        await settle(pilot, lambda: all(in_view(screen, i) for i in excerpt.needed))
         assert screen.phase == "guess"
 
 

@@ -275,10 +275,145 @@ class Excerpt:
     """Index in ``lines`` of the line the question is about."""
     changed: frozenset[int] = frozenset()
     """Indexes of lines a switch changes (their ``# <-`` mark removed)."""
+    needed: frozenset[int] = frozenset()
+    """Indexes of the lines the answer depends on: the marked line, the lines the lesson
+    names (``Teaching.depends``), and the header of the block each of them sits in."""
 
     @property
     def text(self) -> str:
         return "\n".join(self.lines)
+
+
+def indent_of(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def enclosing(lines: tuple[str, ...], index: int) -> list[int]:
+    """The headers of the blocks ``lines[index]`` sits in, innermost first, read from the
+    indentation (a ``class``, ``def``, ``async with``, ``try:`` line above it)."""
+    found: list[int] = []
+    level = indent_of(lines[index])
+    for above in range(index - 1, -1, -1):
+        if level == 0:
+            break
+        line = lines[above]
+        if line.strip() and indent_of(line) < level:
+            found.append(above)
+            level = indent_of(line)
+    return found
+
+
+def needed_lines(lines: tuple[str, ...], focus: int, depends: tuple[str, ...]) -> frozenset[int]:
+    """The marked line and every line holding one of ``depends``, each with the header of
+    the block it is in (a model's field is read with its ``class`` line)."""
+    picked = {focus} | {
+        index for index, line in enumerate(lines) if any(word in line for word in depends)
+    }
+    headers = {found[0] for index in picked if (found := enclosing(lines, index))}
+    return frozenset(picked | headers)
+
+
+@dataclass(frozen=True)
+class Fold:
+    """A run of an excerpt's lines left out of a short view, drawn as one marker line."""
+
+    first: int
+    last: int
+    """Indexes in the excerpt, both included."""
+    hidden: int
+    """How many of them are not blank."""
+
+
+@dataclass(frozen=True)
+class View:
+    """What a code box shows of an excerpt: line indexes in order, folds between them."""
+
+    items: tuple[int | Fold, ...]
+
+    @property
+    def shown(self) -> frozenset[int]:
+        return frozenset(item for item in self.items if isinstance(item, int))
+
+    @property
+    def folds(self) -> tuple[Fold, ...]:
+        return tuple(item for item in self.items if isinstance(item, Fold))
+
+    @property
+    def trailing(self) -> Fold | None:
+        """The fold after the last line shown, if any: it takes no row of its own (the box
+        names it on its lower border), since nothing after the question's lines matters."""
+        last = self.items[-1] if self.items else None
+        return last if isinstance(last, Fold) else None
+
+    def rows(self, costs: tuple[int, ...] | list[int]) -> int:
+        """The rows this view takes when line ``i`` takes ``costs[i]`` rows."""
+        lines = sum(costs[item] for item in self.items if isinstance(item, int))
+        return lines + len(self.folds) - (self.trailing is not None)
+
+
+def _view(lines: tuple[str, ...], shown: set[int], costs: tuple[int, ...] | list[int]) -> View:
+    """Lay out ``shown`` with everything else folded. Blank lines are left out; a fold that
+    would hide a single one-row line shows it instead (the marker would take its row)."""
+    items: list[int | Fold] = []
+    run: list[int] = []
+
+    def flush(trailing: bool = False) -> None:
+        kept = [index for index in run if lines[index].strip()]
+        if len(kept) == 1 and costs[kept[0]] <= 1 and not trailing:
+            items.append(kept[0])
+        elif kept:
+            items.append(Fold(run[0], run[-1], len(kept)))
+        run.clear()
+
+    for index in range(len(lines)):
+        if index in shown and lines[index].strip():
+            flush()
+            items.append(index)
+        elif index not in shown:
+            run.append(index)
+    flush(trailing=True)
+    return View(tuple(items))
+
+
+def fold(
+    excerpt: Excerpt,
+    rows: int,
+    costs: tuple[int, ...] | list[int],
+    keep: frozenset[int] | set[int] = frozenset(),
+) -> View:
+    """The view of ``excerpt`` for a box of ``rows`` rows: every needed line (and ``keep``)
+    shown, the rest folded, then unfolded again line by line while rows remain.
+
+    ``costs[i]`` is the rows line ``i`` takes once wrapped. Lines a switch changes come
+    back first, then the headers of the blocks shown, then the lines nearest to those
+    shown. When even the needed lines do not fit, they are all shown and the box scrolls.
+    """
+    lines = excerpt.lines
+    full = _view(lines, set(range(len(lines))), costs)
+    if full.rows(costs) <= rows:
+        return full
+    shown = set(excerpt.needed | set(keep) | {excerpt.focus})
+    view = _view(lines, shown, costs)
+    while True:
+        used = view.rows(costs)
+        headers = {header for index in view.shown for header in enclosing(lines, index)}
+        best: tuple[tuple[int, int, int, int], View, int] | None = None
+        for index in range(len(lines)):
+            if index in view.shown or not lines[index].strip():
+                continue
+            trial = _view(lines, shown | {index}, costs)
+            more = trial.rows(costs)
+            if more > rows:
+                continue
+            tier = 0 if index in excerpt.changed else 1 if index in headers else 2
+            near = min(abs(index - other) for other in view.shown) if view.shown else 0
+            rank = (tier, more - used, near, index)
+            if best is None or rank < best[0]:
+                best = (rank, trial, index)
+        if best is None:
+            return view
+        shown.add(best[2])
+        view = best[1]
 
 
 def _functions(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
@@ -462,8 +597,9 @@ class Teaching:
 
     ``focus`` names the line the question is about (the first of them found in the
     code, the one that raises); ``depends`` names every line the answer depends on, so
-    the excerpt shows them before the guess. ``labels`` rewords endings for a question
-    about what is observed rather than raised.
+    the code box shows them before the guess even where it must fold the rest away;
+    ``context`` names lines worth reading too, shown when there is room. ``labels``
+    rewords endings for a question about what is observed rather than raised.
     """
 
     question: str
@@ -472,6 +608,7 @@ class Teaching:
     concept: str
     fix_line: str
     labels: Mapping[str, str] = field(default_factory=dict)
+    context: tuple[str, ...] = ()
 
 
 STOPS = "{} stops the program; no uid printed"
@@ -489,7 +626,7 @@ TEACHING: dict[str, Teaching] = {
     "run-sync": Teaching(
         "The marked line reads user.uid inside session.run_sync. What happens?",
         ("run_sync(", "await read(user)", "print(user.uid)"),
-        ("expire_on_commit=",),
+        ("expire_on_commit=", "await session.commit()"),
         "Code passed to run_sync runs where SQLAlchemy can wait for the database, so an "
         "expired attribute can be loaded there with a plain read.",
         "uid = await session.run_sync(lambda sync_session: user.uid)",
@@ -512,7 +649,16 @@ TEACHING: dict[str, Teaching] = {
     "server-defaults": Teaching(
         "The marked line reads row.updated_at after the UPDATE. What happens?",
         ("print(row.updated_at)",),
-        ("expire_on_commit=False", "onupdate=", "server_default=", "eager_defaults"),
+        (
+            "expire_on_commit=False",
+            "onupdate=",
+            "server_default=",
+            "eager_defaults",
+            "# INSERT",
+            "row.created_at",
+            "row.name = ",
+            "# UPDATE",
+        ),
         "A column the database fills in (server_default, onupdate) is unknown to Python "
         "after the statement, until someone fetches it.",
         '__mapper_args__ = {"eager_defaults": True}  # or await session.refresh(row)',
@@ -520,7 +666,12 @@ TEACHING: dict[str, Teaching] = {
     "lazy-relationship": Teaching(
         "The marked line reads len(user.posts) on a user loaded with select(). What happens?",
         ("len(user.posts)", "awaitable_attrs.posts"),
-        ("relationship(back_populates=",),
+        (
+            "relationship(back_populates=",
+            "posts=[Post(",
+            "query = select(",
+            "(await session.execute(query))",
+        ),
         "A relationship is loaded lazily by default: its first read runs a SELECT, and a "
         "plain attribute read cannot wait for one.",
         "select(User).options(selectinload(User.posts))",
@@ -528,7 +679,7 @@ TEACHING: dict[str, Teaching] = {
     "deferred-column": Teaching(
         "The marked line reads user.name, a deferred column. What happens?",
         ("print(user.name)", "awaitable_attrs.name"),
-        ("deferred=True",),
+        ("deferred=True", "query = select(", "(await session.execute(query))"),
         "A deferred column is left out of the SELECT; its first read has to go back to "
         "the database.",
         "select(User).options(undefer(User.name))",
@@ -537,17 +688,22 @@ TEACHING: dict[str, Teaching] = {
         "The marked line turns the user into JSON through UserOut. What happens?",
         ("model_validate(",),
         (
-            "expire_on_commit=",
-            "relationship(back_populates=",
+            "posts: Mapped[",
             "class UserOut",
-            "class PostOut",
-            "    uid: int",
-            "    name: str",
             "    posts: list[PostOut]",
+            "query = select(",
+            "(await session.execute(query))",
         ),
         "Validating from attributes reads every field UserOut declares, a relationship "
         "included, with plain attribute reads.",
         "select(User).options(selectinload(User.posts))  # before model_validate",
+        context=(
+            "expire_on_commit=",
+            "relationship(back_populates=",
+            "class PostOut",
+            "    uid: int",
+            "    name: str",
+        ),
     ),
     "repr-logging": Teaching(
         "What appears on stderr, and what does the program print?",
@@ -556,7 +712,9 @@ TEACHING: dict[str, Teaching] = {
             "logging.basicConfig(",
             "logger = logging.getLogger(",
             "def __repr__",
+            'return f"User(',
             "expire_on_commit=",
+            "await session.commit()",
         ),
         "logging builds the message only when a handler writes it, and %r calls "
         "__repr__, which reads the attributes the commit expired.",
@@ -571,7 +729,7 @@ TEACHING: dict[str, Teaching] = {
     "concurrent-session": Teaching(
         "The marked line runs find_name twice at once on one session. What happens?",
         ("asyncio.gather(",),
-        ("pool_pre_ping",),
+        ("pool_pre_ping", "async def find_name", "await session.execute", "raise result"),
         "An AsyncSession is one conversation on one connection: it refuses a second "
         "operation while another is still in flight.",
         "async with Session() as session: ...  # a session per task",
@@ -588,7 +746,14 @@ TEACHING: dict[str, Teaching] = {
         "The marked line connects through a sync engine built on the async driver's URL. "
         "What happens?",
         ("sync_engine.connect()",),
-        ("DATABASE_URL = ", "engine = create_async_engine(", "SYNC_DRIVERS"),
+        (
+            "DATABASE_URL = ",
+            "engine = create_async_engine(",
+            "SYNC_DRIVERS",
+            "sync_engine = create_engine(",
+            "url = DATABASE_URL",
+            "read_name(url, uid)",
+        ),
         "create_engine on an async driver's URL builds a sync engine whose driver can only "
         "work by awaiting, and nothing in a sync engine awaits.",
         'create_engine(url.set(drivername="postgresql+psycopg"))  # a sync driver',
@@ -690,11 +855,13 @@ class Lesson:
         for option in self.scenario.options:
             flipped = {**chosen, option.key: not chosen[option.key]}
             changed |= differing(self._cut(flipped, url), here, added=False)
-        return replace(here, changed=frozenset(changed))
+        needed = needed_lines(here.lines, here.focus, self.teaching.depends)
+        return replace(here, changed=frozenset(changed), needed=needed)
 
     def _cut(self, settings: Mapping[str, bool], url: str) -> Excerpt:
         script = self.scenario.script(settings, url or "sqlite+aiosqlite://", TOUR_NAME)
-        return cut(script, self.teaching.focus, self.teaching.depends)
+        teaching = self.teaching
+        return cut(script, teaching.focus, teaching.depends + teaching.context)
 
     def where(self, settings: Mapping[str, bool], url: str = "") -> str:
         """The code a fix would change, as a line of the excerpt shown now."""

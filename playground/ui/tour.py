@@ -42,6 +42,7 @@ from ..core.tour import (
     Lesson,
     Summary,
     Tour,
+    View,
     classify,
     differing,
     works,
@@ -145,6 +146,8 @@ class TourScreen(Screen[None]):
         Binding("h", "hint", "hint", id="tour-hint"),
         Binding("n", "next", "next", id="tour-next"),
         Binding("t", "again", "tour again", id="tour-again"),
+        Binding("f", "all_code", "all code", id="tour-all-code"),
+        Binding("f", "fold_code", "fold code", id="tour-fold-code"),
         Binding("pageup", "code(-1)", "code ↑", id="tour-code-up", priority=True),
         Binding("pagedown", "code(1)", "code ↓", id="tour-code-down", priority=True),
         Binding("escape,q", "leave", "leave", id="tour-leave"),
@@ -178,6 +181,10 @@ class TourScreen(Screen[None]):
         self._scroll_targets: list[int] = []
         self._code_starts: list[int] = []
         """The first row of each excerpt line in the code box, as last drawn."""
+        self._code_view: View | None = None
+        """What the code box shows when it folds lines away, as last drawn; None: all."""
+        self._all_code = False
+        """True after f: the whole excerpt, scrolled, instead of the folded view."""
         self._worker: Worker[None] | None = None
         self.summary: Summary | None = None
 
@@ -296,23 +303,39 @@ class TourScreen(Screen[None]):
             self.call_after_refresh(self._render_code)
 
     def _render_code(self) -> None:
-        """Draw the excerpt at the box's width and scroll the lines that matter into view."""
+        """Draw the excerpt at the box's width and scroll the lines that matter into view.
+
+        Code taller than the box is folded: the lines the answer depends on, the line a
+        switch just changed and as many others as fit are shown, the rest folded into
+        marker lines, unless the learner asked for all of it (f).
+        """
         if self._excerpt is None:
             return
         box = self.query_one("#tour-code", VerticalScroll)
-        width = box.scrollable_content_region.width or max(20, self.size.width - 4)
-        if not box.show_vertical_scrollbar:  # long code brings one: leave its room now
-            width -= box.styles.scrollbar_size_vertical
-        from .tour_text import code_rows
-
-        text, starts = code_rows(self._excerpt, width)
+        width = box.content_region.width or max(20, self.size.width - 4)
         limit = box.styles.max_height
         room = int(limit.value) - box.styles.gutter.height if limit is not None else 0
-        if 0 < room < len(text.plain.splitlines()):  # too long for the box: no blank lines
-            text, starts = code_rows(self._excerpt, width, compact=True)
+        from .tour_text import layout_code
+
+        text, starts, view = layout_code(
+            self._excerpt,
+            width,
+            room,
+            box.styles.scrollbar_size_vertical,
+            frozenset(self._scroll_targets),
+            folding=not self._all_code,
+        )
+        was_folded = self._folded()
+        self._code_view = view
+        if self._folded() != was_folded:  # f's key shows only while it has work to do
+            self.refresh_bindings()
         self._code_starts = starts
         self.query_one("#tour-code-text", Static).update(text)
         self.call_after_refresh(self._scroll_code, starts)
+
+    def _folded(self) -> bool:
+        """True when the code box shows a folded view (some lines behind markers)."""
+        return self._code_view is not None and bool(self._code_view.folds)
 
     def _scroll_code(self, starts: list[int]) -> None:
         """Scroll so the marked line shows, and the lines a switch just changed, if any."""
@@ -351,7 +374,15 @@ class TourScreen(Screen[None]):
         below = max(0, total - above - height)
         parts = [f"↑ {above} more" if above else "", f"↓ {below} more" if below else ""]
         shown = " · ".join(part for part in parts if part)
-        box.border_subtitle = f"{shown} (PgUp/PgDn)" if shown else ""
+        notes = [f"{shown} (PgUp/PgDn)" if shown else ""]
+        trailing = self._code_view.trailing if self._code_view is not None else None
+        if trailing is not None:
+            notes.append(f"{trailing.hidden} more line{'s' * (trailing.hidden != 1)} folded")
+        if self._folded():
+            notes.append("f: all code")
+        elif self._all_code:
+            notes.append("f: fold")
+        box.border_subtitle = " · ".join(note for note in notes if note)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         phase = self.phase
@@ -368,6 +399,10 @@ class TourScreen(Screen[None]):
             return phase == SUMMARY
         if action == "code":
             return phase in IN_LESSON
+        if action == "all_code":
+            return phase in IN_LESSON and self._folded()
+        if action == "fold_code":
+            return phase in IN_LESSON and self._all_code
         return True
 
     # ------------------------------------------------------------ lessons
@@ -389,6 +424,7 @@ class TourScreen(Screen[None]):
         self.hint_level = 0
         self.seen_kinds = set()
         self._scroll_targets = []
+        self._all_code = False
         if lesson is None:
             self._show_summary()
             return
@@ -512,6 +548,18 @@ class TourScreen(Screen[None]):
     def _switch_clicked(self, event: OptionList.OptionSelected) -> None:
         if self.phase in (FIX, SOLVED):
             self._toggle(event.option_index)
+
+    def action_all_code(self) -> None:
+        """Unfold: the whole excerpt, scrolled to the line in question."""
+        self._all_code = True
+        self.refresh_bindings()
+        self.call_after_refresh(self._fit_code)
+
+    def action_fold_code(self) -> None:
+        """Fold again: the lines the answer depends on, the rest behind markers."""
+        self._all_code = False
+        self.refresh_bindings()
+        self.call_after_refresh(self._fit_code)
 
     def action_code(self, direction: int) -> None:
         box = self.query_one("#tour-code", VerticalScroll)

@@ -19,12 +19,16 @@ from ..core.scenarios import SCENARIOS
 from ..core.tour import (
     Excerpt,
     FixTry,
+    Fold,
     Grade,
     Lesson,
     Summary,
+    View,
     attempted_sql,
     classify,
     first_error_line,
+    fold,
+    indent_of,
     stderr_problem,
 )
 
@@ -100,40 +104,106 @@ def wrap_hanging(line: Text, width: int) -> list[Text]:
     return rows
 
 
-def code_rows(excerpt: Excerpt, width: int, compact: bool = False) -> tuple[Text, list[int]]:
+def code_rows(
+    excerpt: Excerpt, width: int, compact: bool = False, view: View | None = None
+) -> tuple[Text, list[int]]:
     """The excerpt highlighted and wrapped to ``width``, and the first row of each line.
 
     The line in question is marked with ▶, lines a switch changes with •. ``compact``
     leaves out blank lines (each then starts where the next line does), for a box too
-    short to show everything.
+    short to show everything; a ``view`` shows only its lines, each fold as one dim
+    marker line (``… 5 lines``) where its lines start, and the fold after the last line
+    not at all (the box names it under itself).
     """
     from rich.syntax import Syntax  # pygments is heavy: loaded when a lesson is shown
 
     highlighted = Syntax(excerpt.text, "python", theme="ansi_dark").highlight(excerpt.text)
     highlighted.rstrip()
+    lines = highlighted.split("\n", allow_blank=True)
+    items: tuple[int | Fold, ...] = tuple(range(len(excerpt.lines)))
+    if view is not None:
+        items, compact = view.items, True
     out = Text()
-    starts: list[int] = []
+    starts: list[int | None] = [None] * len(excerpt.lines)
     row = 0
-    for index, line in enumerate(highlighted.split("\n", allow_blank=True)):
-        if index == excerpt.focus:
+
+    def put(mark: Text, piece: Text) -> None:
+        nonlocal row
+        if row:
+            out.append("\n")
+        out.append_text(mark)
+        out.append_text(piece)
+        row += 1
+
+    for item in items:
+        if isinstance(item, Fold):
+            for index in range(item.first, item.last + 1):
+                starts[index] = row
+            if view is None or item != view.trailing:
+                hidden = excerpt.lines[item.first : item.last + 1]
+                first = next((text for text in hidden if text.strip()), "")
+                noun = "line" if item.hidden == 1 else "lines"
+                put(Text("  "), Text(f"{' ' * indent_of(first)}… {item.hidden} {noun}", DIM))
+            continue
+        line = lines[item] if item < len(lines) else Text()
+        starts[item] = row
+        if compact and not line.plain.strip():
+            starts[item] = None  # it starts where the next line shown does
+            continue
+        if item == excerpt.focus:
             mark = Text("▶ ", "bold yellow")
             line.stylize("bold on #3a3000")
-        elif index in excerpt.changed:
+        elif item in excerpt.changed:
             mark = Text("• ", "cyan")
         else:
             mark = Text("  ")
-        starts.append(row)
-        if compact and not line.plain.strip():
-            continue
         for number, piece in enumerate(wrap_hanging(line, max(8, width - 2))):
-            if row:
-                out.append("\n")
-            out.append_text(mark if number == 0 else Text("  "))
-            out.append_text(piece)
-            row += 1
-    while len(starts) < len(excerpt.lines):
-        starts.append(row)
-    return out, starts
+            put(mark if number == 0 else Text("  "), piece)
+    following = row
+    filled: list[int] = [0] * len(starts)
+    for index in range(len(starts) - 1, -1, -1):
+        found = starts[index]
+        following = found if found is not None else following
+        filled[index] = min(following, max(0, row - 1)) if found is None else found
+    return out, filled
+
+
+def line_costs(excerpt: Excerpt, width: int) -> list[int]:
+    """The rows each excerpt line takes once wrapped to ``width`` (0 for a blank line)."""
+    return [
+        len(wrap_hanging(Text(line), max(8, width - 2))) if line.strip() else 0
+        for line in excerpt.lines
+    ]
+
+
+def layout_code(
+    excerpt: Excerpt,
+    width: int,
+    room: int,
+    scrollbar: int,
+    keep: frozenset[int] = frozenset(),
+    folding: bool = True,
+) -> tuple[Text, list[int], View | None]:
+    """The code box's text for a box ``width`` wide with ``room`` rows.
+
+    The whole excerpt when it fits. Otherwise, while ``folding``, the lines the answer
+    depends on (and ``keep``) with the rest folded where rows are short; without it, the
+    whole excerpt without blank lines, to scroll. A ``scrollbar`` takes its columns only
+    when the text is still taller than the box.
+    """
+    text, starts = code_rows(excerpt, width)
+    if room <= 0 or len(text.plain.splitlines()) <= room:
+        return text, starts, None
+    for wide in (width, width - scrollbar):
+        if folding:
+            costs = line_costs(excerpt, wide)
+            view = fold(excerpt, room, costs, keep)
+            if view.rows(costs) <= room or wide != width:
+                text, starts = code_rows(excerpt, wide, view=view)
+                return text, starts, view
+        elif wide != width:
+            text, starts = code_rows(excerpt, wide, compact=True)
+    return text, starts, None
 
 
 def code_text(excerpt: Excerpt, width: int = 200) -> Text:
