@@ -19,7 +19,7 @@ from ..explain import (
 from ..models import User
 from ..results import ExperimentResult, Explanation, Fix
 from .api import Program, Run, Scenario, expire_on_commit, fix
-from .script import BASE_IMPORTS, add_user_lines, lab_session_body, lines, marked
+from .script import BASE_IMPORTS, add_user_lines, lab_session_body, lines, switched
 
 EXPIRE = "expire_on_commit"
 REFRESH = "auto_refresh"
@@ -83,14 +83,9 @@ class AfterCommit(Scenario):
         return failure(result)
 
     def program(self, chosen: Mapping[str, bool], name: str) -> Program:
-        refresh = (
-            "await session.refresh(user)"
-            if chosen[REFRESH]
-            else "# await session.refresh(user)  (auto refresh is off)"
-        )
         steps = lines(
             add_user_lines(f"User(name={name!r})", 8, flush=False),
-            marked(f"        {refresh}"),
+            switched("await session.refresh(user)", chosen[REFRESH], "auto refresh"),
             "        print(user.uid)",
         )
         return lab_session_body(chosen[EXPIRE], steps), BASE_IMPORTS

@@ -26,8 +26,8 @@ from .script import (
     add_user_lines,
     engine_lines,
     lines,
-    marked,
     sessionmaker_line,
+    switched,
     user_script,
 )
 
@@ -103,14 +103,10 @@ class ClosedSession(Scenario):
         return failure(result, how_raised(error))
 
     def program(self, chosen: Mapping[str, bool], name: str) -> Program:
-        refresh = (
-            "await session.refresh(user)"
-            if chosen[REFRESH]
-            else "# await session.refresh(user)  (refresh inside the block is off)"
+        refresh = switched(
+            "await session.refresh(user)", chosen[REFRESH], "refresh inside the block"
         )
-        steps = lines(
-            add_user_lines("User(name=name)", 8, flush=False), marked(f"        {refresh}")
-        )
+        steps = lines(add_user_lines("User(name=name)", 8, flush=False), refresh)
         session_line = sessionmaker_line(chosen[EXPIRE])
         functions = f"""
 async def add_user(name: str) -> User:

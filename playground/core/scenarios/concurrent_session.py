@@ -21,6 +21,7 @@ from ..results import ExperimentResult, Explanation, Fix
 from .api import Program, Run, Scenario, fix, own_async_engine, record_sql, variation
 from .script import (
     BASE_IMPORTS,
+    IN_SESSION,
     KEEPING_SESSIONMAKER,
     lines,
     marked,
@@ -229,7 +230,7 @@ class ConcurrentSession(Scenario):
                 else None
             )
             gather = lines(
-                "        async with Session() as session:",
+                IN_SESSION,
                 held,
                 marked(
                     "            results = await asyncio.gather(find_name(session), "

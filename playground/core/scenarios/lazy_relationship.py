@@ -27,13 +27,14 @@ from ..results import ExperimentResult, Explanation, Fix
 from .api import Program, Run, Scenario, fix, variation
 from .script import (
     CREATE_TABLES,
-    MAIN_OPENING,
+    IN_SESSION,
     ORM_NAMES,
     POSTS_LINE,
     TWO_POSTS,
     engine_lines,
     lines,
     load_user_lines,
+    main_function,
     marked,
     new_session_adding,
     orm_import,
@@ -166,19 +167,14 @@ class LazyRelationship(Scenario):
             marked(f"            {AWAIT_STEP}") if awaitable else None,
             "            print(len(user.posts))",
         )
+        new_user = new_session_adding(f"User(name={name!r}, {TWO_POSTS})", 8)
         body = f"""
 {engine_lines()}
 
 {user_with_posts_model(base_line, posts_line)}
 {CREATE_TABLES}
 
-{MAIN_OPENING}
-{new_session_adding(f"User(name={name!r}, {TWO_POSTS})", 8)}
-        async with Session() as session:
-{reads}
-    finally:
-        await engine.dispose()
-"""
+{main_function(lines(new_user, IN_SESSION, reads))}"""
         imports = (
             "from sqlalchemy import ForeignKey, select",
             asyncio_import,

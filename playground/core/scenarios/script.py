@@ -98,6 +98,11 @@ def marked(line: str, when: bool = True) -> str:
     return f"{line}  {MARK}" if when else line
 
 
+def switched(code: str, on: bool, switch: str, indent: int = 8) -> str:
+    """``code`` while its switch is on, else the line commented out saying so; marked always."""
+    return marked(" " * indent + (code if on else f"# {code}  ({switch} is off)"))
+
+
 def sessionmaker_line(expire_on_commit: bool) -> str:
     return marked(f"Session = async_sessionmaker(engine, expire_on_commit={expire_on_commit})")
 
@@ -167,6 +172,21 @@ MAIN_OPENING = """async def main() -> None:
     await create_tables()
     try:"""
 
+IN_SESSION = "        async with Session() as session:"
+"""``main()``'s own session, whose block holds the lines the lab runs step by step."""
+
+
+def main_function(steps: str, *closing: str) -> str:
+    """``main()``: the tables, ``steps`` in its ``try``, then ``closing`` and the engine's end."""
+    return lines(
+        MAIN_OPENING,
+        steps,
+        "    finally:",
+        *(f"        {line}" for line in closing),
+        "        await engine.dispose()",
+        "",
+    )
+
 
 def user_script(setup: str, main_body: str, *, after_model: str = "", functions: str = "") -> str:
     """A script on the ``User`` model: ``setup`` (the engine), tables, ``functions``, ``main()``.
@@ -180,11 +200,7 @@ def user_script(setup: str, main_body: str, *, after_model: str = "", functions:
 {USER_MODEL}{after_model}
 {CREATE_TABLES}
 {functions}
-{MAIN_OPENING}
-{main_body}
-    finally:
-        await engine.dispose()
-"""
+{main_function(main_body)}"""
 
 
 def write_then_show(writer: str, new_user: str, reads: str, name: str) -> str:
@@ -201,11 +217,7 @@ async def show_user(uid: int) -> None:
 {reads}
 
 
-{MAIN_OPENING}
-        await show_user(await {writer}({name!r}))
-    finally:
-        await engine.dispose()
-"""
+{main_function(f"        await show_user(await {writer}({name!r}))")}"""
 
 
 def lab_session_body(expire_on_commit: bool, steps: str, *model_more: str) -> str:
@@ -221,12 +233,7 @@ session = Session()
 {user_model(*model_more)}
 {CREATE_TABLES}
 
-{MAIN_OPENING}
-{steps}
-    finally:
-        await session.close()
-        await engine.dispose()
-"""
+{main_function(steps, "await session.close()")}"""
 
 
 def render_script(

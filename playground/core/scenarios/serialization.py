@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 from sqlalchemy.orm import selectinload
@@ -210,10 +210,11 @@ class Serialization(Scenario):
 
     def program(self, chosen: Mapping[str, bool], name: str) -> Program:
         selectin, flat = chosen[SELECTIN], chosen[FLAT]
+        *columns, posts = field_lines(UserOut)
         posts_field = (
-            marked("    # posts: list[PostOut]  (left out of the response model)")
+            marked(f"    # {posts.strip()}  (left out of the response model)")
             if flat
-            else marked("    posts: list[PostOut]", False)
+            else marked(posts, False)
         )
         reads = lines(
             load_user_lines(8, "selectinload(User.posts)" if selectin else None),
@@ -227,14 +228,11 @@ class Serialization(Scenario):
 {user_with_posts_model()}
 
 class PostOut(BaseModel):
-    pid: int
-    title: str
+{lines(*field_lines(PostOut))}
 
 
 class UserOut(BaseModel):
-    uid: int
-    name: str
-{posts_field}
+{lines(*columns, posts_field)}
 
 {write_then_show("create_user", f"User(name=name, {TWO_POSTS})", reads, name)}"""
         imports = (
@@ -244,6 +242,26 @@ class UserOut(BaseModel):
             orm_import(ORM_NAMES, "selectinload", selectin),
         )
         return body, imports
+
+
+def field_lines(model: type[BaseModel]) -> list[str]:
+    """A response model's fields as the script declares them, from the model the lab uses.
+
+    The script's models are written from these, so the script validates what the lab did.
+    """
+    return [
+        f"    {field}: {annotation_text(info.annotation)}"
+        for field, info in model.model_fields.items()
+    ]
+
+
+def annotation_text(annotation: Any) -> str:
+    """``int``, ``list[PostOut]``: a field's type as source text."""
+    arguments = get_args(annotation)
+    if not arguments:
+        return str(annotation.__name__)
+    inner = ", ".join(annotation_text(argument) for argument in arguments)
+    return f"{get_origin(annotation).__name__}[{inner}]"
 
 
 def _before_validation(result: ExperimentResult) -> StateSnapshot | None:

@@ -27,10 +27,11 @@ from .api import Program, Run, Scenario, fix
 from .script import (
     BASE_IMPORTS,
     CREATE_TABLES,
+    IN_SESSION,
     KEEPING_SESSIONMAKER,
-    MAIN_OPENING,
     engine_lines,
     lines,
+    main_function,
     marked,
 )
 
@@ -162,12 +163,7 @@ class Stamped(Model):
 
 {CREATE_TABLES}
 
-{MAIN_OPENING}
-        async with Session() as session:
-{steps}
-    finally:
-        await engine.dispose()
-"""
+{main_function(lines(IN_SESSION, steps))}"""
         imports = (
             "from datetime import datetime",
             "",

@@ -16,7 +16,7 @@ from ..explain import failure, first_line, short_type, success
 from ..models import User
 from ..results import ExperimentResult, Explanation, Fix
 from .api import Program, Run, Scenario, fix, variation
-from .script import BASE_IMPORTS, engine_lines, lines, marked, user_script
+from .script import BASE_IMPORTS, IN_SESSION, engine_lines, lines, marked, user_script
 
 INSPECT = "use_inspect"
 RUN_SYNC = "run_sync"
@@ -188,11 +188,13 @@ def column_names(sync_conn):
             if inspecting
             else ""
         )
-        main_body = f"""        async with Session() as session:
-            session.add(User(name={name!r}))
-            await session.commit()
-{call}
-        print(result)"""
+        main_body = lines(
+            IN_SESSION,
+            f"            session.add(User(name={name!r}))",
+            "            await session.commit()",
+            call,
+            "        print(result)",
+        )
         body = user_script(engine_lines(), main_body, after_model=helper)
         imports = ("from sqlalchemy import inspect", *BASE_IMPORTS) if inspecting else BASE_IMPORTS
         return body, imports
