@@ -150,7 +150,7 @@ class DeferredColumn(Scenario):
         reads = lines(
             load_user_lines(8, "undefer(User.name)" if chosen[UNDEFER] else None),
             marked('        await session.refresh(user, ["name"])') if chosen[REFRESH] else None,
-            marked("        await user.awaitable_attrs.name") if chosen[AWAITABLE] else None,
+            marked(f"        {AWAIT_STEP}") if chosen[AWAITABLE] else None,
             "        print(user.name)",
         )
         body = f"""

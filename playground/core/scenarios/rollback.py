@@ -148,7 +148,7 @@ class RollbackExpires(Scenario):
         keep = chosen[CAPTURE]
         steps = lines(
             add_user_lines(f"User(name={name!r})", 8, flush=False, variable="a"),
-            marked("        name = a.name  # read while it is loaded") if keep else None,
+            marked(f"        {EARLY_READ}") if keep else None,
             "        session.add(User(name=None))  # NOT NULL: this commit fails",
             "        try:",
             "            await session.commit()",

@@ -37,6 +37,7 @@ from .script import (
 
 EAGER = "eager_defaults"
 REFRESH = "refresh_after_update"
+CREATED_STEP = "row.created_at"
 INSERT_STEP = "await session.commit()  # INSERT"
 UPDATE_STEP = "await session.commit()  # UPDATE"
 REFRESH_STEP = "await session.refresh(row)"
@@ -82,7 +83,7 @@ class ServerDefaults(Scenario):
             with run.step(INSERT_STEP):
                 await session.commit()
                 run.record_commit(row, run.user_input)
-            run.glance("row.created_at", lambda: row.created_at)
+            run.glance(CREATED_STEP, lambda: row.created_at)
             run.step("row.name = ... + ' (edited)'")
             row.name = run.user_input + " (edited)"
             await run.awaited(UPDATE_STEP, session.commit())
@@ -96,7 +97,7 @@ class ServerDefaults(Scenario):
             return success(result, "updated_at was fetched inside the greenlet", fetched(result))
         if error.involves_missing_greenlet:
             where = failed_step(result)
-            insert_failed = where == "row.created_at"
+            insert_failed = where == CREATED_STEP
             insert = how_fetched(result, INSERT_STEP, "INSERT", "created_at")
             return greenlet_error(
                 result,
@@ -133,14 +134,14 @@ class ServerDefaults(Scenario):
             if chosen[EAGER]
             else marked('    # __mapper_args__ = {"eager_defaults": True}  (default is "auto")')
         )
-        refresh = marked("            await session.refresh(row)") if chosen[REFRESH] else None
+        refresh = marked(f"            {REFRESH_STEP}") if chosen[REFRESH] else None
         steps = lines(
             f"            row = Stamped(name={name!r})",
             "            session.add(row)",
-            "            await session.commit()  # INSERT",
-            "            row.created_at",
+            f"            {INSERT_STEP}",
+            f"            {CREATED_STEP}",
             f"            row.name = {name + ' (edited)'!r}",
-            "            await session.commit()  # UPDATE",
+            f"            {UPDATE_STEP}",
             refresh,
             "            print(row.updated_at)",
         )
