@@ -54,8 +54,7 @@ class ClosedSession(Scenario):
     )
 
     async def run(self, run: Run) -> object:
-        run.step("Session = async_sessionmaker(engine, expire_on_commit=...)")
-        session_factory = run.sessionmaker(expire_on_commit=run.settings[EXPIRE])
+        session_factory = run.session_factory(run.settings[EXPIRE])
         async with run.request("async with Session() as session:", session_factory) as session:
             user = User(name=run.user_input)
             await run.add_and_commit(user, session=session)
