@@ -112,8 +112,8 @@ def code_rows(
     The line in question is marked with ▶, lines a switch changes with •. ``compact``
     leaves out blank lines (each then starts where the next line does), for a box too
     short to show everything; a ``view`` shows only its lines, each fold as one dim
-    marker line (``… 5 lines``) where its lines start, and the fold after the last line
-    not at all (the box names it under itself).
+    marker line (``… 5 lines``, at the indent of its least indented line) where its
+    lines start, and the fold after the last line not at all (the box names it below).
     """
     from rich.syntax import Syntax  # pygments is heavy: loaded when a lesson is shown
 
@@ -141,9 +141,9 @@ def code_rows(
                 starts[index] = row
             if view is None or item != view.trailing:
                 hidden = excerpt.lines[item.first : item.last + 1]
-                first = next((text for text in hidden if text.strip()), "")
+                pad = min((indent_of(text) for text in hidden if text.strip()), default=0)
                 noun = "line" if item.hidden == 1 else "lines"
-                put(Text("  "), Text(f"{' ' * indent_of(first)}… {item.hidden} {noun}", DIM))
+                put(Text("  "), Text(f"{' ' * pad}… {item.hidden} {noun}", DIM))
             continue
         line = lines[item] if item < len(lines) else Text()
         starts[item] = row
