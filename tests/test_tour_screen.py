@@ -79,12 +79,17 @@ async def test_each_lesson_shows_its_question_line_and_what_the_answer_depends_o
         assert lesson is not None and lesson.name == name
         excerpt = screen._excerpt
         assert excerpt is not None
+        assert excerpt.focus in excerpt.needed
+        # The box is laid out in passes: wait for every needed line (a failure times out
+        # here), then check the layout stays so once the screen is idle.
+        await settle(pilot, lambda: all(in_view(screen, i) for i in excerpt.needed))
+        for _ in range(3):
+            await pilot.pause()
         text, starts, top, bottom = code_view(screen)
         marked = excerpt.lines[excerpt.focus].strip()
         row = next(line for line in text.splitlines() if line.startswith("▶"))
         assert row[1:].strip().startswith(marked[:20])
         assert any(word in marked for word in lesson.teaching.focus)
-        assert excerpt.focus in excerpt.needed
         for index in sorted(excerpt.needed):
             assert in_view(screen, index), f"{name}: {excerpt.lines[index]!r} is not in view"
         seen = " ".join(rows_in_view(screen).split())
@@ -92,11 +97,11 @@ async def test_each_lesson_shows_its_question_line_and_what_the_answer_depends_o
             assert " ".join(word.split()) in seen, f"{name}: {word!r} is not in view"
         # Nothing is scrolled out of view at the start; what is folded is said under the box.
         box = screen.query_one("#tour-code", VerticalScroll)
-        assert top == 0 and "↑" not in str(box.border_subtitle)
         view = screen._code_view
         folds = view.folds if view is not None else ()
         assert ("… " in text) == any(fold != view.trailing for fold in folds)  # type: ignore[union-attr]
-        assert ("f: all code" in str(box.border_subtitle)) == bool(folds)
+        await settle(pilot, lambda: ("f: all code" in str(box.border_subtitle)) == bool(folds))
+        assert top == 0 and "↑" not in str(box.border_subtitle)
         title = str(screen.query_one("#tour-title", Static).content)
         assert Text(title).cell_len <= SIZE[0] - 2 and lesson.title in title
         assert str(screen.query_one("#tour-question", Static).content) == lesson.question
