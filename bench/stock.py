@@ -21,31 +21,20 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from playground.ui import app as app_module  # noqa: E402
-from playground.ui import main_screen, panels  # noqa: E402
+from playground.ui import main_screen  # noqa: E402
 
 VARIANTS = {
-    "header": "title bar: Textual's Header",
     "footer": "key bar: Textual's Footer",
     "tabs": "pane tabs: Textual's TabbedContent",
-    "button": "Add button: Textual's Button with its own style sheet",
-    "options": "options: a row of Switch and Static per option",
-    "optionlist": "log: Textual's OptionList",
-    "log": "log: Textual's Log (plain text)",
     "datatable": "users table: Textual's DataTable",
 }
 """Each stock replacement, by name, and what it puts back."""
 
-ALL = "header,footer,tabs,button,options,optionlist,datatable"
-"""Every stock widget at once (the log as the OptionList it was)."""
+ALL = "footer,tabs,datatable"
+"""Every stock widget at once."""
 
 
 # ------------------------------------------------------------------------ bars
-def _header() -> dict[tuple[object, str], object]:
-    from textual.widgets import Header
-
-    return {(main_screen, "TitleBar"): Header}
-
-
 def _footer() -> dict[tuple[object, str], object]:
     from textual.widgets import Footer
 
@@ -77,7 +66,7 @@ def _tabs() -> dict[tuple[object, str], object]:
 
         def compose(self) -> Any:
             ms: Any = main_screen  # its names as swapped now, read at compose time
-            yield ms.TitleBar()
+            yield ms.Header(icon="▶")
             yield ms.Static(id="too-small")
             yield ms.Static(self._status_text(), id="status")
             with ms.Horizontal(id="top"):
@@ -116,156 +105,6 @@ def _mirror() -> dict[tuple[object, str], object]:
     screen = _tabs()[(app_module, "MainScreen")]
     assert isinstance(screen, type)
     return {(app_module, "MainScreen"): type("MirrorScreen", (screen,), {"tabbed": False})}
-
-
-# ---------------------------------------------------------------------- button
-def _button() -> dict[tuple[object, str], object]:
-    from textual.widgets import Button
-
-    return {(panels, "AddButton"): Button}
-
-
-# --------------------------------------------------------------------- options
-def _options() -> dict[tuple[object, str], object]:
-    """A row per option: a Switch and a Static beside it, as the panel had before."""
-    from textual.containers import Horizontal
-    from textual.widgets import Static, Switch
-
-    from playground.ui.widgets import KeysInOrder
-
-    class LabSwitch(KeysInOrder, Switch):
-        """A switch whose Space and Enter act in the order they were typed."""
-
-    class StockOption(Horizontal):
-        """One option: its switch, then its label, key and hint in a Static beside it."""
-
-        DEFAULT_CSS = """
-        StockOption LabSwitch { border: none; height: 1; padding: 0; margin-right: 1; }
-        StockOption LabSwitch:focus { border: none; background-tint: $foreground 20%; }
-        StockOption .option-text { width: 1fr; }
-        """
-
-        def __init__(self, option: Any, value: bool, key_hint: str) -> None:
-            super().__init__(classes="option", id=f"option-{option.key}")
-            self.option = option
-            self._value = value
-            self._key_hint = key_hint
-
-        @property
-        def value(self) -> bool:
-            return bool(self.query_one(Switch).value)
-
-        @value.setter
-        def value(self, value: bool) -> None:
-            self.query_one(Switch).value = value
-
-        def compose(self) -> Any:
-            option = self.option
-            yield LabSwitch(self._value, id=f"switch-{option.key}", tooltip=option.hint)
-            yield Static(self._text(self._value), classes="option-text")
-
-        def _text(self, value: bool) -> Any:
-            from rich.text import Text
-
-            return Text.assemble(
-                ("ON " if value else "OFF", "bold green" if value else "bold red"),
-                (f" {self.option.label}", "bold"),
-                (f" {self._key_hint}", "dim"),
-                "\n",
-                (self.option.hint, "dim"),
-            )
-
-        def on_switch_changed(self, event: Switch.Changed) -> None:
-            self.query_one(".option-text", Static).update(self._text(event.value), layout=False)
-
-    return {(panels, "OptionSwitch"): StockOption}
-
-
-# ------------------------------------------------------------------------- log
-class _LogApi:
-    """What the main screen asks of its log, over whichever stock widget shows it."""
-
-    MAX_ENTRIES = 500
-    TRIM = 100
-
-    entries: dict[str, Any]
-    dropped: int
-
-
-def _optionlist() -> dict[tuple[object, str], object]:
-    """The log as the OptionList it was before it drew its own lines."""
-    from textual.widgets import OptionList
-    from textual.widgets.option_list import Option
-
-    from playground.ui.commit_log import CommitLog
-    from playground.ui.render import log_entry
-
-    class OptionListLog(_LogApi, OptionList):
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self.entries = {}
-            self.dropped = 0
-            self._notes = 0
-
-        def add_entry(self, result: Any, explanation: Any) -> None:
-            entry_id = f"entry-{result.seq}"
-            self.entries[entry_id] = (result, explanation)
-            self.add_option(Option(log_entry(result, explanation), id=entry_id))
-            self._trim()
-            self.highlighted = self.option_count - 1
-            self.scroll_end(animate=False)
-            self.post_message(CommitLog.Added())
-
-        def _trim(self) -> None:
-            if self.option_count <= self.MAX_ENTRIES + self.TRIM:
-                return
-            kept = self.options[self.option_count - self.MAX_ENTRIES :]
-            for option in self.options[: self.option_count - self.MAX_ENTRIES]:
-                if self.entries.pop(option.id or "", None) is not None:
-                    self.dropped += 1
-            self.set_options(kept)
-
-        def add_note(self, note: Any) -> None:
-            self._notes += 1
-            self.add_option(Option(note, id=f"note-{self._notes}"))
-            self.highlighted = self.option_count - 1
-            self.scroll_end(animate=False)
-
-        def selected_entry(self) -> Any:
-            option = self.highlighted_option
-            return None if option is None else self.entries.get(option.id or "")
-
-    return {(main_screen, "CommitLog"): OptionListLog}
-
-
-def _log() -> dict[tuple[object, str], object]:
-    """The log as Textual's Log: each entry's lines as plain text (Log draws no styles)."""
-    from textual.widgets import Log
-
-    from playground.ui.commit_log import CommitLog
-    from playground.ui.render import log_entry
-
-    class PlainLog(_LogApi, Log):
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(max_lines=None, **kwargs)
-            self.entries = {}
-            self.dropped = 0
-            self._last: str | None = None
-
-        def add_entry(self, result: Any, explanation: Any) -> None:
-            entry_id = f"entry-{result.seq}"
-            self.entries[entry_id] = (result, explanation)
-            self._last = entry_id
-            self.write_lines(log_entry(result, explanation).plain.split("\n"))
-            self.post_message(CommitLog.Added())
-
-        def add_note(self, note: Any) -> None:
-            self.write_line(note.plain)
-
-        def selected_entry(self) -> Any:
-            return None if self._last is None else self.entries.get(self._last)
-
-    return {(main_screen, "CommitLog"): PlainLog}
 
 
 # ------------------------------------------------------------------- datatable
@@ -312,13 +151,8 @@ def _datatable() -> dict[tuple[object, str], object]:
 
 
 _BUILDERS = {
-    "header": _header,
     "footer": _footer,
     "tabs": _tabs,
-    "button": _button,
-    "options": _options,
-    "optionlist": _optionlist,
-    "log": _log,
     "datatable": _datatable,
     "mirror": _mirror,
 }

@@ -6,12 +6,11 @@ import sqlite3
 from pathlib import Path
 
 from textual import events
-from textual.geometry import Region
 from textual.widgets import Static
 
 from playground.ui.app import MIN_HEIGHT, MIN_WIDTH, PlaygroundApp, make_app
 from playground.ui.screens import ConfirmQuit, SaveElsewhere
-from playground.ui.widgets import NameInput, OptionSwitch, UsersTable
+from playground.ui.widgets import NameInput, OptionRow, UsersTable
 
 from .pilot import add, burst, entries, log_text, settle, table_rows
 
@@ -111,7 +110,7 @@ async def test_hints_show_at_80x24(app_factory):
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        options = list(app.query(OptionSwitch))
+        options = list(app.query(OptionRow))
         assert len(options) == 2
         shown = app.export_screenshot().replace("&#160;", " ")
         for option in options:
@@ -122,13 +121,13 @@ async def test_hints_show_at_80x24(app_factory):
 async def test_a_click_on_an_options_label_flips_it(app_factory):
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
-        option = app.query_one("#switch-auto_refresh", OptionSwitch)
+        option = app.query_one("#option-auto_refresh", OptionRow)
         assert not option.value
-        assert await pilot.click(option, offset=(12, 0)), "on the label, right of the slider"
+        label = option.query_one(".option-text")
+        assert await pilot.click(label, offset=(6, 0)), "on the label, right of the slider"
         await settle(pilot, lambda: app.main.settings["auto_refresh"])
-        width = option.size.width
-        drawn = option.render_lines(Region(0, 0, width, 1))[0].text
-        assert option.value and drawn[5:].startswith("ON  auto refresh after commit F3")
+        drawn = label.render_line(0).text
+        assert option.value and drawn.startswith("ON  auto refresh after commit F3")
 
 
 def message(app: PlaygroundApp) -> str:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.command import CommandPalette
+from textual.widget import Widget
+from textual.widgets import Header
 
 from playground.ui.app import make_app
 from playground.ui.pane_tabs import PaneTabs
-from playground.ui.widgets import KeysBar, TitleBar
+from playground.ui.widgets import KeysBar
 
 from .pilot import settle, static_text
 
@@ -17,7 +19,7 @@ def app_on(tmp_path: Path):
     return make_app(f"sqlite+aiosqlite:///{tmp_path / 'bars.db'}", exports_dir=tmp_path)
 
 
-def line(widget: KeysBar | TitleBar | PaneTabs, y: int = 0) -> str:
+def line(widget: Widget, y: int = 0) -> str:
     return widget.render_line(y).text
 
 
@@ -48,11 +50,11 @@ async def test_a_narrow_key_bar_leaves_keys_out_whole(tmp_path: Path):
 async def test_the_title_bar_names_the_scenario_and_its_icon_opens_the_palette(tmp_path: Path):
     app = app_on(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
-        title = app.query_one(TitleBar)
+        title = app.query_one(Header).query_one("HeaderTitle")
         assert "playground — After commit" in line(title)
         await app.main.switch_scenario("closed-session")
         await settle(pilot, lambda: "Session closed before reading" in line(title))
-        await pilot.click(TitleBar, offset=(1, 0))
+        await pilot.click(Header, offset=(1, 0))
         await settle(pilot, lambda: isinstance(app.screen, CommandPalette))
 
 

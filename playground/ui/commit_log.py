@@ -10,10 +10,10 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.message import Message
+from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widget import Widget
 
 from ..core.results import ExperimentResult, Explanation
 from .render import log_entry
@@ -29,28 +29,30 @@ class _Entry:
     lines: list[Strip] = field(default_factory=list)
 
 
-class CommitLog(Widget, can_focus=True):
+class CommitLog(ScrollView, can_focus=True):
     """The live log: one compact entry per experiment; Enter or a click opens its details.
 
-    Each entry is wrapped once, when it arrives, and its lines are kept (Textual's line
-    API); the view follows the newest line unless the user looks back. An OptionList did
-    the wrapping three times per entry, and its highlight and scroll bookkeeping made
-    the entry the slowest step between a commit and the screen.
+    A line-API widget on Textual's ScrollView, as Textual's ``Log`` is: each entry is
+    wrapped once, when it arrives, and its lines are kept; the view follows the newest
+    entry, and the keys move a highlight through the entries. It stays hand-made because
+    the benchmark measured Textual's OptionList adding ~4 ms to every commit's entry,
+    which took figure 2 (Enter to the entry drawn) past its one-frame target.
     """
 
     MAX_ENTRIES = 500
     TRIM = 100
 
-    COMPONENT_CLASSES = {"commit-log--highlighted", "commit-log--track", "commit-log--thumb"}
+    COMPONENT_CLASSES = {"commit-log--highlighted"}
     DEFAULT_CSS = """
     CommitLog {
         background: $surface;
         color: $foreground;
+        scrollbar-gutter: stable;
+        scrollbar-size-vertical: 1;
+        overflow-x: hidden;
         & > .commit-log--highlighted {
             background: $block-cursor-blurred-background;
         }
-        & > .commit-log--track { color: $scrollbar-background; }
-        & > .commit-log--thumb { color: $scrollbar; }
         &:focus {
             background-tint: $foreground 5%;
             & > .commit-log--highlighted {
@@ -74,9 +76,6 @@ class CommitLog(Widget, can_focus=True):
     class Selected(Message):
         """An entry was chosen (Enter or a click): the app opens its details."""
 
-    class Added(Message, bubble=False):
-        """An entry is in the log and highlighted; posted to the log itself, for watchers."""
-
     class Trimmed(Message):
         """The oldest entries were dropped: ``dropped`` of them so far, for the app to say."""
 
@@ -92,12 +91,8 @@ class CommitLog(Widget, can_focus=True):
         self._shown: list[_Entry] = []
         self._starts: list[int] = []  # the first line of each entry
         self._line_count = 0
-        self._top: int | None = None  # the first line in view; None follows the newest
         self._notes = 0
-        plain = Style()
-        self._frame: tuple[int, int, tuple[int, int] | None, tuple[Style, ...]] = (
-            0, 0, None, (plain, plain, plain, plain),
-        )  # fmt: skip
+        self._styles: tuple[Style, Style] = (Style(), Style())
         # Lines drawn lately (a screenful and a scroll's worth), each with its entry.
         self._drawn: LRUCache[tuple[object, ...], tuple[_Entry, Strip]] = LRUCache(256)
 
@@ -133,9 +128,11 @@ class CommitLog(Widget, can_focus=True):
         self._line_count += len(self._wrapped(entry))
         if len(self._shown) > self.MAX_ENTRIES + self.TRIM:
             self._trim()
-        self.highlighted, self._top = len(self._shown) - 1, None
+        self.virtual_size = Size(self._text_width(), self._line_count)
+        self.highlighted = len(self._shown) - 1
+        # Forced: until the next layout, the view does not know it has a scrollbar.
+        self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
         self.refresh()
-        self.post_message(self.Added())
 
     def _trim(self) -> None:
         """Drop the oldest entries, ``TRIM`` at a time, once past ``MAX_ENTRIES``.
@@ -151,13 +148,17 @@ class CommitLog(Widget, can_focus=True):
         self.post_message(self.Trimmed(self.dropped))
 
     # ------------------------------------------------------------------- layout
-    def _wrapped(self, entry: _Entry, log_width: int | None = None) -> list[Strip]:
-        """The entry's lines for a log ``log_width`` wide (now, if not given), wrapped once.
+    def _text_width(self) -> int:
+        """The width the entries are wrapped to: the view's, less the scrollbar's."""
+        width = self.scrollable_content_region.width
+        return width if width > 2 else 78  # before the first layout: a usual width
 
-        Text gets the width less one cell of margin each side and one for the bar.
+    def _wrapped(self, entry: _Entry) -> list[Strip]:
+        """The entry's lines for the view's width, wrapped once per width.
+
+        Text gets the width less one cell of margin each side.
         """
-        log_width = self.size.width if log_width is None else log_width
-        width = log_width - 3 if log_width > 3 else 77  # before the first layout: a usual width
+        width = self._text_width() - 2
         if entry.width != width or not entry.lines:
             console = self.app.console
             entry.lines = []
@@ -187,31 +188,18 @@ class CommitLog(Widget, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self._renumber()
+        self.virtual_size = Size(self._text_width(), self._line_count)
         if self.highlighted is not None:
             self._bring_into_view(self.highlighted)
         self.refresh()
 
     # ------------------------------------------------------------------ the view
-    @property
-    def top(self) -> int:
-        """The first line in view."""
-        last_top = max(0, self._line_count - self.size.height)
-        return last_top if self._top is None else min(self._top, last_top)
-
-    def _look_from(self, top: int) -> None:
-        """Put line ``top`` first in view; at the end, follow the newest again."""
-        last_top = max(0, self._line_count - self.size.height)
-        self._top = None if top >= last_top else max(0, top)
-        self.refresh()
-
     def _bring_into_view(self, index: int) -> None:
         start = self._starts[index]
-        end = start + len(self._shown[index].lines)
-        top, height = self.top, max(1, self.size.height)
-        if start < top or end - start > height:
-            self._look_from(start)
-        elif end > top + height:
-            self._look_from(end - height)
+        height = len(self._shown[index].lines)
+        taller = height > self.size.height  # its first line, then, rather than its last
+        region = Region(0, start, 1, height)
+        self.scroll_to_region(region, animate=False, immediate=True, top=taller, force=True)
 
     def _highlight(self, index: int) -> None:
         self.highlighted = index
@@ -253,66 +241,39 @@ class CommitLog(Widget, can_focus=True):
         return low
 
     def on_click(self, event: events.Click) -> None:
-        line = self.top + event.y
+        line = round(self.scroll_y) + event.y
         if self._shown and 0 <= line < self._line_count:
             self._highlight(self._entry_at(line))
             self.action_select()
 
-    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
-        event.stop()
-        self._look_from(self.top - 3)
-
-    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
-        event.stop()
-        self._look_from(self.top + 3)
-
     # -------------------------------------------------------------------- drawing
     def render_lines(self, crop: Region) -> list[Strip]:
-        """Draw the lines in ``crop``, with the styles and the view looked up once.
+        """Draw the lines in ``crop``, with the styles looked up once.
 
-        Widget geometry and styles are properties that walk the DOM on every read; read
-        once per line, they cost more than drawing the line.
+        Widget styles are properties that walk the DOM on every read; read once per line,
+        they cost more than drawing the line.
         """
         base = self.rich_style
-        styles = (
-            base,
-            base + self.get_component_rich_style("commit-log--highlighted"),
-            base + self.get_component_rich_style("commit-log--thumb"),
-            base + self.get_component_rich_style("commit-log--track"),
-        )
-        width, height = self.size
-        top = self.top
-        bar = None
-        if self._line_count > height > 0:
-            thumb = max(1, height * height // self._line_count)
-            start = (height - thumb) * top // max(1, self._line_count - height)
-            bar = (start, start + thumb)
-        self._frame = (width, top, bar, styles)
+        self._styles = (base, base + self.get_component_rich_style("commit-log--highlighted"))
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
-        width, top, bar, (base, highlighted, thumb, track) = self._frame
-        if bar is None:
-            cell = Segment(" ", base)
-        elif bar[0] <= y < bar[1]:
-            cell = Segment("┃", thumb)
-        else:
-            cell = Segment("│", track)
-        line = top + y
+        base, highlighted = self._styles
+        width = self.scrollable_content_region.width
+        line = round(self.scroll_y) + y
         if not 0 <= line < self._line_count:
-            return Strip([Segment(" " * (width - 1), base), cell], width)
+            return Strip.blank(width, base)
         index = self._entry_at(line)
         entry = self._shown[index]
         offset = line - self._starts[index]
         style = highlighted if index == self.highlighted else base
-        key = (id(entry), offset, style, cell, width)
+        key = (id(entry), offset, style, width)
         cached = self._drawn.get(key)
         if cached is not None and cached[0] is entry:
             return cached[1]
-        lines = self._wrapped(entry, width)
+        lines = self._wrapped(entry)
         segments = list(lines[offset]) if offset < len(lines) else []  # wrapped anew meanwhile
         segments = list(Segment.apply_style(segments, style))
-        segments = Segment.adjust_line_length(segments, width - 1, style)
-        strip = Strip([*segments, cell], width)
+        strip = Strip(Segment.adjust_line_length(segments, width, style), width)
         self._drawn[key] = (entry, strip)
         return strip

@@ -22,7 +22,7 @@ from textual.containers import Horizontal, ScrollableContainer, Vertical
 from textual.geometry import Size
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Input, Static
+from textual.widgets import ContentSwitcher, Header, Input, Static
 
 from ..core.database import describe
 from ..core.export import log_markdown
@@ -36,7 +36,7 @@ from .messages import BulkDone, BulkProgress, ExperimentDone, LabProblem, RowsLo
 from .pane_tabs import PaneTabs
 from .panels import OPTION_KEYS, AddForm, SettingsPanel
 from .render import preview, script_view
-from .widgets import BulkMeter, DetailsPane, KeysBar, NameInput, TitleBar, UsersTable
+from .widgets import BulkMeter, DetailsPane, KeysBar, NameInput, UsersTable
 
 SHORT_SCREEN = 30
 MIN_WIDTH, MIN_HEIGHT = 64, 20
@@ -110,7 +110,7 @@ class MainScreen(Screen[None]):
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
-        yield TitleBar()
+        yield Header(icon="▶")
         yield Static(id="too-small")
         yield Static(self._status_text(), id="status")
         with Horizontal(id="top"):

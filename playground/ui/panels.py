@@ -15,10 +15,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Static, Switch
+from textual.widgets import Button, Static, Switch
 
 from ..core.scenarios import Scenario
-from .widgets import AddButton, BulkMeter, NameInput, OptionSwitch
+from .widgets import BulkMeter, NameInput, OptionRow
 
 OPTION_KEYS = ("f2", "f3", "f4", "f5")
 """The keys that flip the first switches, in order."""
@@ -46,9 +46,9 @@ class SettingsPanel(Vertical):
         self._fit(self._shown[0])
 
     @staticmethod
-    def _switches(scenario: Scenario, settings: Mapping[str, bool]) -> list[OptionSwitch]:
+    def _switches(scenario: Scenario, settings: Mapping[str, bool]) -> list[OptionRow]:
         return [
-            OptionSwitch(
+            OptionRow(
                 option,
                 settings[option.key],
                 OPTION_KEYS[i].upper() if i < len(OPTION_KEYS) else "Tab, Space",
@@ -75,7 +75,7 @@ class SettingsPanel(Vertical):
 
     def set_values(self, settings: Mapping[str, bool]) -> None:
         """Set each switch to ``settings``; only the ones that change say so."""
-        for switch in self.query(OptionSwitch):
+        for switch in self.query(OptionRow):
             wanted = settings.get(switch.option.key, switch.value)
             if switch.value != wanted:
                 switch.value = wanted
@@ -102,7 +102,7 @@ class AddForm(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(id="form-row"):
             yield NameInput(placeholder="name, then Enter", id="name")
-            yield AddButton("Add", id="add", action="screen.submit_name")
+            yield Button("Add", id="add", variant="primary", action="screen.submit_name")
         yield Static(Text("Enter commits; F-keys flip the switches.", "dim"), id="message")
         yield BulkMeter(id="bulk-progress")
 

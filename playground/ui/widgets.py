@@ -5,27 +5,26 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from rich.console import Console, ConsoleOptions, ConsoleRenderable
-from rich.console import RenderResult as RichRenderResult
 from rich.progress_bar import ProgressBar as RichProgressBar
 from rich.segment import Segment
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
-from textual import events
-from textual.app import ComposeResult, RenderResult
+from textual import events, on
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import Reactive
 from textual.screen import Screen
+from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Button, Input, Static, Switch
+from textual.widgets import Input, Static, Switch
 
 from ..core.names import name_problem, paste_problem, visible
 from ..core.results import ExperimentResult, Explanation
@@ -132,34 +131,52 @@ class NameInput(KeysInOrder, Input):
             self.value = ""
 
 
-class OneLine:
-    """A renderable drawn one line high: a table cell otherwise leaves its height open,
-    and a horizontal ScrollBarRender then grows as tall as the terminal."""
-
-    def __init__(self, renderable: ConsoleRenderable) -> None:
-        self.renderable = renderable
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RichRenderResult:
-        yield from console.render(self.renderable, options.update(height=1))
+class LabSwitch(KeysInOrder, Switch):
+    """A scenario's switch: Space and Enter act in the order they were typed."""
 
 
-class OptionSwitch(KeysInOrder, Switch):
-    """One scenario option as one widget: its switch, its label and key, and a hint below.
+class OptionRow(Horizontal):
+    """One scenario option: its switch, and beside it its state, label, key and hint.
 
-    Textual's Switch, drawing its text beside the slider, so a click anywhere on the
-    option flips it. Space and Enter act in the order they were typed. At start-up each
-    widget is composed, styled and laid out before the first frame; a switch with a
-    label beside it in a row of its own was three.
+    Textual's Switch and Static side by side; a click on the text flips the switch too,
+    as a click on a checkbox's label does.
+    """
+
+    DEFAULT_CSS = """
+    OptionRow LabSwitch {
+        border: none;
+        height: 1;
+        padding: 0;
+        margin-right: 1;
+        &:focus { border: none; background-tint: $foreground 20%; }
+    }
+    OptionRow .option-text { width: 1fr; }
     """
 
     def __init__(self, option: Option, value: bool, key_hint: str) -> None:
-        super().__init__(value, id=f"switch-{option.key}", classes="option", tooltip=option.hint)
+        super().__init__(classes="option", id=f"option-{option.key}")
         self.option = option
+        self._value = value
         self._key_hint = key_hint
 
-    def text(self) -> Text:
+    def compose(self) -> ComposeResult:
+        yield LabSwitch(self._value, id=f"switch-{self.option.key}", tooltip=self.option.hint)
+        yield Static(self.text(self._value), classes="option-text")
+
+    @property
+    def switch(self) -> Switch:
+        return self.query_one(LabSwitch)
+
+    @property
+    def value(self) -> bool:
+        return self.switch.value
+
+    @value.setter
+    def value(self, value: bool) -> None:
+        self.switch.value = value
+
+    def text(self, value: bool) -> Text:
         """What the option says beside its switch: state, label, key, then the hint."""
-        value = self.value
         return Text.assemble(
             ("ON " if value else "OFF", "bold green" if value else "bold red"),
             (f" {self.option.label}", "bold"),
@@ -168,90 +185,47 @@ class OptionSwitch(KeysInOrder, Switch):
             (self.option.hint, "dim"),
         )
 
-    def render(self) -> RenderResult:
-        row = Table.grid(padding=(0, 1), expand=True)
-        row.add_column(width=4)
-        row.add_column(ratio=1)
-        slider = cast(ConsoleRenderable, super().render())  # Switch draws a ScrollBarRender
-        row.add_row(OneLine(slider), self.text())
-        return row
+    @on(Switch.Changed)
+    def _changed(self, event: Switch.Changed) -> None:
+        self.query_one(".option-text", Static).update(self.text(event.value), layout=False)
 
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        # Switch's own is one line, for the slider alone.
-        return Widget.get_content_height(self, container, viewport, width)
+    def on_click(self, event: events.Click) -> None:
+        if event.widget is not self.switch:  # the switch flips itself
+            self.switch.toggle()
 
 
-class AddButton(Button, inherit_css=False):
-    """The form's Add button: Textual's Button, styled by the few rules it uses.
-
-    Button's own style sheet (~250 lines, every variant in two styles) was parsed before
-    the first frame for this one button, ~7 ms of start-up; the dialogs' buttons still use
-    it, parsed when a dialog first opens.
-    """
-
-    DEFAULT_CSS = """
-    AddButton {
-        width: auto;
-        height: auto;
-        line-pad: 1;
-        text-align: center;
-        content-align: center middle;
-        pointer: pointer;
-        text-style: bold;
-        color: $button-color-foreground;
-        background: $primary;
-        border: none;
-        border-top: tall $primary-lighten-3;
-        border-bottom: tall $primary-darken-3;
-        &:focus {
-            text-style: $button-focus-text-style;
-            background-tint: $foreground 5%;
-        }
-        &:hover {
-            background: $primary-darken-2;
-            border-top: tall $primary;
-        }
-        &.-active {
-            background: $primary;
-            border-bottom: tall $primary-lighten-3;
-            border-top: tall $primary-darken-3;
-        }
-    }
-    """
-
-
-class UsersTable(Widget, can_focus=True):
+class UsersTable(ScrollView, can_focus=True, inherit_bindings=False):
     """The newest rows as the database holds them; names shown literally, never as markup.
 
-    A window on the newest ``MAX_ROWS`` rows, newest at the bottom; Up, Down, the page
-    keys and the mouse wheel look further back. Each row is drawn once and its line kept
-    (Textual's line API): with a DataTable every new row redrew every visible cell and
-    reflowed the whole screen, most of the frame that follows a commit.
+    A line-API widget on Textual's ScrollView: a header line, then the newest
+    ``MAX_ROWS`` rows, newest at the bottom and in view after each commit; the keys and
+    the mouse wheel scroll further back. Each row is drawn once and its line kept. It
+    stays hand-made because Textual's DataTable cost about a frame more before the first
+    Enter was taken (docs/benchmarks.md).
     """
 
     MAX_ROWS = 200
 
     COMPONENT_CLASSES = {"users-table--header", "users-table--uid", "users-table--newest"}
     DEFAULT_CSS = """
+    UsersTable { scrollbar-size-vertical: 1; overflow-x: hidden; }
     UsersTable > .users-table--header { text-style: bold; color: $text-accent; }
     UsersTable > .users-table--uid { color: $text-muted; }
     UsersTable > .users-table--newest { background: $accent 25%; }
     """
     BINDINGS = [
-        Binding("up", "look_back(1)", "older", show=False, id="users-older"),
-        Binding("down", "look_back(-1)", "newer", show=False, id="users-newer"),
-        Binding("pageup", "look_back_page(1)", "older page", show=False, id="users-page-up"),
-        Binding("pagedown", "look_back_page(-1)", "newer page", show=False, id="users-page-down"),
-        Binding("home", "look_back_all(1)", "oldest", show=False, id="users-oldest"),
-        Binding("end", "look_back_all(-1)", "newest", show=False, id="users-newest"),
+        Binding("up", "scroll_up", "older", show=False, id="users-older"),
+        Binding("down", "scroll_down", "newer", show=False, id="users-newer"),
+        Binding("pageup", "page_up", "older page", show=False, id="users-page-up"),
+        Binding("pagedown", "page_down", "newer page", show=False, id="users-page-down"),
+        Binding("home", "scroll_home", "oldest", show=False, id="users-oldest"),
+        Binding("end", "scroll_end", "newest", show=False, id="users-newest"),
     ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._rows: list[tuple[int, str]] = []
         self._uids: set[int] = set()
-        self._back = 0
-        """How many of the newest rows are below the window (0: the newest is shown)."""
         # Lines drawn lately: the rows on screen and a scroll's worth more.
         self._lines: LRUCache[tuple[object, ...], Strip] = LRUCache(128)
 
@@ -265,7 +239,7 @@ class UsersTable(Widget, can_focus=True):
 
     def replace_users(self, rows: list[tuple[int, str]]) -> None:
         """Show ``rows`` instead of what is shown."""
-        self._rows, self._uids, self._back = [], set(), 0
+        self._rows, self._uids = [], set()
         self.add_users(rows)
 
     def add_users(self, rows: list[tuple[int, str]]) -> None:
@@ -279,42 +253,21 @@ class UsersTable(Widget, can_focus=True):
             for uid, _ in self._rows[: -self.MAX_ROWS]:
                 self._uids.discard(uid)
             del self._rows[: -self.MAX_ROWS]
-        self._back = 0
+        self.virtual_size = Size(0, len(self._rows) + 1)  # the rows and the header
+        # Forced: until the next layout, the view does not know it has a scrollbar.
+        self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
         self.refresh()
 
-    # ---------------------------------------------------------------- looking back
-    def action_look_back(self, rows: int) -> None:
-        window = max(1, self.size.height - 1)
-        self._back = max(0, min(self._back + rows, len(self._rows) - window))
-        self.refresh()
-
-    def action_look_back_page(self, pages: int) -> None:
-        self.action_look_back(pages * max(1, self.size.height - 2))
-
-    def action_look_back_all(self, direction: int) -> None:
-        self.action_look_back(direction * self.MAX_ROWS)
-
-    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
-        event.stop()
-        self.action_look_back(3)
-
-    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
-        event.stop()
-        self.action_look_back(-3)
-
-    # --------------------------------------------------------------------- drawing
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.scrollable_content_region.width
         base = self.rich_style
         uid_width = max(3, len(str(self._rows[-1][0])) if self._rows else 0)
-        if y == 0:
+        if y == 0:  # the header stays while the rows scroll under it
             header = self.get_component_rich_style("users-table--header")
             title = Strip([Segment(f" {'uid':>{uid_width}}  name", base + header)])
             return title.crop_extend(0, width, base)
-        window = max(1, self.size.height - 1)
-        first = max(0, len(self._rows) - self._back - window)
-        index = first + y - 1
-        if index >= len(self._rows) - self._back:
+        index = round(self.scroll_y) + y - 1
+        if not 0 <= index < len(self._rows):
             return Strip.blank(width, base)
         uid, name = self._rows[index]
         newest = index == len(self._rows) - 1
@@ -353,48 +306,6 @@ class BulkMeter(Static):
             Text.assemble((f"{done:,} of {total:,}", "bold"), ("  Ctrl+G stops", "dim")),
         )
         self.update(line, layout=False)
-
-
-class TitleBar(Widget):
-    """The top line: an icon that opens the command palette, and the app's title.
-
-    One widget drawing one line, where Textual's Header mounts four; at start-up each
-    widget is composed, styled, laid out and drawn before the first frame.
-    """
-
-    ICON = "▶"
-    DEFAULT_CSS = """
-    TitleBar {
-        dock: top;
-        height: 1;
-        background: $panel;
-        color: $foreground;
-    }
-    """
-
-    def on_mount(self) -> None:
-        self.watch(self.app, "title", self._retitle, init=False)
-        self.watch(self.app, "sub_title", self._retitle, init=False)
-        self.tooltip = "Open the command palette (Ctrl+P)"
-
-    def _retitle(self) -> None:
-        self.refresh()
-
-    def render(self) -> Text:
-        title = Text(self.app.title)
-        if self.app.sub_title:
-            title.append(f" — {self.app.sub_title}", "dim")
-        width = self.size.width
-        line = Text(f" {self.ICON} ", no_wrap=True, overflow="ellipsis")
-        room = width - 2 * line.cell_len
-        title.truncate(max(0, room), overflow="ellipsis")
-        line.append(" " * max(0, (room - title.cell_len) // 2))
-        line.append_text(title)
-        return line
-
-    async def on_click(self, event: events.Click) -> None:
-        if event.x < 3:
-            await self.run_action("app.command_palette")
 
 
 class KeysBar(Widget):
