@@ -397,7 +397,7 @@ async def running(
         table = app.screen.query_one("#users")  # by id: bench/stock.py may swap its class
         while "row" not in str(table.border_subtitle or ""):
             await asyncio.sleep(0.005)
-        log = app.screen.query_one(CommitLog)
+        log = app.screen.query_one("#log")  # by id: bench/stock.py may swap its class
         add_entry = log.add_entry
 
         def stamped(result: ExperimentResult, explanation: Explanation) -> None:

@@ -26,11 +26,12 @@ from playground.ui import main_screen  # noqa: E402
 VARIANTS = {
     "footer": "key bar: Textual's Footer",
     "tabs": "pane tabs: Textual's TabbedContent",
+    "optionlist": "log: Textual's OptionList",
     "datatable": "users table: Textual's DataTable",
 }
 """Each stock replacement, by name, and what it puts back."""
 
-ALL = "footer,tabs,datatable"
+ALL = "footer,tabs,optionlist,datatable"
 """Every stock widget at once."""
 
 
@@ -107,6 +108,60 @@ def _mirror() -> dict[tuple[object, str], object]:
     return {(app_module, "MainScreen"): type("MirrorScreen", (screen,), {"tabbed": False})}
 
 
+# ------------------------------------------------------------------------- log
+def _optionlist() -> dict[tuple[object, str], object]:
+    """The log as an OptionList, an option per entry, with the methods the screen calls."""
+    from textual import on
+    from textual.widgets import OptionList
+    from textual.widgets.option_list import Option
+
+    from playground.ui.commit_log import CommitLog
+    from playground.ui.render import log_entry
+
+    class OptionListLog(OptionList):
+        MAX_ENTRIES = CommitLog.MAX_ENTRIES
+        TRIM = CommitLog.TRIM
+        Selected = CommitLog.Selected
+        Trimmed = CommitLog.Trimmed
+        DEFAULT_CSS = "OptionListLog { border: none; padding: 0; }"
+
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.entries: dict[str, Any] = {}
+            self.dropped = 0
+            self._notes = 0
+
+        def add_entry(self, result: Any, explanation: Any) -> None:
+            entry_id = f"entry-{result.seq}"
+            self.entries[entry_id] = (result, explanation)
+            self._append(Option(log_entry(result, explanation), id=entry_id))
+
+        def add_note(self, note: Any) -> None:
+            self._notes += 1
+            self._append(Option(note, id=f"note-{self._notes}"))
+
+        def _append(self, option: Option) -> None:
+            self.add_option(option)
+            if self.option_count > self.MAX_ENTRIES + self.TRIM:
+                for gone in self.options[: -self.MAX_ENTRIES]:
+                    if self.entries.pop(gone.id or "", None) is not None:
+                        self.dropped += 1
+                self.set_options(self.options[-self.MAX_ENTRIES :])
+                self.post_message(self.Trimmed(self.dropped))
+            self.highlighted = self.option_count - 1
+
+        def selected_entry(self) -> Any:
+            option = self.highlighted_option
+            return None if option is None else self.entries.get(option.id or "")
+
+        @on(OptionList.OptionSelected)
+        def _chosen(self, event: OptionList.OptionSelected) -> None:
+            event.stop()
+            self.post_message(self.Selected())
+
+    return {(main_screen, "CommitLog"): OptionListLog}
+
+
 # ------------------------------------------------------------------- datatable
 def _datatable() -> dict[tuple[object, str], object]:
     """The users table as the DataTable it was, its rows added as it added them."""
@@ -153,6 +208,7 @@ def _datatable() -> dict[tuple[object, str], object]:
 _BUILDERS = {
     "footer": _footer,
     "tabs": _tabs,
+    "optionlist": _optionlist,
     "datatable": _datatable,
     "mirror": _mirror,
 }
