@@ -10,12 +10,12 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.geometry import Region, Size
+from textual.geometry import Region
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..core.results import ExperimentResult, Explanation
+from .line_view import LineView
 from .render import log_entry
 
 
@@ -29,7 +29,7 @@ class _Entry:
     lines: list[Strip] = field(default_factory=list)
 
 
-class CommitLog(ScrollView, can_focus=True):
+class CommitLog(LineView, can_focus=True):
     """The live log: one compact entry per experiment; Enter or a click opens its details.
 
     A line-API widget on Textual's ScrollView, as Textual's ``Log`` is: each entry is
@@ -128,7 +128,7 @@ class CommitLog(ScrollView, can_focus=True):
         self._line_count += len(self._wrapped(entry))
         if len(self._shown) > self.MAX_ENTRIES + self.TRIM:
             self._trim()
-        self.virtual_size = Size(self._text_width(), self._line_count)
+        self.set_line_count(self._line_count)
         self.highlighted = len(self._shown) - 1
         # Forced: until the next layout, the view does not know it has a scrollbar.
         self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
@@ -188,7 +188,7 @@ class CommitLog(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self._renumber()
-        self.virtual_size = Size(self._text_width(), self._line_count)
+        self.set_line_count(self._line_count)
         if self.highlighted is not None:
             self._bring_into_view(self.highlighted)
         self.refresh()

@@ -120,34 +120,42 @@ class FrameHold:
         self._batch: contextlib.ExitStack | None = None
         self._timer: asyncio.TimerHandle | None = None
 
-    def hold(self) -> None:
-        """Stop drawing until :meth:`release` or the limit, whichever comes first."""
+    def hold(self, on_limit: Callable[[], object] | None = None) -> None:
+        """Stop drawing until :meth:`release` or the limit, whichever comes first.
+
+        ``on_limit`` runs if the limit comes first, before the frame is drawn: what only a
+        slow job needs to say (that it is queued) costs a quick one nothing.
+        """
         if self._batch is not None:
             return
         self._batch = contextlib.ExitStack()
         self._batch.enter_context(self._owner.app.batch_update())
+
+        def limit_reached() -> None:
+            if on_limit is not None:
+                on_limit()
+            self.release()
+
         # A plain loop callback: a Textual timer would start a task of its own per commit.
-        self._timer = asyncio.get_running_loop().call_later(self._limit, self.release)
+        self._timer = asyncio.get_running_loop().call_later(self._limit, limit_reached)
 
-    def release(self, *changed: Widget) -> None:
-        """Draw again: everything that changed meanwhile goes out in the next frame.
-
-        ``changed`` are widgets refreshed just now. Their own request to be drawn reaches
-        the screen only once each is idle, often after the next frame, and the frame after
-        that comes two frame slots later (Textual's update timer skips a slot after a late
-        tick). Their regions are marked on the screen at once, so one frame draws them all,
-        whether or not the frames were held.
-        """
+    def release(self) -> None:
+        """Draw again: everything that changed meanwhile goes out in the next frame."""
         batch, self._batch = self._batch, None
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         if batch is not None:
             batch.close()
-        app = self._owner.app
-        if not app.is_running:
-            return
-        if changed:
-            app.screen.refresh(*(widget.region for widget in changed))
-        elif batch is not None:
-            app.screen.check_idle()  # the held changes asked for a frame already
+            app = self._owner.app
+            if app.is_running:
+                app.screen.check_idle()  # the held changes asked for a frame already
+
+    def release_after(self, widget: Widget) -> None:
+        """Release once ``widget``, refreshed just now, has asked the screen to draw it.
+
+        A widget asks only when its own queue is empty. Released before that, the frame
+        would go out without it, and the next one comes two frame slots later (Textual's
+        update timer skips a slot after a late tick).
+        """
+        widget.call_next(self.release)

@@ -315,13 +315,15 @@ class MainScreen(Screen[None]):
             scenario, settings = event.context
         seq = self._seq
         self.last_name = name
-        self.say(f"#{seq} queued: {preview(name)}")
+        queued = f"#{seq} queued: {preview(name)}"
 
         async def experiment() -> None:
             await self._experiment(seq, scenario, name, settings)
 
         if self.jobs.idle:  # a commit with nothing ahead of it is usually done in a frame
-            self.frames.hold()
+            self.frames.hold(on_limit=lambda: self.say(queued))
+        else:
+            self.say(queued)
         self.jobs.add(experiment, f"experiment #{seq}", what=f"the commit of #{seq}")
 
     async def _experiment(
@@ -361,8 +363,10 @@ class MainScreen(Screen[None]):
         self.say(f"#{result.seq} done: {explanation.headline}", error=not result.outcome.ok)
         if self.query_one(PaneTabs).active == "details":
             self.query_one(DetailsPane).show(result, explanation)
-        self.frames.release(log, self.query_one(AddForm))
-        self.jobs.add(self._read_new_rows, "read new users")
+        self.frames.release_after(log)
+        # After the frame that shows the entry: read before it, the rows' query (its
+        # connection, its statement, its thread hops) ran on the loop the frame waits for.
+        self.call_after_refresh(self.jobs.add, self._read_new_rows, "read new users")
 
     @on(UsersAdded)
     def _users_added(self, message: UsersAdded) -> None:

@@ -21,7 +21,6 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import Reactive
 from textual.screen import Screen
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Input, Static, Switch
@@ -30,6 +29,7 @@ from ..core.names import name_problem, paste_problem, visible
 from ..core.results import ExperimentResult, Explanation
 from ..core.scenarios import Option
 from .compat import own_bindings
+from .line_view import LineView
 from .render import details
 
 
@@ -194,7 +194,7 @@ class OptionRow(Horizontal):
             self.switch.toggle()
 
 
-class UsersTable(ScrollView, can_focus=True, inherit_bindings=False):
+class UsersTable(LineView, can_focus=True, inherit_bindings=False):
     """The newest rows as the database holds them; names shown literally, never as markup.
 
     A line-API widget on Textual's ScrollView: a header line, then the newest
@@ -253,7 +253,7 @@ class UsersTable(ScrollView, can_focus=True, inherit_bindings=False):
             for uid, _ in self._rows[: -self.MAX_ROWS]:
                 self._uids.discard(uid)
             del self._rows[: -self.MAX_ROWS]
-        self.virtual_size = Size(0, len(self._rows) + 1)  # the rows and the header
+        self.set_line_count(len(self._rows) + 1)  # the rows and the header
         # Forced: until the next layout, the view does not know it has a scrollbar.
         self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
         self.refresh()
