@@ -16,6 +16,9 @@ import sqlalchemy
 
 from playground.core.results import ExperimentResult
 
+VALUE_VARIES = {"server-defaults"}
+"""Scenarios whose value read differs run to run (a database timestamp): only its kind counts."""
+
 
 def after_commit(s: dict[str, bool]) -> str | None:
     return "MissingGreenlet" if s["expire_on_commit"] and not s["auto_refresh"] else None

@@ -4,8 +4,8 @@ It is kept apart from the server's module so that each session starts by importi
 app alone, not the web server (aiohttp, jinja2, textual-serve), which it never uses.
 
 With ``--preload`` it is the server's preloaded parent instead: it imports the app once,
-then forks one child per session on request, so a session starts without the ~0.6 s of
-CPU that importing Textual, SQLAlchemy and the app costs (what gunicorn's ``--preload``
+then forks one child per session on request, so a session starts without the CPU time
+that importing Textual, SQLAlchemy and the app costs (what gunicorn's ``--preload``
 and multiprocessing's forkserver do). Requests come on a socket with the child's three
 standard streams attached; the reply pipe carries ``started ID PID`` and
 ``exited PID STATUS`` lines.

@@ -54,7 +54,7 @@ def release_frames(error: BaseException) -> None:
     """Clear the locals of every finished frame in ``error``'s tracebacks, chain included.
 
     What they held (a refused coroutine, say) is then freed as soon as nothing else holds
-    it. A full collection did the same at 4-40 ms a run, depending on the heap's size.
+    it. A full collection would do the same, at a cost that grows with the heap.
     """
     seen: set[int] = set()
     pending: list[BaseException | None] = [error]

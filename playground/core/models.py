@@ -3,8 +3,8 @@
 Every table carries the ``playground_`` prefix, so the lab can live in a database that
 holds other tables and never touch them. ``User`` is mapped here; the other tables are
 plain ``Table`` objects of the same metadata, mapped in :mod:`.mappings` only when a
-scenario that needs them is loaded: each mapped class costs some 4 ms at import, which
-every start-up paid for scenarios it might never open.
+scenario that needs them is loaded: mapping a class costs time at import, which every
+start-up paid for scenarios it might never open.
 """
 
 from __future__ import annotations

@@ -34,9 +34,8 @@ class CommitLog(LineView, can_focus=True):
 
     A line-API widget on Textual's ScrollView, as Textual's ``Log`` is: each entry is
     wrapped once, when it arrives, and its lines are kept; the view follows the newest
-    entry, and the keys move a highlight through the entries. It stays hand-made because
-    the benchmark measured Textual's OptionList adding ~4 ms to every commit's entry,
-    which took figure 2 (Enter to the entry drawn) past its one-frame target.
+    entry, and the keys move a highlight through the entries. Why it is not Textual's
+    OptionList: docs/benchmarks.md (its wrapped lines would also start at column 0).
     """
 
     MAX_ENTRIES = 500

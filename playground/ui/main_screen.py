@@ -148,7 +148,7 @@ class MainScreen(Screen[None]):
 
         Textual restyles every widget of a screen each time it resumes. The first resume
         comes right after the widgets were mounted, and styled as they were: restyling all
-        ~40 of them again held up the database's first replies at start-up by some 40 ms.
+        of them again held up the database's first replies at start-up.
         Every later resume (a dialog closed, the tour or diagnosis left) restyles as usual.
         """
         # Runs before Screen's own handler, which reads the flag.
@@ -378,7 +378,7 @@ class MainScreen(Screen[None]):
         if not self._frozen:
             self._frozen = True
             # What start-up made lives as long as the app: out of the collector's sight, a
-            # full collection (which a bulk add's many rows set off) takes ~5 ms, not ~90.
+            # full collection (which a bulk add's many rows set off) walks far fewer objects.
             self.call_after_refresh(gc.freeze)
         self.query_one(UsersTable).replace_users(message.rows)
         self._show_rows([], message.total)
@@ -559,7 +559,7 @@ class MainScreen(Screen[None]):
         from ..core.bulk import bulk_add  # loaded on first use, not at start-up
 
         # Its rows are short-lived and free no cycles; the collector, set off by their
-        # sheer number, would only pause the loop (up to ~40 ms a pass) to find nothing.
+        # sheer number, would only pause the loop, pass after pass, to find nothing.
         gc.disable()
         try:
             result = await bulk_add(

@@ -18,10 +18,10 @@ class PaneTabs(Widget, can_focus=True):
     """A row of tab labels over an underline; the app shows the page of the active one.
 
     Textual's TabbedContent mounts thirteen widgets for three tabs (a strip of nine, a
-    switcher, and a pane around each page); composing, styling and drawing them took
-    ~30 ms of the time to the first frame. This widget draws both lines itself and leaves
-    the pages to a ContentSwitcher. Like Textual's tabs it takes focus, Left and Right
-    move between tabs, and a click on a label opens its page.
+    switcher, and a pane around each page), which the benchmark finds costs about two
+    frames before the app is usable (docs/benchmarks.md). This widget draws both lines
+    itself and leaves the pages to a ContentSwitcher. Like Textual's tabs it takes focus,
+    Left and Right move between tabs, and a click on a label opens its page.
     """
 
     COMPONENT_CLASSES = {
@@ -57,7 +57,6 @@ class PaneTabs(Widget, can_focus=True):
     class Activated(Message):
         """Another tab became the active one; ``pane`` is the id of its page."""
 
-        tabs: PaneTabs
         pane: str
 
     def __init__(self, labels: dict[str, str]) -> None:
@@ -79,7 +78,7 @@ class PaneTabs(Widget, can_focus=True):
 
     def watch_active(self, pane: str) -> None:
         self.refresh()
-        self.post_message(self.Activated(self, pane))
+        self.post_message(self.Activated(pane))
 
     def action_move(self, step: int) -> None:
         panes = list(self._labels)

@@ -288,7 +288,7 @@ class BulkMeter(Static):
     """A bulk add's progress on one line: Rich's progress bar and the rows so far.
 
     A Static composed with the form rather than Textual's ProgressBar: mounting that one
-    (at start or when a bulk add began) restyled the whole screen, a 60-100 ms stall.
+    (at start or when a bulk add began) restyled the whole screen, a stall of frames.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -312,8 +312,8 @@ class KeysBar(Widget):
     """The key bar at the bottom: one widget drawing one line, rebuilt only on change.
 
     Textual's Footer mounts a widget per key and rebuilds them all whenever the focus or
-    a binding changes: at start-up its ~15 widgets were mounted and styled after the
-    first frame, holding up the database's first replies by 60 ms. Like the Footer it
+    a binding changes: at start-up its widgets were mounted and styled again after the
+    first frame, while the first Enter waited (docs/benchmarks.md). Like the Footer it
     shows the screen's active bindings that ask to be shown (one per action), dims the
     ones that cannot act now, keeps the command palette's key at the right, and a click
     on a key presses it.

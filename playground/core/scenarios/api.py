@@ -125,8 +125,6 @@ class Scenario(ABC):
     table = "playground_users"
     uses_lab_session = True
     """True when it runs on the lab's long-lived session (configured per run)."""
-    deterministic_value = True
-    """False when the value read differs run to run (a timestamp), so only its kind counts."""
 
     def settings(self, given: Mapping[str, bool] | None = None) -> dict[str, bool]:
         """The scenario's settings: its defaults, overridden by ``given`` (unknown keys dropped)."""

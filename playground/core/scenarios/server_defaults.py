@@ -59,7 +59,6 @@ class ServerDefaults(Scenario):
     uses_lab_session = False
     key_name = "sid"
     table = "playground_stamped"
-    deterministic_value = False
     options = (
         fix(EAGER, "eager_defaults=True", 'mapper default is "auto"', "eager"),
         fix(REFRESH, "refresh after update", "await session.refresh(row)", "refresh"),
