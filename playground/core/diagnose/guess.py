@@ -215,8 +215,9 @@ def related(kinds: set[str], words: list[Word]) -> bool:
     """True when the text shows anything of SQLAlchemy's asyncio layer going wrong.
 
     An error or frame only this family leaves behind counts; so does the word greenlet
-    beside SQLAlchemy, or prose about a pitfall's mechanism in a text about SQLAlchemy's
-    asyncio API. A different error of another library, alone, does not.
+    beside SQLAlchemy, or prose about a pitfall's mechanism (one specific word, or two
+    words of one pitfall) in a text about SQLAlchemy. A different error of another
+    library, alone, does not.
     """
     if kinds & FAMILY or "greenlet-word" in kinds:
         return True
@@ -229,6 +230,8 @@ def related(kinds: set[str], words: list[Word]) -> bool:
         return True  # cut inside SQLAlchemy's asyncio layer: whatever failed, failed there
     if "async-api" in kinds and kinds & {"ddl", "create-all-call", "inspect-call"}:
         return True
+    if any(word.strong for word in words):
+        return True  # a word specific enough to weigh as a signal, in a text about SQLAlchemy
     per_pitfall: dict[Pitfall, int] = defaultdict(int)
     for word in words:
         per_pitfall[word.pitfall] += 1

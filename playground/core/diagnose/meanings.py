@@ -59,6 +59,7 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
             "can't call await_only()",
             "can't call await_()",
             "/xd2s",
+            "#error-xd2s",
             "Missing greenlet",
             "missing greenlet",
             "Was IO attempted in an unexpected place",
@@ -83,7 +84,7 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
     ),
     TextMeaning(
         "detached",
-        ("DetachedInstanceError", "is not bound to a Session", "/bhk3"),
+        ("DetachedInstanceError", "is not bound to a Session", "/bhk3", "#error-bhk3"),
         "the object belongs to no session any more, so nothing can load its missing values",
     ),
     TextMeaning(
@@ -96,6 +97,7 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
             "is already in progress and this would cause",
             "is already in progress",
             "/isce",
+            "#error-isce",
         ),
         "the session's own guard: an operation started on it while another was still running",
     ),
