@@ -102,6 +102,18 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
         "the session's own guard: an operation started on it while another was still running",
     ),
     TextMeaning(
+        "driver-never-awaited",
+        (
+            "coroutine 'AsyncAdapt_",
+            "coroutine 'Connection.cursor' was never awaited",
+            "coroutine 'Connection.execute' was never awaited",
+            "coroutine 'Cursor.execute' was never awaited",
+        ),
+        "a call into the async driver was made and never awaited: SQLAlchemy refuses to "
+        "await it outside the greenlet (MissingGreenlet), and Python reports the dropped "
+        "coroutine when it is collected",
+    ),
+    TextMeaning(
         "busy-connection",
         ("another operation is in progress",),
         "asyncpg refuses a second command on a connection that is still busy with one",
@@ -198,7 +210,7 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
     ),
     TextMeaning(
         "logging-error",
-        (LOGGING_ERROR,),
+        (LOGGING_ERROR, "Unable to print the message and arguments - possible formatting error"),
         "the logging module caught an error while formatting a message and printed it "
         "instead of raising it",
     ),
@@ -661,10 +673,20 @@ def _sql_signals(reading: Reading) -> list[Signal]:
                         line.number,
                         line.text.strip(),
                         f"the reload selects only {', '.join(cols)}, not the key it filters on: "
-                        "only those attributes were expired, as a flush does to columns the "
-                        "database generates",
+                        "only those attributes were unloaded, as a flush leaves columns the "
+                        "database generates, or as a deferred column starts",
                     )
                 )
+                if all(timestamp_attribute(col.rsplit(".", 1)[-1]) for col in cols):
+                    found.append(
+                        Signal(
+                            "timestamp-name",
+                            line.number,
+                            line.text.strip(),
+                            "the columns reloaded are named like ones the database keeps up "
+                            "to date (server_default, onupdate)",
+                        )
+                    )
         start = text.find("[SQL: SELECT", start + 12)
     return found
 
