@@ -199,7 +199,7 @@ async def test_wrong_guess_then_the_fix_on_the_second_try(db_url: str):
         await pilot.press("1")  # "it works": the default settings fail on every setup
         await phase(pilot, app, "fix")
         text = outcome(app)
-        assert text.startswith("✗ Not this time: you said it works")
+        assert text.startswith("✗ Not this time. You said: it works")
         assert screen.last_result is not None
         error = screen.last_result.outcome.error
         assert error is not None
@@ -320,7 +320,7 @@ async def test_resume_after_quitting_in_the_middle(db_url: str):
         await phase(pilot, app, "fix")  # straight back to "make it work", no primer
         assert "Welcome back" in shown(app, "tour-status")
         said = outcome(app)
-        assert said.startswith("Earlier you guessed it works: the value is read, no error; it was")
+        assert said.startswith("Earlier you guessed: it works: the value is read, no error. The run:")
         assert "right: " not in said
         await pilot.press("2", "r")
         await phase(pilot, app, "solved")
@@ -394,7 +394,7 @@ async def test_the_summary_lists_wrong_guesses_with_their_commands(db_url: str):
             assert f"live playground --scenario {lesson.name}" in summary
             flat = " ".join(summary.split())
             assert " ".join(lesson.teaching.fix_line.split("  #")[0].split()) in flat
-        assert summary.count("you said ") == 2 + (not right_last)
+        assert summary.count("you said: ") == 2 + (not right_last)
         await pilot.press("t")
         await phase(pilot, app, "guess")
         assert screen.lesson.number == 1

@@ -270,11 +270,12 @@ def guess_verdict(grade: Grade, lesson: Lesson) -> Text:
     if grade.right:
         return Text.assemble(("✓ Right: ", OK), (real, "green"))
     return Text.assemble(
-        ("✗ Not this time: ", FAIL),
-        ("you said ", ""),
+        ("✗ Not this time. ", FAIL),
+        ("You said: ", ""),
         (lesson.label_of(grade.chosen), "yellow"),
-        ("; it was ", ""),
+        (". The run: ", ""),
         (real, "bold"),
+        (".", ""),
     )
 
 
@@ -304,12 +305,12 @@ def resume_text(lesson: Lesson, right: bool, guess_label: str, real_label: str) 
     """What the learner guessed in an earlier session, said once."""
     if right:
         return Text.assemble(
-            ("Earlier you guessed ", DIM), (guess_label, "yellow"), (": right.", "green")
+            ("Earlier you guessed: ", DIM), (guess_label, "yellow"), (". Right.", "green")
         )
     return Text.assemble(
-        ("Earlier you guessed ", DIM),
+        ("Earlier you guessed: ", DIM),
         (guess_label, "yellow"),
-        ("; it was ", DIM),
+        (". The run: ", DIM),
         (real_label, "bold"),
         (".", DIM),
     )
@@ -358,9 +359,10 @@ def summary_table(summary: Summary) -> Table:
         table.add_row(Text(mark, style), Text(f"{row.number}.", "bold"), title)
         if row.result == "wrong":
             said = Text.assemble(
-                ("you said ", DIM), (visible(row.guessed), "yellow"), ("; it was ", DIM)
+                ("you said: ", DIM), (visible(row.guessed), "yellow"), (". The run: ", DIM)
             )
             said.append(visible(row.real))
+            said.append(".", DIM)
             table.add_row("", "", said)
         table.add_row("", Text("fix", DIM), Text(row.fix_line, "green"))
         table.add_row("", Text("live", DIM), Text(row.command, "cyan"))
