@@ -320,7 +320,8 @@ async def test_resume_after_quitting_in_the_middle(db_url: str):
         await phase(pilot, app, "fix")  # straight back to "make it work", no primer
         assert "Welcome back" in shown(app, "tour-status")
         said = outcome(app)
-        assert said.startswith("Earlier you guessed: it works: the value is read, no error. The run:")
+        guessed = "Earlier you guessed: it works: the value is read, no error. The run:"
+        assert said.startswith(guessed)
         assert "right: " not in said
         await pilot.press("2", "r")
         await phase(pilot, app, "solved")
