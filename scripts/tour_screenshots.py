@@ -1,7 +1,8 @@
-"""Regenerate the tour's summary screenshot from real runs, at 80x24.
+"""Regenerate the tour's screenshots from real runs, at 80x24.
 
 Usage: python scripts/tour_screenshots.py [--starts DIR]
-Writes screenshots/tour-summary.png (needs rsvg-convert: apt-get install librsvg2-bin
+Writes screenshots/tour-summary.png and tour-lesson.png, lesson 1 after a wrong guess
+(needs rsvg-convert: apt-get install librsvg2-bin
 fonts-symbola). Every lesson is run for real on a throwaway SQLite database and answered
 as a learner might: right, except three lessons answered with "it works". ``--starts DIR``
 also writes each lesson's first screen at 80x24 into DIR, to look at, not to commit.
@@ -21,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from playground.core.lab import Lab  # noqa: E402
+from playground.core.scenarios import DEFAULT_SCENARIO  # noqa: E402
 from playground.core.tour import TOUR_NAME, VALUE, Tour, classify  # noqa: E402
 from playground.ui.tour import TourApp  # noqa: E402
 from tests.pilot import settle  # noqa: E402
@@ -90,6 +92,26 @@ async def lesson_start(name: str, workdir: Path, target: Path) -> None:
     print(png)
 
 
+async def lesson_after_wrong_guess(workdir: Path) -> None:
+    """Lesson 1 after the guess "it works": the grade, what was raised, and the switches."""
+    app = TourApp(URL, progress_path=workdir / "wrong.json", lesson=DEFAULT_SCENARIO)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(
+            pilot, lambda: app.tour_screen is not None and app.tour_screen.phase == "primer"
+        )
+        screen = app.tour_screen
+        assert screen is not None
+        await pilot.press("enter")
+        await settle(pilot, lambda: screen.phase == "guess")
+        await pilot.press("1")  # "it works": wrong with the lesson's own settings
+        await settle(pilot, lambda: screen.phase == "fix")
+        await settle(pilot, lambda: True)
+        svg = Path(app.save_screenshot(filename="tour-lesson.svg", path=str(workdir)))
+    (OUT / "tour-lesson.svg").write_text(svg.read_text(encoding="utf-8"), encoding="utf-8")
+    to_png(svg, OUT / "tour-lesson.png")
+    print((OUT / "tour-lesson.png").relative_to(ROOT))
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--starts", type=Path, help="also write each lesson's first screen here")
@@ -99,6 +121,7 @@ async def main() -> None:
         os.chdir(tmp)
         os.environ["XDG_DATA_HOME"] = tmp  # the learner's own tour.json is never touched
         await summary(Path(tmp))
+        await lesson_after_wrong_guess(Path(tmp))
         if starts is not None:
             starts.mkdir(parents=True, exist_ok=True)
             for lesson in Tour(Path(tmp) / "unused.json").lessons:
