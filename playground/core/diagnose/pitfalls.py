@@ -282,6 +282,8 @@ ALL: tuple[Pitfall, ...] = (
         "rollback",
         supporting=("attribute-get",),
         words=(
+            "roll ?back[`()*\\s]{0,8}expir|expir\\w*\\s+(?:by|after|on)\\s+(?:the |a |each )?`?"
+            "(?:db\\.|session\\.)?roll ?back",
             "rollback|rolled back|roll back",
             "IntegrityError",
             "PendingRollbackError",
@@ -291,6 +293,7 @@ ALL: tuple[Pitfall, ...] = (
             "откат",
         ),
         confirm=("the code around the failure: a rollback (or a failed flush) before the read"),
+        strong=1,
     ),
     Pitfall(
         "closed-session-detached",
