@@ -18,13 +18,15 @@ import sys
 import tempfile
 from pathlib import Path
 
+from textual.pilot import Pilot
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from playground.core.lab import Lab  # noqa: E402
 from playground.core.scenarios import DEFAULT_SCENARIO  # noqa: E402
 from playground.core.tour import TOUR_NAME, VALUE, Tour, classify  # noqa: E402
-from playground.ui.tour import TourApp  # noqa: E402
+from playground.ui.tour import TourApp, TourScreen  # noqa: E402
 from tests.pilot import settle  # noqa: E402
 
 OUT = ROOT / "screenshots"
@@ -74,17 +76,22 @@ async def summary(workdir: Path) -> None:
     print((OUT / "tour-summary.png").relative_to(ROOT))
 
 
+async def past_primer(app: TourApp, pilot: Pilot[None]) -> TourScreen:
+    """Wait for the primer, press Enter, and wait for the lesson's question."""
+    await settle(pilot, lambda: app.tour_screen is not None and app.tour_screen.phase == "primer")
+    screen = app.tour_screen
+    assert screen is not None
+    await pilot.press("enter")
+    await settle(pilot, lambda: screen.phase == "guess")
+    return screen
+
+
 async def lesson_start(name: str, workdir: Path, target: Path) -> None:
     """A lesson's first screen, opened as ``playground tour --lesson NAME`` opens it."""
     app = TourApp(URL, progress_path=workdir / f"{name}.json", lesson=name)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(
-            pilot, lambda: app.tour_screen is not None and app.tour_screen.phase == "primer"
-        )
-        screen = app.tour_screen
-        assert screen is not None
-        await pilot.press("enter")
-        await settle(pilot, lambda: screen.phase == "guess" and screen._code_starts != [])
+        screen = await past_primer(app, pilot)
+        await settle(pilot, lambda: screen._code_starts != [])
         await settle(pilot, lambda: True)
         svg = Path(app.save_screenshot(filename=f"{name}.svg", path=str(workdir)))
     png = target / f"tour-start-{screen.lesson.number:02d}-{name}.png"  # type: ignore[union-attr]
@@ -96,13 +103,7 @@ async def lesson_after_wrong_guess(workdir: Path) -> None:
     """Lesson 1 after the guess "it works": the grade, what was raised, and the switches."""
     app = TourApp(URL, progress_path=workdir / "wrong.json", lesson=DEFAULT_SCENARIO)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(
-            pilot, lambda: app.tour_screen is not None and app.tour_screen.phase == "primer"
-        )
-        screen = app.tour_screen
-        assert screen is not None
-        await pilot.press("enter")
-        await settle(pilot, lambda: screen.phase == "guess")
+        screen = await past_primer(app, pilot)
         await pilot.press("1")  # "it works": wrong with the lesson's own settings
         await settle(pilot, lambda: screen.phase == "fix")
         await settle(pilot, lambda: True)
