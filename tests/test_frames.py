@@ -117,7 +117,10 @@ def hold_write_lock(path: Path) -> subprocess.Popen[str]:
 
 
 async def test_a_commit_held_up_never_holds_the_screen(tmp_path: Path):
-    """A commit waiting on another process's lock: the screen draws on meanwhile."""
+    """A commit waiting on another process's lock: the screen draws on meanwhile.
+
+    Once the lock is let go, the entry still comes no later than its message.
+    """
     path = tmp_path / "locked.db"
     written = Written()
     app = make_app(f"sqlite+aiosqlite:///{path}?timeout=30", exports_dir=tmp_path)
@@ -132,3 +135,8 @@ async def test_a_commit_held_up_never_holds_the_screen(tmp_path: Path):
             assert app.lab.lock.locked(), "and the commit is still waiting"
         finally:
             holder.communicate("\n", timeout=10)
+        await frames_show(written, start, "#1  ")
+        frames = written.since(start)
+        with_entry = next(i for i, f in enumerate(frames) if "#1  " in f)
+        with_message = next(i for i, f in enumerate(frames) if "#1 done" in f)
+        assert with_entry <= with_message, "the entry is drawn no later than its message"

@@ -358,6 +358,9 @@ class MainScreen(Screen[None]):
     def _experiment_done(self, message: ExperimentDone) -> None:
         result = message.result
         explanation = SCENARIOS[result.scenario].explain(result)
+        # Held (again, if a slow commit outlasted the hold): the entry and its message
+        # go out in the frame that shows the entry, never the message first.
+        self.frames.hold()
         log = self.query_one(CommitLog)
         log.add_entry(result, explanation)
         self.say(f"#{result.seq} done: {explanation.headline}", error=not result.outcome.ok)
