@@ -129,8 +129,7 @@ class CommitLog(LineView, can_focus=True):
             self._trim()
         self.set_line_count(self._line_count)
         self.highlighted = len(self._shown) - 1
-        # Forced: until the next layout, the view does not know it has a scrollbar.
-        self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+        self.show_last_line()
         self.refresh()
 
     def _trim(self) -> None:

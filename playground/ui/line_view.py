@@ -30,3 +30,11 @@ class LineView(ScrollView):
             bar.window_virtual_size = count
             bar.window_size = height
             bar.refresh()
+
+    def show_last_line(self) -> None:
+        """Scroll to the last line at once.
+
+        Forced: until the next layout, the view may not know it has a scrollbar, and an
+        unforced scroll would then be refused.
+        """
+        self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)

@@ -254,8 +254,7 @@ class UsersTable(LineView, can_focus=True, inherit_bindings=False):
                 self._uids.discard(uid)
             del self._rows[: -self.MAX_ROWS]
         self.set_line_count(len(self._rows) + 1)  # the rows and the header
-        # Forced: until the next layout, the view does not know it has a scrollbar.
-        self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+        self.show_last_line()
         self.refresh()
 
     def render_line(self, y: int) -> Strip:
