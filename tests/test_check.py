@@ -589,6 +589,23 @@ def test_engine_rules():
     ]
 
 
+def test_query_on_an_async_session():
+    signs = signs_in_text(
+        "from sqlalchemy.ext.asyncio import AsyncSession\n"
+        "async def by_name(session: AsyncSession, name):\n"
+        "    return session.query(User).filter_by(name=name).first()\n"
+        "class Repo(Base):\n"
+        "    def __init__(self, db: AsyncSession):\n"
+        "        super().__init__(db)\n"
+        "    async def all(self):\n"
+        "        return await self.db.query(User)\n"
+        "def sync_only(session: Session):\n"
+        "    return session.query(User).all()\n"
+    )
+    found = [(s.pitfall, s.line) for s in signs if s.strength == "finding"]
+    assert found == [("sync-api-on-async", 3), ("sync-api-on-async", 8)]
+
+
 def test_alembic_env_with_an_async_url(tmp_path):
     root = project(
         tmp_path,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .codes import BY_PITFALL
 from .facts import Facts, collect, factory_flag
-from .flow import Context, FunctionFlow, Summary, summarize
+from .flow import SESSION_NAMES, Context, FunctionFlow, Summary, summarize
 from .syntax import (
     call_name,
     constant,
@@ -151,6 +151,7 @@ def analyze(
             )
     for module in modules:
         signs.extend(_module_signs(module, facts, alembic_url))
+        signs.extend(_async_session_query(module))
     # One sign per place and code: several callers can lead to the same line of a callee.
     unique: dict[tuple[str, int, int, str], Sign] = {}
     for sign in signs:
@@ -296,6 +297,102 @@ def _module_signs(
                     "hint",
                 )
     return signs
+
+
+def _names_async_session(annotation: ast.expr | None) -> bool:
+    """True when a parameter's annotation mentions ``AsyncSession`` (also inside Annotated)."""
+    if annotation is None:
+        return False
+    return any(
+        (isinstance(n, ast.Name) and n.id == "AsyncSession")
+        or (isinstance(n, ast.Attribute) and n.attr == "AsyncSession")
+        for n in ast.walk(annotation)
+    )
+
+
+def _async_session_query(module: Module) -> list[Sign]:
+    """``session.query(...)`` where ``session`` is annotated as an AsyncSession.
+
+    AsyncSession has no legacy Query API: the call fails with AttributeError (or, awaited,
+    with a coroutine error further on). A parameter annotated ``AsyncSession`` counts, and
+    so does ``self.attr`` when a method of the class stores such a parameter there, or
+    when the class takes one and ``attr`` is a usual name for a session.
+    """
+    lines = module.source.splitlines()
+    signs: list[Sign] = []
+
+    def parameters(function: Functions) -> set[str]:
+        args = function.args
+        every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+        return {a.arg for a in every if _names_async_session(a.annotation)}
+
+    def check(function: Functions, names: set[str], attributes: set[str]) -> None:
+        for node in ast.walk(function):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "query"
+            ):
+                continue
+            target = node.func.value
+            held = (isinstance(target, ast.Name) and target.id in names) or (
+                isinstance(target, ast.Attribute)
+                and isinstance(target.value, ast.Name)
+                and target.value.id == "self"
+                and target.attr in attributes
+            )
+            if held:
+                signs.append(
+                    make_sign(
+                        module,
+                        lines,
+                        "sync-api-on-async",
+                        node,
+                        f"{ast.unparse(target)} is an AsyncSession, which has no query(): "
+                        "the legacy Query API is synchronous; use "
+                        "await session.execute(select(...))",
+                        "high",
+                    )
+                )
+
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.ClassDef):
+            attributes: set[str] = set()
+            methods = [
+                m for m in node.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))
+            ]
+            for method in methods:
+                held = parameters(method)
+                for statement in ast.walk(method):
+                    if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Name):
+                        if statement.value.id not in held:
+                            continue
+                        for target in statement.targets:
+                            if (
+                                isinstance(target, ast.Attribute)
+                                and isinstance(target.value, ast.Name)
+                                and target.value.id == "self"
+                            ):
+                                attributes.add(target.attr)
+                    elif isinstance(statement, ast.AnnAssign) and _names_async_session(
+                        statement.annotation
+                    ):
+                        target = statement.target
+                        if isinstance(target, ast.Attribute) and last_name(target.value) == "self":
+                            attributes.add(target.attr)
+            if any(parameters(method) for method in methods):
+                # Handed to a base class (super().__init__(db)): its usual names still hold it.
+                attributes |= SESSION_NAMES
+            for method in methods:
+                check(method, parameters(method), attributes)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            names = parameters(node)
+            if names:
+                check(node, names, set())
+    unique: dict[tuple[int, int], Sign] = {}
+    for sign in signs:
+        unique.setdefault((sign.line, sign.column), sign)
+    return list(unique.values())
 
 
 def _inside_run_sync(node: ast.Call) -> bool:
