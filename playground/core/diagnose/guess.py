@@ -89,6 +89,7 @@ WEIGHTS: dict[str, tuple[tuple[Pitfall, float], ...]] = {
     "repr": ((REPR, 3),),
     "logging-frames": ((REPR, 2),),
     "logging-error": ((REPR, 3),),
+    "repr-raised": ((REPR, 3),),
     "serializer": ((SERIALIZATION, 2),),
     "pydantic-extract": ((SERIALIZATION, 3),),
     "validation-error": ((SERIALIZATION, 1.5),),

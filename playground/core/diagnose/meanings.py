@@ -188,7 +188,8 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
         (
             "'AsyncEngine' object has no attribute",
             "'AsyncConnection' object has no attribute",
-            "'AsyncSession' object has no attribute 'query'",
+            "'AsyncSession' object has no attribute",
+            "'async_scoped_session' object has no attribute 'query'",
             "AsyncEngine expected",
         ),
         "a synchronous API (create_all, run_callable, query...) was handed an asyncio object",
@@ -197,6 +198,12 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
         "no-inspection",
         ("Inspection on an AsyncEngine", "Inspection on an AsyncConnection", "/xd3s"),
         "inspect() was called on an AsyncEngine or AsyncConnection, which it cannot reflect",
+    ),
+    TextMeaning(
+        "repr-raised",
+        ("raised in repr()",),
+        "an error was raised inside the object's __repr__ and caught by whoever was "
+        "formatting it (pytest's assertion message does this)",
     ),
     TextMeaning(
         "pydantic-extract",

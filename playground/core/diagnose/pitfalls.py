@@ -370,6 +370,7 @@ ALL: tuple[Pitfall, ...] = (
         switches=("fstring",),
         supporting=(
             "repr",
+            "repr-raised",
             "logging-frames",
             "logging-error",
         ),
@@ -506,7 +507,7 @@ ALL: tuple[Pitfall, ...] = (
             "\\+asyncpg|\\+aiosqlite|\\+aiomysql|\\+asyncmy|\\+psycopg_async",
             "sync(?:hronous)? engine",
             "\\bcelery\\b",
-            "sessionmaker\\(",
+            "\\bsessionmaker\\(",
         ),
         confirm=("the create_engine() call (or alembic's env.py) and the URL it is given"),
     ),

@@ -199,7 +199,7 @@ RULES: tuple[Rule, ...] = (
         ("missing-greenlet",),
         "formatting the object (repr, str, a log message) read an attribute that needed IO",
         HIGH,
-        any_of=("repr", "logging-error", "logging-frames"),
+        any_of=("repr", "repr-raised", "logging-error", "logging-frames"),
     ),
     Rule(
         SERIALIZATION,
