@@ -86,3 +86,58 @@ def test_a_passing_suite_is_untouched(pytester: pytest.Pytester):
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     assert "playground diagnosis" not in result.stdout.str()
+
+
+REPR_TEST = """
+import asyncio
+
+from sqlalchemy import String
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(80))
+
+    def __repr__(self):
+        return f"Account({self.email!r})"
+
+
+async def check_saved():
+    engine = create_async_engine("sqlite+aiosqlite://")
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    Session = async_sessionmaker(engine)
+    async with Session() as session:
+        account = Account(email="ada@example.com")
+        session.add(account)
+        await session.commit()
+        assert account is None
+
+
+def test_saved():
+    asyncio.run(check_saved())
+"""
+
+
+def test_an_error_pytest_caught_in_repr_gets_the_repr_pitfall(pytester: pytest.Pytester):
+    """pytest formats the object for its assertion message and swallows what __repr__ raised.
+
+    The failure is an AssertionError; the async-ORM error is only in its message.
+    """
+    pytester.makepyfile(test_repr=REPR_TEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*raised in repr()*",
+            "*- playground diagnosis -*",
+            "Pitfall: repr-or-logging (* confidence)*",
+        ]
+    )
