@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from playground.core.diagnose import PITFALLS, RULES, diagnose, render_text
+from playground.core.diagnose.meanings import find_signals
 from playground.core.diagnose.pitfalls import ALL, BY_ID, HOOK
 from playground.core.diagnose.reader import MAX_CHARS, read
 from playground.core.mappings import UserWithPosts
@@ -214,11 +215,11 @@ def test_every_pitfall_is_one_record_with_a_lesson_rules_and_words():
 def test_a_pitfall_without_a_scenario_says_so():
     text = (
         "Traceback (most recent call last):\n"
-        '  File "/app/models.py", line 12, in stamp\n'
-        "    target.updated_by = target.owner.name\n"
         '  File "/venv/lib/python3.12/site-packages/sqlalchemy/event/attr.py", line 497,'
         " in __call__\n"
         "    fn(*args, **kw)\n"
+        '  File "/app/models.py", line 12, in stamp\n'
+        "    target.updated_by = target.owner.name\n"
         '  File "/venv/lib/python3.12/site-packages/sqlalchemy/orm/strategies.py", line 978,'
         " in _load_for_state\n"
         "    return self._emit_lazyload(\n"
@@ -292,3 +293,34 @@ def test_many_short_lines_and_many_frames_finish():
     diagnosis = diagnose(frames)
     assert diagnosis.pitfall is None
     assert "the final exception line is missing" in diagnosis.missing[0]
+
+
+def test_sqlalchemys_own_listeners_are_not_a_user_hook():
+    """A pool's connect hook runs through the event dispatcher too; only a listener of
+    someone's own code makes it an event hook."""
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "/app/seed.py", line 9, in <module>\n'
+        "    with engine.connect() as conn:\n"
+        '  File "/v/site-packages/sqlalchemy/pool/base.py", line 960, in __connect\n'
+        "    pool.dispatch.connect.for_modify(pool.dispatch)._exec_w_sync_on_first_run(\n"
+        '  File "/v/site-packages/sqlalchemy/event/attr.py", line 497, in __call__\n'
+        "    fn(*args, **kw)\n"
+        '  File "/v/site-packages/sqlalchemy/engine/create.py", line 679, in first_connect\n'
+        "    dialect.initialize(c)\n"
+        "sqlalchemy.exc.MissingGreenlet: greenlet_spawn has not been called; can't call "
+        "await_only() here. Was IO attempted in an unexpected place?\n"
+    )
+    assert "event-dispatch" not in {signal.kind for signal in find_signals(read(text))}
+    assert diagnose(text).pitfall == "async-driver-in-sync-engine"
+
+
+def test_a_listener_registered_on_the_sync_engine_is_not_the_sync_api_misused():
+    text = (
+        "engine = create_async_engine(URL)\n"
+        '@event.listens_for(engine.sync_engine, "connect")\n'
+        "def on_connect(dbapi_connection, record): ...\n"
+        "sqlalchemy.exc.MissingGreenlet: greenlet_spawn has not been called; can't call "
+        "await_only() here. Was IO attempted in an unexpected place?\n"
+    )
+    assert "sync-engine-attr" not in {signal.kind for signal in find_signals(read(text))}

@@ -95,7 +95,7 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
             "provisioning a new connection",
             "Session is already flushing",
             "is already in progress and this would cause",
-            "is already in progress",
+            "()' is already in progress",  # SQLAlchemy's form: "method 'begin()' is ..."
             "/isce",
             "#error-isce",
         ),
@@ -288,6 +288,9 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
         "sync-engine-attr",
         (".sync_engine", ".sync_session", ".sync_connection"),
         "the synchronous object behind an asyncio one is used directly",
+        # Registering a listener on it, or SQLAlchemy's own greenlet_spawn(self.sync_session
+        # ...) line, is how it is meant to be used.
+        re.compile(r"^(?!.*(?:listens_for|event\.listen\(|run_sync|greenlet_spawn\())"),
     ),
     TextMeaning(
         "hook-words",
@@ -491,10 +494,17 @@ FRAME_MEANINGS: tuple[FrameMeaning, ...] = (
     ),
     FrameMeaning(
         "event-dispatch",
-        lambda f, _n: (
-            _sa(f, "event/attr", "__call__")
-            or _sa(f, "orm/util", "set_", "append", "bulk_set")
-            or _sa(f, "ext/hybrid", "__get__")
+        lambda f, n: (
+            (
+                _sa(f, "event/attr", "__call__")
+                or _sa(f, "orm/util", "set_", "append", "bulk_set")
+                or _sa(f, "ext/hybrid", "__get__")
+            )
+            # The listener it calls is someone's code: SQLAlchemy's own listeners (a
+            # pool's connect hook, a dialect's first connect) run through here too.
+            and n is not None
+            and n.section == f.section
+            and n.library != "sqlalchemy"
         ),
         "an ORM event listener, validator or hybrid property was running",
     ),

@@ -129,7 +129,7 @@ RULES: tuple[Rule, ...] = (
         "a plain create_engine() with an asyncio driver tried to open a connection from "
         "synchronous code",
         HIGH,
-        unless=("sync-engine-attr",),
+        unless=("sync-engine-attr", "greenlet-spawn"),
     ),
     Rule(
         SYNC_API,
