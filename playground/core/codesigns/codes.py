@@ -74,7 +74,7 @@ CODES: tuple[Code, ...] = (
     Code(
         "AOR109",
         "sync-api-on-async",
-        "synchronous API called with an async engine or connection",
+        "synchronous API called with an async engine, connection or session",
         "async with engine.begin() as conn: await conn.run_sync(Base.metadata.create_all)",
     ),
     Code(
