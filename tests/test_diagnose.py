@@ -324,3 +324,13 @@ def test_a_listener_registered_on_the_sync_engine_is_not_the_sync_api_misused():
         "await_only() here. Was IO attempted in an unexpected place?\n"
     )
     assert "sync-engine-attr" not in {signal.kind for signal in find_signals(read(text))}
+
+
+def test_expire_on_commit_false_is_not_a_commit_that_expired_anything():
+    def kinds(text: str) -> set[str]:
+        return {signal.kind for signal in find_signals(read(text))}
+
+    assert "commit" not in kinds("Session = async_sessionmaker(engine, expire_on_commit=False)\n")
+    assert "commit" not in kinds("even with `expire_on_commit=False` set in database.py\n")
+    assert "commit" in kinds("Session = async_sessionmaker(engine, expire_on_commit=True)\n")
+    assert "commit" in kinds("await session.commit()\n")

@@ -230,6 +230,8 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
         "commit",
         (".commit()", "expire_on_commit"),
         "a commit: with expire_on_commit=True (the default) it expires every loaded value",
+        # A line that turns expiry off is no commit that expired anything.
+        re.compile(r"\.commit\(\)|expire_on_commit(?!`?\s*[=:]\s*False)"),
     ),
     TextMeaning(
         "server-generated",
