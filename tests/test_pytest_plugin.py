@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-EXPIRED_TEST = """
+MODEL = """
 import asyncio
 
 from sqlalchemy import String
@@ -25,7 +25,11 @@ class Account(Base):
     __tablename__ = "accounts"
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(80))
+"""
 
+EXPIRED_TEST = (
+    MODEL
+    + """
 
 async def create(email):
     engine = create_async_engine("sqlite+aiosqlite://")
@@ -46,6 +50,7 @@ def test_create_returns_the_email():
 def test_plain_failure():
     assert 1 + 1 == 3
 """
+)
 
 
 READ_LINE = EXPIRED_TEST.strip().split("\n").index("        return account.email") + 1
@@ -88,23 +93,9 @@ def test_a_passing_suite_is_untouched(pytester: pytest.Pytester):
     assert "playground diagnosis" not in result.stdout.str()
 
 
-REPR_TEST = """
-import asyncio
-
-from sqlalchemy import String
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Account(Base):
-    __tablename__ = "accounts"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(80))
-
+REPR_TEST = (
+    MODEL
+    + """
     def __repr__(self):
         return f"Account({self.email!r})"
 
@@ -124,6 +115,7 @@ async def check_saved():
 def test_saved():
     asyncio.run(check_saved())
 """
+)
 
 
 def test_an_error_pytest_caught_in_repr_gets_the_repr_pitfall(pytester: pytest.Pytester):
