@@ -334,3 +334,11 @@ def test_expire_on_commit_false_is_not_a_commit_that_expired_anything():
     assert "commit" not in kinds("even with `expire_on_commit=False` set in database.py\n")
     assert "commit" in kinds("Session = async_sessionmaker(engine, expire_on_commit=True)\n")
     assert "commit" in kinds("await session.commit()\n")
+
+
+def test_prose_about_tasks_sharing_a_session_is_concurrent_use():
+    text = (
+        "Our SQLAlchemy AsyncSession is made once at worker start-up, so jobs running at "
+        "the same time end up sharing a worker session; some of them fail.\n"
+    )
+    assert diagnose(text).pitfall == "concurrent-session-use"

@@ -540,6 +540,8 @@ ALL: tuple[Pitfall, ...] = (
         "concurrent-session",
         supporting=("greenlet-spawn",),
         words=(
+            "shar(?:e|ed|es|ing)\\s+(?:an?\\s+|one\\s+|the\\s+|\\w+\\s+){0,2}(?:db\\s+|database\\s+)?"
+            "sessions?\\b|sessions?\\s+(?:is\\s+|are\\s+|was\\s+|were\\s+|being\\s+)?shared",
             "asyncio\\.gather|\\bgather\\(|\\bgather\\b",
             "create_task|TaskGroup|ensure_future",
             "concurren",
@@ -557,6 +559,7 @@ ALL: tuple[Pitfall, ...] = (
             "where the session is shared: asyncio.gather, create_task or a module-level "
             "session used by several requests"
         ),
+        strong=1,
     ),
     Pitfall(
         "greenlet-missing",
