@@ -342,3 +342,22 @@ def test_prose_about_tasks_sharing_a_session_is_concurrent_use():
         "the same time end up sharing a worker session; some of them fail.\n"
     )
     assert diagnose(text).pitfall == "concurrent-session-use"
+
+
+def test_sqlalchemy_api_names_make_a_text_about_sqlalchemy():
+    """A pull request that never writes "SQLAlchemy" still names its hooks."""
+    text = (
+        "The audit before_flush hook called get_history() on every relationship, which "
+        "lazy-loads the unloaded ones during the flush.\n"
+    )
+    assert diagnose(text).pitfall == "event-or-hook-io"
+
+
+def test_a_failed_connection_check_at_start_up_points_to_a_sync_engine():
+    text = (
+        "Database connection failed: greenlet_spawn has not been called; can't call "
+        "await_only() here.\nWaiting for database to be ready...\n"
+    )
+    diagnosis = diagnose(text)
+    assert diagnosis.pitfall == "async-driver-in-sync-engine"
+    assert diagnosis.confidence == "low"

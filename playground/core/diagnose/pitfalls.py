@@ -508,6 +508,8 @@ ALL: tuple[Pitfall, ...] = (
             "sync(?:hronous)? engine",
             "\\bcelery\\b",
             "\\bsessionmaker\\(",
+            "(?:database|db) connection (?:check )?failed|wait(?:ing)? for (?:the )?database|"
+            "database (?:is |to be )?ready|连接检查|连接失败",
         ),
         confirm=("the create_engine() call (or alembic's env.py) and the URL it is given"),
     ),
