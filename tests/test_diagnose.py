@@ -11,6 +11,8 @@ import asyncio
 import io
 import json
 import re
+import subprocess
+import sys
 import traceback
 
 import pytest
@@ -25,6 +27,8 @@ from playground.core.diagnose.pitfalls import ALL, BY_ID, HOOK
 from playground.core.diagnose.reader import MAX_CHARS, read
 from playground.core.mappings import UserWithPosts
 from playground.core.models import Model, User
+
+from .conftest import postgres_url
 
 
 async def _raise_after_commit() -> BaseException:
@@ -361,3 +365,58 @@ def test_a_failed_connection_check_at_start_up_points_to_a_sync_engine():
     diagnosis = diagnose(text)
     assert diagnosis.pitfall == "async-driver-in-sync-engine"
     assert diagnosis.confidence == "low"
+
+
+HAS_TABLE_PROGRAM = """
+import asyncio, sys
+from sqlalchemy.ext.asyncio import create_async_engine
+
+async def main():
+    engine = create_async_engine(sys.argv[1])
+    async with engine.connect() as conn:
+        print(await conn.dialect.{call})
+
+asyncio.run(main())
+"""
+
+
+def _stderr_of(program: str, url: str, tmp_path) -> str:
+    """Run a small program for real and return what it printed on stderr."""
+    script = tmp_path / "program.py"
+    script.write_text(program, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script), url], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0
+    return done.stderr
+
+
+def test_a_dialect_method_handed_an_async_connection_is_the_sync_api(tmp_path):
+    """SQLAlchemy refuses the AsyncConnection by naming its class."""
+    stderr = _stderr_of(
+        HAS_TABLE_PROGRAM.replace("{call}", 'has_table(conn, "users")'),
+        "sqlite+aiosqlite://",
+        tmp_path,
+    )
+    assert "got <class 'sqlalchemy.ext.asyncio." in stderr
+    assert diagnose(stderr).pitfall == "sync-api-on-async"
+
+
+def test_a_library_call_left_unawaited_on_an_async_connection_is_the_sync_api(tmp_path):
+    """PostgreSQL's has_schema() calls connection.scalar() and never awaits what it gets."""
+    stderr = _stderr_of(
+        HAS_TABLE_PROGRAM.replace("{call}", 'has_schema(conn, "public")'),
+        postgres_url(),
+        tmp_path,
+    )
+    assert "coroutine 'AsyncConnection.scalar' was never awaited" in stderr
+    diagnosis = diagnose(stderr)
+    assert diagnosis.pitfall == "sync-api-on-async"
+
+
+def test_a_missing_await_in_ones_own_code_is_not_blamed_on_a_library():
+    text = (
+        "/srv/app/jobs.py:14: RuntimeWarning: coroutine 'AsyncSession.execute' was never "
+        "awaited\n  rows = session.execute(stmt)\n"
+    )
+    assert "async-call-in-library" not in {signal.kind for signal in find_signals(read(text))}

@@ -114,6 +114,21 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
         "coroutine when it is collected",
     ),
     TextMeaning(
+        "async-call-in-library",
+        (
+            "coroutine 'AsyncSession.",
+            "coroutine 'AsyncConnection.",
+            "coroutine 'AsyncEngine.",
+            "coroutine 'AsyncResult.",
+            "coroutine 'async_scoped_session.",
+        ),
+        "synchronous code inside a library called a method of an asyncio object and never "
+        "awaited it: the library expects a plain Session, Connection or Engine",
+        # Python's warning names the calling line; only a library's own line counts (a
+        # missing await in one's own code is a different mistake).
+        re.compile(r"(?:site|dist)-packages[\\/][^:]*:\d+: RuntimeWarning"),
+    ),
+    TextMeaning(
         "busy-connection",
         ("another operation is in progress",),
         "asyncpg refuses a second command on a connection that is still busy with one",
@@ -200,6 +215,7 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
             "'AsyncSession' object has no attribute",
             "'async_scoped_session' object has no attribute 'query'",
             "AsyncEngine expected",
+            "got <class 'sqlalchemy.ext.asyncio.",
         ),
         "a synchronous API (create_all, run_callable, query...) was handed an asyncio object",
     ),

@@ -466,7 +466,7 @@ ALL: tuple[Pitfall, ...] = (
         ),
         words=(
             "create_all|drop_all",
-            "\\binspect\\(|Inspector",
+            "\\binspect\\(|Inspector|\\binspection\\b",
             "to_sql|read_sql|pandas",
             "sync_engine|sync_session",
             "\\bAsyncEngine\\b",

@@ -92,6 +92,13 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         SYNC_API,
+        ("async-call-in-library",),
+        "a library's synchronous code called a method of an AsyncSession, AsyncConnection "
+        "or AsyncEngine without await: it needs the plain object (or run_sync())",
+        MEDIUM,
+    ),
+    Rule(
+        SYNC_API,
         ("no-inspection",),
         "inspect() cannot reflect an AsyncEngine; it must run on a connection inside run_sync()",
         HIGH,
