@@ -420,3 +420,29 @@ def test_a_missing_await_in_ones_own_code_is_not_blamed_on_a_library():
         "awaited\n  rows = session.execute(stmt)\n"
     )
     assert "async-call-in-library" not in {signal.kind for signal in find_signals(read(text))}
+
+
+def test_a_traceback_in_a_json_log_line_is_read_like_any_other(after_commit: str, lazy: str):
+    """Structured logs keep the traceback as one escaped string; its line is the evidence."""
+    for traceback_text, pitfall in (
+        (after_commit, "expired-after-commit"),
+        (lazy, "lazy-relationship"),
+    ):
+        record = {"level": "error", "logger": "app", "exc_info": traceback_text}
+        text = "INFO started\n" + json.dumps(record) + "\nINFO shutting down\n"
+        diagnosis = diagnose(text)
+        assert diagnosis.pitfall == pitfall
+        assert diagnosis.where is not None and diagnosis.where.line == 2
+        assert "test_diagnose.py" in diagnosis.where.text
+
+
+def test_a_traceback_in_a_repr_is_read_too(lazy: str):
+    text = f"worker failed: {lazy!r}\n"
+    assert diagnose(text).pitfall == "lazy-relationship"
+
+
+def test_escapes_outside_a_traceback_are_left_as_they_are():
+    reading = read('{"msg": "a\\nb", "path": "C:\\\\temp\\\\new"}\n')
+    assert [line.text for line in reading.lines] == [
+        '{"msg": "a\\nb", "path": "C:\\\\temp\\\\new"}'
+    ]

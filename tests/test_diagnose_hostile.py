@@ -38,6 +38,9 @@ SHAPES = {
     "one 1 MB line": "x" * 1_000_000,
     "escape openings": _lines("\x1b["),
     "wrapped markers": _lines("eError: (sqlalchemy.exc.MissingGreenlet)"),
+    "one escaped line of frames": "Traceback (most recent call last):\\n"
+    + '  File \\"x.py\\", line 1, in f\\n' * 30_000,
+    "escaped newlines": "Traceback (most recent call last):" + "\\n" * 500_000,
 }
 
 

@@ -291,6 +291,42 @@ def split_lines(text: str) -> list[str]:
     return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
+_ESCAPED_TRACE = re.compile(r'Traceback \(most recent call last\):\\r?\\n|\\n\s*File \\?["\']')
+"""A traceback written into one line with its newlines escaped (a JSON log, a repr)."""
+_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|[nrt\"'\\/])")
+_ESCAPES = {"n": "\n", "r": "", "t": "\t", '"': '"', "'": "'", "\\": "\\", "/": "/"}
+
+
+def _unescape(match: re.Match[str]) -> str:
+    code = match.group(0)[1:]
+    if code[0] == "u":
+        point = int(code[1:], 16)
+        return "\ufffd" if 0xD800 <= point <= 0xDFFF else chr(point)  # no lone surrogates
+    return _ESCAPES[code]
+
+
+def _expand_escaped(raw_lines: list[str], origins: list[int]) -> tuple[list[str], list[int]]:
+    """Lines of a traceback that a JSON log or a repr wrote as one line with ``\\n``.
+
+    Structured loggers (JSON to stdout, as containers and cloud logs keep them) store the
+    traceback as one string; unescaped, its frames read like any other. Every piece keeps
+    the number of the line it came from, so line numbers stay those of the paste.
+    """
+    if not any("\\n" in raw and _ESCAPED_TRACE.search(raw) for raw in raw_lines):
+        return raw_lines, origins
+    lines: list[str] = []
+    kept: list[int] = []
+    for raw, origin in zip(raw_lines, origins, strict=True):
+        if "\\n" in raw and _ESCAPED_TRACE.search(raw):
+            pieces = _ESCAPE.sub(_unescape, raw).split("\n")
+            lines.extend(pieces)
+            kept.extend([origin] * len(pieces))
+        else:
+            lines.append(raw)
+            kept.append(origin)
+    return lines, kept
+
+
 def read(text: str, skipped_lines: int = 0) -> Reading:
     """Read ``text`` from its end, within fixed bounds, into lines, frames and exceptions.
 
@@ -304,9 +340,12 @@ def read(text: str, skipped_lines: int = 0) -> Reading:
     if skipped_chars and len(raw_lines) > 1:
         raw_lines = raw_lines[1:]  # the first one is cut in the middle
         skipped_lines += 1
+    origins = list(range(len(raw_lines)))
+    raw_lines, origins = _expand_escaped(raw_lines, origins)
     if len(raw_lines) > MAX_LINES:
-        skipped_lines += len(raw_lines) - MAX_LINES
-        raw_lines = raw_lines[-MAX_LINES:]
+        raw_lines, origins = raw_lines[-MAX_LINES:], origins[-MAX_LINES:]
+    skipped_lines += origins[0] if origins else 0
+    origins = [origin - origins[0] for origin in origins]
 
     cleaned: list[str] = []
     cut = 0
@@ -321,7 +360,7 @@ def read(text: str, skipped_lines: int = 0) -> Reading:
     for index, clean in enumerate(cleaned):
         if any(marker in clean for marker in _CHAIN):
             section += 1
-        lines.append(Line(skipped_lines + index + 1, clean, section))
+        lines.append(Line(skipped_lines + origins[index] + 1, clean, section))
 
     frames, library_code = _frames(lines)
     exceptions = tuple(
