@@ -373,8 +373,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 async def main():
     engine = create_async_engine(sys.argv[1])
-    async with engine.connect() as conn:
-        print(await conn.dialect.{call})
+    try:
+        async with engine.connect() as conn:
+            print(await conn.dialect.{call})
+    finally:
+        await engine.dispose()  # else aiosqlite's thread can keep the process alive
 
 asyncio.run(main())
 """

@@ -105,11 +105,14 @@ async def check_saved():
     async with engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)
     Session = async_sessionmaker(engine)
-    async with Session() as session:
-        account = Account(email="ada@example.com")
-        session.add(account)
-        await session.commit()
-        assert account is None
+    try:
+        async with Session() as session:
+            account = Account(email="ada@example.com")
+            session.add(account)
+            await session.commit()
+            assert account is None
+    finally:
+        await engine.dispose()  # else aiosqlite's thread can keep the process alive
 
 
 def test_saved():
