@@ -441,7 +441,9 @@ def test_a_traceback_in_a_json_log_line_is_read_like_any_other(after_commit: str
 
 def test_a_traceback_in_a_repr_is_read_too(lazy: str):
     text = f"worker failed: {lazy!r}\n"
-    assert diagnose(text).pitfall == "lazy-relationship"
+    diagnosis = diagnose(text)
+    assert diagnosis.pitfall == "lazy-relationship"
+    assert diagnosis.where is not None and "test_diagnose.py" in diagnosis.where.text
 
 
 def test_escapes_outside_a_traceback_are_left_as_they_are():

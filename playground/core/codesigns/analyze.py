@@ -355,6 +355,7 @@ def _async_session_query(module: Module) -> list[Sign]:
                     )
                 )
 
+    in_classes: set[int] = set()
     for node in ast.walk(module.tree):
         if isinstance(node, ast.ClassDef):
             attributes: set[str] = set()
@@ -384,15 +385,13 @@ def _async_session_query(module: Module) -> list[Sign]:
                 # Handed to a base class (super().__init__(db)): its usual names still hold it.
                 attributes |= SESSION_NAMES
             for method in methods:
+                in_classes.add(id(method))
                 check(method, parameters(method), attributes)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             names = parameters(node)
-            if names:
+            if names and id(node) not in in_classes:
                 check(node, names, set())
-    unique: dict[tuple[int, int], Sign] = {}
-    for sign in signs:
-        unique.setdefault((sign.line, sign.column), sign)
-    return list(unique.values())
+    return signs
 
 
 def _inside_run_sync(node: ast.Call) -> bool:

@@ -305,26 +305,22 @@ def _unescape(match: re.Match[str]) -> str:
     return _ESCAPES[code]
 
 
-def _expand_escaped(raw_lines: list[str], origins: list[int]) -> tuple[list[str], list[int]]:
+def _expand_escaped(raw_lines: list[str]) -> tuple[list[str], list[int]]:
     """Lines of a traceback that a JSON log or a repr wrote as one line with ``\\n``.
 
     Structured loggers (JSON to stdout, as containers and cloud logs keep them) store the
-    traceback as one string; unescaped, its frames read like any other. Every piece keeps
-    the number of the line it came from, so line numbers stay those of the paste.
+    traceback as one string; unescaped, its frames read like any other. Returned beside
+    the lines: the index of the line each came from, so line numbers stay the paste's.
     """
-    if not any("\\n" in raw and _ESCAPED_TRACE.search(raw) for raw in raw_lines):
-        return raw_lines, origins
     lines: list[str] = []
-    kept: list[int] = []
-    for raw, origin in zip(raw_lines, origins, strict=True):
+    origins: list[int] = []
+    for origin, raw in enumerate(raw_lines):
+        pieces = [raw]
         if "\\n" in raw and _ESCAPED_TRACE.search(raw):
             pieces = _ESCAPE.sub(_unescape, raw).split("\n")
-            lines.extend(pieces)
-            kept.extend([origin] * len(pieces))
-        else:
-            lines.append(raw)
-            kept.append(origin)
-    return lines, kept
+        lines.extend(pieces)
+        origins.extend([origin] * len(pieces))
+    return lines, origins
 
 
 def read(text: str, skipped_lines: int = 0) -> Reading:
@@ -340,8 +336,7 @@ def read(text: str, skipped_lines: int = 0) -> Reading:
     if skipped_chars and len(raw_lines) > 1:
         raw_lines = raw_lines[1:]  # the first one is cut in the middle
         skipped_lines += 1
-    origins = list(range(len(raw_lines)))
-    raw_lines, origins = _expand_escaped(raw_lines, origins)
+    raw_lines, origins = _expand_escaped(raw_lines)
     if len(raw_lines) > MAX_LINES:
         raw_lines, origins = raw_lines[-MAX_LINES:], origins[-MAX_LINES:]
     skipped_lines += origins[0] if origins else 0
