@@ -5,7 +5,7 @@ and so does every buggy program of the check corpus (``tests/check_corpus/``); e
 traceback is diagnosed whole, cut just before its final exception line (a log
 window or an issue preview that stops inside the traceback), and cut to its last
 twelve lines (a terminal's scrollback). The report prints how often each form is
-named right and within the top two.
+named right and within the top two; ``-v`` lists the misses.
 """
 
 from __future__ import annotations
@@ -54,10 +54,13 @@ class Tally:
     right: int = 0
     top2: int = 0
     sure_and_wrong: list[str] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)
 
     def add(self, want: str, got: Diagnosis, label: str) -> None:
         self.cases += 1
         self.right += got.pitfall == want
+        if got.pitfall != want:
+            self.misses.append(f"{label}: {want} -> {got.pitfall} ({got.confidence})")
         self.top2 += want in (got.pitfall, *got.alternatives[:1])
         if got.pitfall != want and got.confidence == "high":
             self.sure_and_wrong.append(f"{label}: {got.pitfall}")
@@ -108,6 +111,7 @@ def measure_programs() -> dict[str, Tally]:
 
 
 def main() -> int:
+    verbose = "-v" in sys.argv[1:]
     for source, tallies in (
         ("scenario runs", asyncio.run(measure())),
         ("check corpus programs", measure_programs()),
@@ -117,6 +121,9 @@ def main() -> int:
                 f"{source}, {form}: {tally.right}/{tally.cases} named right, "
                 f"top-2 {tally.top2}/{tally.cases}, wrong when sure {len(tally.sure_and_wrong)}"
             )
+            if verbose:
+                for miss in tally.misses:
+                    print(f"    {miss}")
     return 0
 
 

@@ -451,3 +451,69 @@ def test_escapes_outside_a_traceback_are_left_as_they_are():
     assert [line.text for line in reading.lines] == [
         '{"msg": "a\\nb", "path": "C:\\\\temp\\\\new"}'
     ]
+
+
+async def test_a_commit_refused_by_the_state_guard_is_not_an_earlier_commit():
+    """Two tasks commit one session; the paste stops before the final line.
+
+    ``await session.commit()`` is on the failing stack, so it is the call that was refused,
+    not a commit whose expiry a later read ran into: what is left is the state guard.
+    """
+    from tests.generated_cases import before_final
+
+    engine = create_async_engine("sqlite+aiosqlite://")
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(Model.metadata.create_all)
+        session = async_sessionmaker(engine)()
+
+        async def add(name: str) -> None:
+            session.add(User(name=name))
+            await session.commit()
+
+        failures = [
+            error
+            for error in await asyncio.gather(add("a"), add("b"), return_exceptions=True)
+            if isinstance(error, BaseException)
+        ]
+        await session.close()
+    finally:
+        await engine.dispose()
+    assert failures, "SQLAlchemy let both tasks commit one session"
+    text = "".join(traceback.format_exception(failures[0]))
+    assert "_raise_for_prerequisite_state" in text
+    cut = diagnose(before_final(text))
+    assert cut.pitfall == "concurrent-session-use", cut.reason
+
+
+def test_a_dropped_driver_coroutine_alone_is_still_a_guess():
+    """What is left of a MissingGreenlet in a pytest summary is its coroutine warning."""
+    text = (
+        "FAILED test_library.py::test_titles - sqlalchemy.exc.StatementEr...\n"
+        "  RuntimeWarning: coroutine 'Connection.cursor' was never awaited\n"
+    )
+    diagnosis = diagnose(text)
+    assert diagnosis.pitfall == "lazy-relationship"
+    assert diagnosis.confidence == "low"
+
+
+@pytest.mark.parametrize(
+    ("columns", "want"),
+    [
+        ("documents.content", "deferred-column"),
+        ("members.bio, members.website", "deferred-column"),
+        ("tickets.revision", "server-default-onupdate"),
+        ("users.updated_at", "server-default-onupdate"),
+    ],
+)
+def test_a_partial_reload_leans_on_what_its_columns_are_named(columns: str, want: str):
+    """Only some columns reloaded: large values are what one defers, the rest most often
+    come from the database."""
+    table = columns.split(".", 1)[0]
+    text = (
+        "sqlalchemy.exc.StatementError: (sqlalchemy.exc.MissingGreenlet) greenlet_spawn has "
+        "not been called; can't call await_() here. Was IO attempted in an unexpected place?\n"
+        f"[SQL: SELECT {columns} \nFROM {table} \nWHERE {table}.id = ?]\n"
+        "[parameters: [{'pk_1': 1}]]\n"
+    )
+    assert diagnose(text).pitfall == want

@@ -73,7 +73,7 @@ WEIGHTS: dict[str, tuple[tuple[Pitfall, float], ...]] = {
     "expired-load": ((EXPIRED, 3), (SERVER_GENERATED, 1), (ROLLBACK, 1), (SERIALIZATION, 0.5)),
     "expired-message": ((EXPIRED, 2), (DETACHED, 1)),
     "full-reload": ((EXPIRED, 2), (ROLLBACK, 1)),
-    "partial-reload": ((SERVER_GENERATED, 2), (DEFERRED, 2.5)),
+    "partial-reload": ((SERVER_GENERATED, 2.5), (DEFERRED, 2)),
     "state-guard": ((CONCURRENT, 2), (ROLLBACK, 1)),
     "ddl-refused": ((SYNC_API, 3),),
     "inspect-refused": ((SYNC_API, 3),),
@@ -87,6 +87,7 @@ WEIGHTS: dict[str, tuple[tuple[Pitfall, float], ...]] = {
     "rollback": ((ROLLBACK, 2),),
     "server-generated": ((SERVER_GENERATED, 2),),
     "timestamp-name": ((SERVER_GENERATED, 1.5),),
+    "bulky-name": ((DEFERRED, 1.5),),
     "repr": ((REPR, 3),),
     "logging-frames": ((REPR, 2),),
     "logging-error": ((REPR, 3),),
@@ -198,6 +199,10 @@ def find_words(reading: Reading) -> list[Word]:
 def rank(kinds: set[str], words: list[Word], extra: dict[Pitfall, float] | None = None) -> Ranking:
     """Weigh signals, words and any extra weight (code signs, a weak rule) per pitfall."""
     scores: dict[Pitfall, float] = defaultdict(float)
+    if "driver-never-awaited" in kinds and "missing-greenlet" not in kinds:
+        # The dropped driver coroutine is what a MissingGreenlet leaves behind when the
+        # error itself was cut off: weigh it as the error.
+        kinds = kinds | {"missing-greenlet"}
     for kind in kinds:
         for pitfall, weight in WEIGHTS.get(kind, ()):
             scores[pitfall] += weight

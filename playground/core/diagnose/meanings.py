@@ -567,6 +567,12 @@ _SQL = re.compile(
 )
 _BIND_FIRST = re.compile(r"^\(?\s*(?:\?|\$\d+|%\([^)]*\)s|:[\w%()]+)\s*=\s*")
 _WHERE_COL = re.compile(r"^\(?\s*(?P<col>[\w.\"`]+)\s*=")
+_BULKY_NAME = re.compile(
+    r"(?:^|_)(?:body|content|contents|text|bio|biography|description|summary|notes?|html|"
+    r"markdown|payload|data|blob|image|photo|picture|avatar|thumbnail|attachment|file|"
+    r"document|raw|embedding|vector|json|xml|log|transcript)(?:$|_)",
+    re.IGNORECASE,
+)
 _TIMESTAMP_NAME = re.compile(
     r"^(?:updated|modified|changed|edited|last_[a-z_]+|update|modify)(?:_at|_on|_time|_date|_ts)?$"
     r"|^(?:update_time|mtime|updated)$"
@@ -578,6 +584,7 @@ def find_signals(reading: Reading) -> list[Signal]:
     signals: list[Signal] = []
     text = reading.text
     raised = {exception.number for exception in reading.exceptions}
+    in_progress = _calls_in_progress(reading)
     for meaning in TEXT_MEANINGS:
         hits: list[int] = []
         for anchor in meaning.anchors:
@@ -594,6 +601,10 @@ def find_signals(reading: Reading) -> list[Signal]:
             if line.number in seen:
                 continue
             if meaning.confirm is not None and not meaning.confirm.search(line.text):
+                continue
+            if meaning.kind == "commit" and line.number in in_progress:
+                # commit() on the failing stack is the call that failed, not an earlier
+                # commit whose expiry a later read ran into.
                 continue
             seen.add(line.number)
             signals.append(Signal(meaning.kind, line.number, line.text.strip(), meaning.why))
@@ -614,6 +625,19 @@ def find_signals(reading: Reading) -> list[Signal]:
     signals.extend(_raising_frames(reading))
     signals.extend(_sql_signals(reading))
     return signals
+
+
+def _calls_in_progress(reading: Reading) -> set[int]:
+    """Line numbers of the source lines of frames that called further frames.
+
+    Such a line is a call still running when the error was raised.
+    """
+    frames = reading.frames
+    numbers: set[int] = set()
+    for frame, after in zip(frames, frames[1:], strict=False):
+        if frame.code and after.section == frame.section:
+            numbers.add(frame.number + 1)
+    return numbers
 
 
 _RAISING = tuple(
@@ -721,7 +745,17 @@ def _sql_signals(reading: Reading) -> list[Signal]:
                         "database generates, or as a deferred column starts",
                     )
                 )
-                if all(timestamp_attribute(col.rsplit(".", 1)[-1]) for col in cols):
+                if any(_BULKY_NAME.search(col.rsplit(".", 1)[-1]) for col in cols):
+                    found.append(
+                        Signal(
+                            "bulky-name",
+                            line.number,
+                            line.text.strip(),
+                            "the columns reloaded are named like large values (a body, a "
+                            "document, a picture), the kind of column one defers",
+                        )
+                    )
+                elif all(timestamp_attribute(col.rsplit(".", 1)[-1]) for col in cols):
                     found.append(
                         Signal(
                             "timestamp-name",

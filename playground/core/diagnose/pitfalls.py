@@ -412,7 +412,7 @@ ALL: tuple[Pitfall, ...] = (
             ),
         ),
         "deferred-column",
-        supporting=(),
+        supporting=("bulky-name",),
         words=(
             "\\bdeferred\\b|deferred=True",
             "undefer",

@@ -254,22 +254,22 @@ RULES: tuple[Rule, ...] = (
         alternatives=(EXPIRED,),
     ),
     Rule(
-        SERVER_GENERATED,
-        ("missing-greenlet", "partial-reload", "timestamp-name"),
-        "the SELECT loads only some columns of a row already loaded, named like columns "
-        "the database keeps up to date: left expired by a flush, or deferred; the frames "
-        "that would tell them apart are not in the text",
-        LOW,
-        alternatives=(DEFERRED, EXPIRED),
-    ),
-    Rule(
         DEFERRED,
-        ("missing-greenlet", "partial-reload"),
-        "the SELECT loads only some columns of a row already loaded: a deferred column, or "
-        "columns the database generates left expired by a flush; the frames that would "
-        "tell them apart are not in the text",
+        ("missing-greenlet", "partial-reload", "bulky-name"),
+        "the SELECT loads only some columns of a row already loaded, named like large "
+        "values: a deferred column, or columns the database generates left expired by a "
+        "flush; the frames that would tell them apart are not in the text",
         LOW,
         alternatives=(SERVER_GENERATED, EXPIRED),
+    ),
+    Rule(
+        SERVER_GENERATED,
+        ("missing-greenlet", "partial-reload"),
+        "the SELECT loads only some columns of a row already loaded: columns the database "
+        "generates, left expired by a flush (the more common cause), or a deferred column; "
+        "the frames that would tell them apart are not in the text",
+        LOW,
+        alternatives=(DEFERRED, EXPIRED),
     ),
     Rule(
         SERVER_GENERATED,
