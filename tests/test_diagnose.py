@@ -453,7 +453,7 @@ def test_escapes_outside_a_traceback_are_left_as_they_are():
     ]
 
 
-async def test_a_commit_refused_by_the_state_guard_is_not_an_earlier_commit():
+async def test_a_commit_refused_by_the_state_guard_is_not_an_earlier_commit() -> None:
     """Two tasks commit one session; the paste stops before the final line.
 
     ``await session.commit()`` is on the failing stack, so it is the call that was refused,
@@ -486,7 +486,7 @@ async def test_a_commit_refused_by_the_state_guard_is_not_an_earlier_commit():
     assert cut.pitfall == "concurrent-session-use", cut.reason
 
 
-def test_a_dropped_driver_coroutine_alone_is_still_a_guess():
+def test_a_dropped_driver_coroutine_alone_is_still_a_guess() -> None:
     """What is left of a MissingGreenlet in a pytest summary is its coroutine warning."""
     text = (
         "FAILED test_library.py::test_titles - sqlalchemy.exc.StatementEr...\n"
@@ -506,7 +506,7 @@ def test_a_dropped_driver_coroutine_alone_is_still_a_guess():
         ("users.updated_at", "server-default-onupdate"),
     ],
 )
-def test_a_partial_reload_leans_on_what_its_columns_are_named(columns: str, want: str):
+def test_a_partial_reload_leans_on_what_its_columns_are_named(columns: str, want: str) -> None:
     """Only some columns reloaded: large values are what one defers, the rest most often
     come from the database."""
     table = columns.split(".", 1)[0]
@@ -517,3 +517,38 @@ def test_a_partial_reload_leans_on_what_its_columns_are_named(columns: str, want
         "[parameters: [{'pk_1': 1}]]\n"
     )
     assert diagnose(text).pitfall == want
+
+
+async def test_a_plain_with_or_for_on_an_asyncio_object_is_the_sync_api() -> None:
+    """Python refuses ``with AsyncSession()`` and ``for`` over an async result on the
+    user's own line; the answer says so, offers async with / async for first, and does
+    not ask for SQLAlchemy frames that such a traceback never has."""
+    from sqlalchemy import text as sql
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    engine = create_async_engine("sqlite+aiosqlite://")
+    errors: list[BaseException] = []
+    try:
+        try:
+            with AsyncSession(engine):  # type: ignore[attr-defined]
+                pass
+        except TypeError as error:
+            errors.append(error)
+        async with AsyncSession(engine) as session:
+            result = await session.stream(sql("select 1"))
+            try:
+                for _row in result:  # type: ignore[attr-defined]
+                    pass
+            except TypeError as refused:
+                errors.append(refused)
+            await result.close()
+    finally:
+        await engine.dispose()
+    assert len(errors) == 2
+    for caught in errors:
+        diagnosis = diagnose("".join(traceback.format_exception(caught)))
+        assert diagnosis.pitfall == "sync-api-on-async", diagnosis.reason
+        assert diagnosis.confidence == "high"
+        assert diagnosis.fixes[0].code.startswith("async with")
+        assert diagnosis.where is not None
+        assert not any("SQLAlchemy's own frames" in lack for lack in diagnosis.missing)

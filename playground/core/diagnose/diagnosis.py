@@ -283,7 +283,7 @@ def diagnose(text: str, skipped_lines: int = 0) -> Diagnosis:
         attribute=attribute,
         class_name=class_name,
         explanation=chosen.explanation,
-        fixes=tuple(Fix(fix.title, fix.code) for fix in ordered_fixes(chosen, contexts)),
+        fixes=tuple(Fix(fix.title, fix.code) for fix in ordered_fixes(chosen, contexts, kinds)),
         contexts=contexts,
         scenario=chosen.scenario,
         settings=tuple(sorted(settings.items())),
@@ -544,7 +544,11 @@ def _missing(
         lacks.append(
             "there are no stack frames (lines such as 'File \"app.py\", line 42, in handler')"
         )
-    elif not any(frame.library == "sqlalchemy" for frame in reading.frames):
+    elif not any(frame.library == "sqlalchemy" for frame in reading.frames) and not kinds & {
+        "sync-protocol",
+        "async-engine-attr",
+    }:
+        # Python itself raises these on the user's own line: no SQLAlchemy frame is due.
         lacks.append(
             "SQLAlchemy's own frames are missing: they name the load that ran "
             "(expired attribute, lazy relationship, deferred column, connection)"

@@ -220,6 +220,18 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
         "a synchronous API (create_all, run_callable, query...) was handed an asyncio object",
     ),
     TextMeaning(
+        "sync-protocol",
+        (
+            "'AsyncSession' object does not support the context manager protocol",
+            "'AsyncConnection' object does not support the context manager protocol",
+            "'AsyncResult' object is not iterable",
+            "'AsyncScalarResult' object is not iterable",
+            "'AsyncMappingResult' object is not iterable",
+        ),
+        "Python refused a plain with or for on an asyncio object: it is entered with "
+        "async with and iterated with async for",
+    ),
+    TextMeaning(
         "no-inspection",
         ("Inspection on an AsyncEngine", "Inspection on an AsyncConnection", "/xd3s"),
         "inspect() was called on an AsyncEngine or AsyncConnection, which it cannot reflect",

@@ -10,6 +10,7 @@ session); the diagnosis puts the fixes for the contexts it saw first.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 FASTAPI = "fastapi"
@@ -36,6 +37,8 @@ class FixText:
     title: str
     code: str
     contexts: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    """Signals this fix answers directly; when one is in the evidence, the fix comes first."""
 
 
 @dataclass(frozen=True)
@@ -431,7 +434,9 @@ ALL: tuple[Pitfall, ...] = (
         "A synchronous API called on an async engine",
         "metadata.create_all(), inspect(), alembic's synchronous env.py and Session.query() "
         "work on synchronous connections. An AsyncEngine has none to give them outside "
-        "run_sync(), which runs a synchronous function inside the greenlet.",
+        "run_sync(), which runs a synchronous function inside the greenlet. Likewise an "
+        "AsyncSession or AsyncConnection is entered with async with, and its results "
+        "are iterated with async for.",
         (
             FixText(
                 "run DDL through run_sync",
@@ -455,6 +460,14 @@ ALL: tuple[Pitfall, ...] = (
                 "use the 2.0 query style",
                 "result = await session.execute(select(Product))",
                 (FASTAPI,),
+            ),
+            FixText(
+                "enter and iterate asyncio objects with async",
+                "async with Session() as session:\n"
+                "    async for row in await session.stream(select(Product)):\n"
+                "        ...",
+                (),
+                kinds=("sync-protocol",),
             ),
         ),
         "sync-engine-api",
@@ -653,12 +666,16 @@ ALL: tuple[Pitfall, ...] = (
 BY_ID: dict[str, Pitfall] = {pitfall.id: pitfall for pitfall in ALL}
 
 
-def ordered_fixes(lesson: Pitfall, contexts: tuple[str, ...]) -> tuple[FixText, ...]:
-    """The lesson's fixes, those suiting the contexts seen first (stable otherwise)."""
+def ordered_fixes(
+    lesson: Pitfall, contexts: tuple[str, ...], kinds: Collection[str] = ()
+) -> tuple[FixText, ...]:
+    """The lesson's fixes: those answering a signal seen first, then those suiting the
+    contexts seen (stable otherwise)."""
 
-    def rank(item: tuple[int, FixText]) -> tuple[int, int]:
+    def rank(item: tuple[int, FixText]) -> tuple[bool, int, int]:
         index, fix = item
         hits = [contexts.index(c) for c in fix.contexts if c in contexts]
-        return (min(hits) if hits else len(contexts) + 1, index)
+        answers = any(kind in kinds for kind in fix.kinds)
+        return (not answers, min(hits) if hits else len(contexts) + 1, index)
 
     return tuple(fix for _, fix in sorted(enumerate(lesson.fixes), key=rank))

@@ -85,6 +85,13 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         SYNC_API,
+        ("sync-protocol",),
+        "an AsyncSession, AsyncConnection or async result was used with a plain with or "
+        "for; asyncio objects take async with and async for",
+        HIGH,
+    ),
+    Rule(
+        SYNC_API,
         ("async-engine-attr",),
         "a synchronous API such as metadata.create_all() was given an AsyncEngine or "
         "AsyncConnection; it must run through run_sync()",
