@@ -552,3 +552,45 @@ async def test_a_plain_with_or_for_on_an_asyncio_object_is_the_sync_api() -> Non
         assert diagnosis.fixes[0].code.startswith("async with")
         assert diagnosis.where is not None
         assert not any("SQLAlchemy's own frames" in lack for lack in diagnosis.missing)
+
+
+async def test_an_object_handed_to_another_session_is_a_detached_object() -> None:
+    """Adding or refreshing, in a second session, an object the first one holds is refused;
+    the answer is the detached-object pitfall, with merge() first."""
+    engine = create_async_engine("sqlite+aiosqlite://")
+    errors: list[BaseException] = []
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(Model.metadata.create_all)
+        factory = async_sessionmaker(engine)
+        async with factory() as first, factory() as second:
+            user = User(name="a")
+            first.add(user)
+            await first.flush()
+            try:
+                second.add(user)
+            except Exception as error:  # noqa: BLE001 - the refusal is what is diagnosed
+                errors.append(error)
+            try:
+                await second.refresh(user)
+            except Exception as refused:  # noqa: BLE001
+                errors.append(refused)
+    finally:
+        await engine.dispose()
+    assert len(errors) == 2
+    for caught in errors:
+        diagnosis = diagnose("".join(traceback.format_exception(caught)))
+        assert diagnosis.pitfall == "closed-session-detached", diagnosis.reason
+        assert "merge(" in diagnosis.fixes[0].code
+
+
+def test_a_sync_driver_in_create_async_engine_is_named_in_a_note() -> None:
+    """Not one of the pitfalls, but the answer says what the URL needs."""
+    try:
+        create_async_engine("sqlite:///unused.db")
+    except Exception as error:  # noqa: BLE001
+        text = "".join(traceback.format_exception(error))
+    else:
+        pytest.fail("create_async_engine accepted a synchronous driver")
+    diagnosis = diagnose(text)
+    assert any("sqlite+aiosqlite://" in note for note in diagnosis.notes)

@@ -591,6 +591,12 @@ def _notes(reading: Reading) -> tuple[str, ...]:
             f"the error links point to SQLAlchemy {link.group(1)}.{link.group(2)}'s pages "
             f"(/e/{link.group(1)}{link.group(2)}/)"
         )
+    if "The asyncio extension requires an async driver" in reading.text:
+        notes.append(
+            "create_async_engine() was given a synchronous driver: its URL needs an async "
+            "one (postgresql+asyncpg://, sqlite+aiosqlite://, mysql+aiomysql://); the "
+            "reverse of an async driver in a synchronous engine"
+        )
     wrapped = _wrapper(reading.text)
     if wrapped:
         notes.append(

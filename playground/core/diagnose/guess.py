@@ -49,6 +49,7 @@ FAMILY = frozenset(
         "detached",
         "concurrent-state",
         "async-engine-attr",
+        "other-session",
         "sync-protocol",
         "no-inspection",
         "lazy-raise",
@@ -117,6 +118,7 @@ WEIGHTS: dict[str, tuple[tuple[Pitfall, float], ...]] = {
     "event-dispatch": ((HOOK, 2),),
     "greenlet-absent": ((GREENLET, 6),),
     "detached": ((DETACHED, 5),),
+    "other-session": ((DETACHED, 4),),
     "missing-greenlet": ((LAZY, 0.6), (EXPIRED, 0.5), (SERIALIZATION, 0.2)),
 }
 """How much each signal speaks for each pitfall; the bare MissingGreenlet line leans on

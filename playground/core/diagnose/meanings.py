@@ -88,6 +88,12 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
         "the object belongs to no session any more, so nothing can load its missing values",
     ),
     TextMeaning(
+        "other-session",
+        ("' is already attached to session '", "' is not persistent within this Session"),
+        "the object belongs to another session than the one it was handed to (one loaded "
+        "in a dependency or task and used in another session)",
+    ),
+    TextMeaning(
         "concurrent-state",
         (
             "IllegalStateChangeError",

@@ -318,7 +318,10 @@ ALL: tuple[Pitfall, ...] = (
                 (BACKGROUND, PYTEST),
             ),
             FixText(
-                "attach it to a live session", "user = await session.merge(user)", (BACKGROUND,)
+                "attach it to a live session",
+                "user = await session.merge(user)",
+                (BACKGROUND,),
+                kinds=("other-session",),
             ),
         ),
         "closed-session",

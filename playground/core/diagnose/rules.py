@@ -118,6 +118,13 @@ RULES: tuple[Rule, ...] = (
         HIGH,
     ),
     Rule(
+        DETACHED,
+        ("other-session",),
+        "the object was loaded by one session and handed to another, which refuses it; "
+        "merge() gives the other session its own copy",
+        MEDIUM,
+    ),
+    Rule(
         SERIALIZATION,
         ("lazy-raise",),
         "a serializer read a relationship that lazy='raise' forbids loading",
