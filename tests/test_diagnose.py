@@ -594,3 +594,39 @@ def test_a_sync_driver_in_create_async_engine_is_named_in_a_note() -> None:
         pytest.fail("create_async_engine accepted a synchronous driver")
     diagnosis = diagnose(text)
     assert any("sqlite+aiosqlite://" in note for note in diagnosis.notes)
+
+
+async def test_sql_from_an_after_commit_listener_is_a_hook_and_a_rolled_back_state_is_not(
+    tmp_path,
+) -> None:
+    """The committed state refuses SQL run by an after_commit listener (a hook); the
+    inactive state that a rollback leaves is worded alike but is no hook."""
+    from sqlalchemy import event
+
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'hook.db'}")
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(Model.metadata.create_all)
+        async with async_sessionmaker(engine)() as session:
+
+            @event.listens_for(session.sync_session, "after_commit")
+            def audit(sync_session) -> None:  # type: ignore[no-untyped-def]
+                sync_session.execute(select(User))
+
+            session.add(User(name="a"))
+            with pytest.raises(Exception) as raised:
+                await session.commit()
+    finally:
+        await engine.dispose()
+    text = "".join(traceback.format_exception(raised.value))
+    assert "is in 'committed' state" in text
+    assert diagnose(text).pitfall == "event-or-hook-io"
+
+    inactive = (
+        "sqlalchemy.exc.InvalidRequestError: This session is in 'inactive' state, due to the "
+        "SQL transaction being rolled back; no further SQL can be emitted within this "
+        "transaction.\n"
+    )
+    kinds = {signal.kind for signal in find_signals(read(inactive))}
+    assert "committed-state" not in kinds
+    assert "rollback" in kinds

@@ -141,7 +141,9 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
     ),
     TextMeaning(
         "committed-state",
-        ("state; no further SQL can be emitted", "no further SQL can be emitted within this"),
+        # Only the committed state: the inactive one ("due to the SQL transaction being
+        # rolled back") is a rollback, not a hook.
+        ("is in 'committed' state",),
         "SQL was attempted after the transaction committed, from inside the commit: an "
         "after_commit listener (or a hook it calls) loading attributes or querying",
     ),
@@ -266,7 +268,13 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
     ),
     TextMeaning(
         "rollback",
-        ("IntegrityError", ".rollback()", "PendingRollbackError", "rolled back due to"),
+        (
+            "IntegrityError",
+            ".rollback()",
+            "PendingRollbackError",
+            "rolled back due to",
+            "due to the SQL transaction being rolled back",
+        ),
         "a failed statement or a rollback: a rollback expires every object in the session",
     ),
     TextMeaning(
