@@ -630,3 +630,20 @@ async def test_sql_from_an_after_commit_listener_is_a_hook_and_a_rolled_back_sta
     kinds = {signal.kind for signal in find_signals(read(inactive))}
     assert "committed-state" not in kinds
     assert "rollback" in kinds
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        (
+            "sqlalchemy_utils database_exists(settings.DATABASE_URL) raises MissingGreenlet "
+            "at start-up",
+            "async-driver-in-sync-engine",
+        ),
+        ("MissingGreenlet when I expand the user object in the PyCharm debugger", "repr-or-logging"),
+    ],
+)
+def test_prose_naming_what_builds_a_sync_engine_or_formats_an_object(text: str, want: str) -> None:
+    """sqlalchemy-utils makes a synchronous engine from the URL it gets; a debugger shows an
+    object by reading its attributes."""
+    assert diagnose(text + "\n").pitfall == want

@@ -313,8 +313,9 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
     ),
     TextMeaning(
         "sync-engine-ctor",
-        ("create_engine", "engine_from_config("),
-        "a plain, synchronous Engine is created",
+        ("create_engine", "engine_from_config(", "database_exists(", "create_database("),
+        "a plain, synchronous Engine is created (sqlalchemy-utils' database_exists() and "
+        "create_database() make one from the URL they are given)",
     ),
     TextMeaning(
         "async-api",

@@ -388,6 +388,7 @@ ALL: tuple[Pitfall, ...] = (
             "\\bprint\\(",
             "Logging error",
             "sentry|structlog|loguru",
+            "debugger|pycharm|\\bi?pdb\\b|watch (?:window|expression)",
         ),
         confirm=(
             "the __repr__ or log call, and whether the object's attributes are loaded when it runs"
@@ -524,6 +525,7 @@ ALL: tuple[Pitfall, ...] = (
             "sync(?:hronous)? engine",
             "\\bcelery\\b",
             "\\bsessionmaker\\(",
+            "database_exists|create_database|sqlalchemy[_-]utils",
             "(?:database|db) connection (?:check )?failed|wait(?:ing)? for (?:the )?database|"
             "database (?:is |to be )?ready|连接检查|连接失败",
         ),
