@@ -640,7 +640,10 @@ async def test_sql_from_an_after_commit_listener_is_a_hook_and_a_rolled_back_sta
             "at start-up",
             "async-driver-in-sync-engine",
         ),
-        ("MissingGreenlet when I expand the user object in the PyCharm debugger", "repr-or-logging"),
+        (
+            "MissingGreenlet when I expand the user object in the PyCharm debugger",
+            "repr-or-logging",
+        ),
     ],
 )
 def test_prose_naming_what_builds_a_sync_engine_or_formats_an_object(text: str, want: str) -> None:
