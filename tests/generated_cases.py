@@ -4,7 +4,8 @@ Every failing combination of every scenario runs for real (SQLite through aiosql
 and so does every buggy program of the check corpus (``tests/check_corpus/``); each
 traceback is diagnosed whole, cut just before its final exception line (a log
 window or an issue preview that stops inside the traceback), and cut to its last
-twelve lines (a terminal's scrollback). The report prints how often each form is
+twelve lines (a terminal's scrollback); the programs' code is also diagnosed alone, with
+no error at all (someone pasting their files). The report prints how often each form is
 named right and within the top two; ``-v`` lists the misses.
 """
 
@@ -101,13 +102,22 @@ def measure_programs() -> dict[str, Tally]:
 
     from .test_check_corpus import CASES, run_program
 
-    tallies = {form: Tally() for form in FORMS}
+    tallies = {form: Tally() for form in (*FORMS, CODE_ALONE)}
     with ThreadPoolExecutor(max_workers=2) as pool:
         runs = list(pool.map(lambda case: run_program(case.buggy), CASES))
     for case, ran in zip(CASES, runs, strict=True):
         for form, cut in FORMS.items():
             tallies[form].add(case.pitfall, diagnose(cut(ran.stderr)), case.name)
+        tallies[CODE_ALONE].add(case.pitfall, diagnose(pasted_code(case.buggy)), case.name)
     return tallies
+
+
+CODE_ALONE = "their code alone"
+
+
+def pasted_code(folder: Path) -> str:
+    """A program's files one after the other, as someone pastes their code without the error."""
+    return "\n\n".join(path.read_text(encoding="utf-8") for path in sorted(folder.rglob("*.py")))
 
 
 def main() -> int:

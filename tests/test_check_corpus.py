@@ -247,3 +247,21 @@ def test_the_buggy_programs_output_is_diagnosed_whole_and_cut():
     assert whole_top2 == len(CASES), whole_top2
     assert cut_right / len(CASES) >= 0.85, cut_right
     assert tail_top2 / len(CASES) >= 0.60, tail_top2
+
+
+def test_the_programs_code_alone_is_diagnosed_like_check_reads_it():
+    """Someone pastes their files and no error: the files are read together, as ``check``
+    reads a project, so a query in one and the model it loads in another meet. Nearly every
+    buggy program is named right; its fixed twin is never named with more than low
+    confidence (nothing in it is at fault)."""
+    from playground.core.diagnose import diagnose
+
+    from .generated_cases import pasted_code
+
+    right = 0
+    for case in CASES:
+        buggy = diagnose(pasted_code(case.buggy))
+        right += buggy.pitfall == case.pitfall
+        fixed = diagnose(pasted_code(case.path / "fixed"))
+        assert fixed.confidence in ("low", "none"), (case.name, fixed.pitfall, fixed.reason)
+    assert right / len(CASES) >= 0.95, right

@@ -144,20 +144,40 @@ def signs_in_text(source: str, path: str = "<paste>") -> list[Sign]:
     Without the factory in sight, a session is taken to expire on commit (SQLAlchemy's
     default), so a read after ``await session.commit()`` counts, at medium confidence.
     """
+    return signs_in_pieces([(path, source)])
+
+
+def signs_in_pieces(pieces: list[tuple[str, str]]) -> list[Sign]:
+    """Signs in several pieces of one paste (its files or code blocks), read as one project.
+
+    A query in one piece and the model it loads in another are read together, as
+    ``playground check`` reads a project's files. Each sign keeps its piece's path, and
+    its line counts from that piece's top. Never raises.
+    """
     try:
-        skipped = 0
-        if len(source) > MAX_TEXT:
-            cut = source.find("\n", len(source) - MAX_TEXT)
-            cut = len(source) - MAX_TEXT if cut < 0 else cut + 1
-            skipped = source.count("\n", 0, cut)
-            source = source[cut:]
-        tree, text = tolerant_parse(source)
-        if tree is None:
-            signs = _token_signs(source, path)
-        else:
-            signs, _ = analyze([Module(path, tree, text)], assume_default=True)
-        if skipped:
-            signs = [replace(sign, line=sign.line + skipped) for sign in signs]
-        return sorted(signs, key=lambda s: (s.line, s.column, s.code))
+        modules: list[Module] = []
+        signs: list[Sign] = []
+        skipped: dict[str, int] = {}
+        budget = MAX_TEXT
+        for path, whole in reversed(pieces):
+            source = whole
+            if len(source) > budget:
+                cut = source.find("\n", len(source) - budget)
+                cut = len(source) - budget if cut < 0 else cut + 1
+                skipped[path] = source.count("\n", 0, cut)
+                source = source[cut:]
+            budget -= len(source)
+            tree, text = tolerant_parse(source)
+            if tree is None:
+                signs.extend(_token_signs(source, path))
+            else:
+                modules.append(Module(path, tree, text))
+            if budget <= 0:
+                break
+        if modules:
+            found, _ = analyze(modules[::-1], assume_default=True)
+            signs.extend(found)
+        signs = [replace(sign, line=sign.line + skipped.get(sign.path, 0)) for sign in signs]
+        return sorted(signs, key=lambda s: (s.path, s.line, s.column, s.code))
     except (RecursionError, MemoryError):
         return []

@@ -10,7 +10,7 @@ when nothing in the text relates to SQLAlchemy's asyncio layer.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..names import visible
@@ -32,7 +32,7 @@ from .pitfalls import (
 )
 from .reader import Frame, Reading, read
 from .rules import HIGH, LOW, MEDIUM, Rule, first_match
-from .snippets import CodeSign, code_signs
+from .snippets import CodeSign, code_blocks, code_signs
 
 MAX_EVIDENCE = 8
 FRAMEWORKS = frozenset(
@@ -234,6 +234,17 @@ def diagnose(text: str, skipped_lines: int = 0) -> Diagnosis:
     if where is None:
         where = _code_where(signs)
     extra = _code_weights(signs)
+    if (
+        rule is not None
+        and rule.confidence == MEDIUM
+        and not reading.exceptions
+        and not reading.frames
+        and code_blocks(reading)
+        and not any(s.finding and BY_ID.get(s.pitfall) is rule.pitfall for s in signs)
+    ):
+        # Code and no error: the medium rule rests on names in the code it quotes, which
+        # the static check has read more closely and not found at fault.
+        rule = replace(rule, confidence=LOW)
     if rule is not None and rule.confidence == LOW:
         extra[rule.pitfall] = extra.get(rule.pitfall, 0.0) + 3.0
     ranking = rank(kinds, words, extra)
@@ -347,7 +358,7 @@ def _code_weights(signs: list[CodeSign]) -> dict[Pitfall, float]:
         pitfall = BY_ID.get(sign.pitfall)
         if pitfall is None:
             continue
-        weight = {"high": 3.0, "medium": 2.0}.get(sign.confidence, 1.0) if sign.finding else 0.75
+        weight = {"high": 5.0, "medium": 4.0}.get(sign.confidence, 1.0) if sign.finding else 0.75
         weights[pitfall] = weights.get(pitfall, 0.0) + weight
     return weights
 

@@ -227,12 +227,12 @@ def rank(kinds: set[str], words: list[Word], extra: dict[Pitfall, float] | None 
 def related(kinds: set[str], words: list[Word]) -> bool:
     """True when the text shows anything of SQLAlchemy's asyncio layer going wrong.
 
-    An error or frame only this family leaves behind counts; so does the word greenlet
-    beside SQLAlchemy, or prose about a pitfall's mechanism (one specific word, or two
-    words of one pitfall) in a text about SQLAlchemy. A different error of another
-    library, alone, does not.
+    An error or frame only this family leaves behind counts; so do the word greenlet
+    beside SQLAlchemy and expire_on_commit (the setting behind the family); so does prose
+    about a pitfall's mechanism (one specific word, or two words of one pitfall) in a text
+    about SQLAlchemy. A different error of another library, alone, does not.
     """
-    if kinds & FAMILY or "greenlet-word" in kinds:
+    if kinds & FAMILY or kinds & {"greenlet-word", "expiry-setting"}:
         return True
     sqlalchemy = bool(kinds & {"sqlalchemy", "async-api", "ext-asyncio"})
     if not sqlalchemy or "other-orm" in kinds:

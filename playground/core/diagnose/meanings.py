@@ -285,6 +285,11 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
         re.compile(r"\.commit\(\)|expire_on_commit(?!`?\s*[=:]\s*False)"),
     ),
     TextMeaning(
+        "expiry-setting",
+        ("expire_on_commit",),
+        "the text speaks of expire_on_commit, the setting behind this family of errors",
+    ),
+    TextMeaning(
         "server-generated",
         (
             "onupdate",

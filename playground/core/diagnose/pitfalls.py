@@ -100,12 +100,13 @@ ALL: tuple[Pitfall, ...] = (
             "full-reload",
         ),
         words=(
-            "expire_on_commit",
+            # Not the keyword in code turning it off; prose asking for it still counts.
+            "expire_on_commit(?!\\s*=\\s*False\\s*(?:[,)]|\\n|$))",
             "\\bexpir(?:e|ed|es|ing|ation)\\b",
             "after (?:the |a |each )?(?:db\\.|session\\.)?commit",
             "commit\\(\\)",
             "过期|失效",
-            "期限切れ|失効|expire",
+            "期限切れ|失効|expire(?!_on_commit)",
             "просроч|истек|после коммита|после commit",
             "만료",
             "expirad[oa]s?|expira[çc][ãa]o",

@@ -21,6 +21,11 @@ _CODE_LINE = re.compile(
 )
 
 
+_CONTINUES = re.compile(r"$|[ \t]|[)\]}]|#|\"\"\"|'''")
+"""Lines that go on a run of code: indented or blank, a closing bracket at the margin (the
+end of a call split over lines), a comment, a docstring's quotes."""
+
+
 @dataclass(frozen=True)
 class CodeSign:
     """A sign of a pitfall in the pasted code, on a line of the paste."""
@@ -64,7 +69,7 @@ def code_blocks(reading: Reading) -> list[tuple[int, str]]:
         run_start = 0
         for line in lines:
             text = line.text
-            if _CODE_LINE.match(text) or (run and (text.startswith((" ", "\t")) or not text)):
+            if _CODE_LINE.match(text) or (run and _CONTINUES.match(text)):
                 if not run:
                     run_start = line.number
                 run.append(text)
@@ -87,13 +92,17 @@ def code_blocks(reading: Reading) -> list[tuple[int, str]]:
 
 def code_signs(reading: Reading) -> list[CodeSign]:
     """The signs of every pitfall in the code the paste holds."""
-    from ..codesigns import signs_in_text
+    from ..codesigns.fragments import signs_in_pieces
 
     found: list[CodeSign] = []
     texts = {line.number: line.text for line in reading.lines}
-    for first, code in code_blocks(reading):
-        for sign in signs_in_text(code, "<paste>"):
-            line = first + sign.line - 1
+    blocks = code_blocks(reading)
+    # A piece is named by where it starts: a finding may name another piece in its message.
+    firsts = {f"the code at line {first}": first for first, _ in blocks}
+    pieces = [(f"the code at line {first}", code) for first, code in blocks]
+    for sign in signs_in_pieces(pieces):
+        if sign.path in firsts:
+            line = firsts[sign.path] + sign.line - 1
             found.append(
                 CodeSign(
                     sign.pitfall,
