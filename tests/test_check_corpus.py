@@ -265,3 +265,16 @@ def test_the_programs_code_alone_is_diagnosed_like_check_reads_it():
         fixed = diagnose(pasted_code(case.path / "fixed"))
         assert fixed.confidence in ("low", "none"), (case.name, fixed.pitfall, fixed.reason)
     assert right / len(CASES) >= 0.95, right
+
+
+def test_without_carets_the_attribute_read_is_the_one_named_like_the_loaded_table():
+    """Python before 3.11 prints no caret under the failing expression; in
+    ``invoice.customer.email`` the lazy load of ``customers`` still names ``customer``."""
+    from playground.core.diagnose import diagnose
+
+    buggy, _ = pair_outcome("worker-invoice-many-to-one")
+    plain = "\n".join(
+        line for line in buggy.stderr.split("\n") if line.strip(" ^~") or not line.strip()
+    )
+    assert "^^^" not in plain
+    assert diagnose(plain).attribute == "customer"

@@ -187,7 +187,8 @@ def diagnose(text: str, skipped_lines: int = 0) -> Diagnosis:
 
     signals = find_signals(reading)
     where_frame = _where(reading)
-    attribute, class_name = _attribute_and_class(reading, where_frame)
+    lazy = any(signal.kind in ("lazy-load", "lazy-sql") for signal in signals)
+    attribute, class_name = _attribute_and_class(reading, where_frame, lazy)
     if timestamp_attribute(attribute):
         line = where_frame.number if where_frame is not None else reading.lines[-1].number
         shown = _frame_line(where_frame) if where_frame is not None else f".{attribute}"
@@ -474,7 +475,9 @@ def _library_note(reading: Reading, where: Frame) -> str:
     return ""
 
 
-def _attribute_and_class(reading: Reading, where: Frame | None) -> tuple[str | None, str | None]:
+def _attribute_and_class(
+    reading: Reading, where: Frame | None, lazy: bool = False
+) -> tuple[str | None, str | None]:
     """The attribute being read and the mapped class, when the text shows them."""
     attribute: str | None = None
     class_name: str | None = None
@@ -487,11 +490,18 @@ def _attribute_and_class(reading: Reading, where: Frame | None) -> tuple[str | N
         if m:
             attribute = m.group(1)
     if attribute is None and where is not None:
-        for source in (where.caret, where.code):
-            hits = _ATTRIBUTE.findall(source) if source else []
+        if where.caret:
+            hits = _ATTRIBUTE.findall(where.caret)
             if hits:
-                attribute = hits[-1][1]
-                break
+                attribute = hits[-1][1]  # the caret marks the very expression that failed
+        if attribute is None and where.code:
+            hits = _ATTRIBUTE.findall(where.code)
+            if hits:
+                attribute = (
+                    _named_like_loaded_table(hits, text)
+                    or (_gone_through(hits) if lazy else None)
+                    or hits[-1][1]
+                )
     if attribute is None:
         attribute = _pydantic_field(reading)
     if class_name is None:
@@ -499,6 +509,42 @@ def _attribute_and_class(reading: Reading, where: Frame | None) -> tuple[str | N
         if m:
             class_name = m.group(1)
     return attribute, class_name
+
+
+_SQL_TABLE = re.compile(r"\[SQL: SELECT [^\[\]]{0,4000}?\bFROM [\"`]?(\w{1,100})")
+
+
+def _named_like_loaded_table(hits: list[tuple[str, str]], text: str) -> str | None:
+    """Of the attributes on a line, the one named like the table the failed SELECT loads.
+
+    Without a caret the line alone does not say which read failed; in
+    ``invoice.customer.email`` a lazy load of ``customers`` points at ``customer``.
+    """
+    start = text.find("[SQL: SELECT")
+    found = _SQL_TABLE.match(text, start) if start != -1 else None
+    if found is None:
+        return None
+    table = found.group(1).lower()
+    for prefix, last in hits:
+        for name in (*prefix.split(".")[1:], last):
+            lowered = name.lower()
+            if table in (lowered, f"{lowered}s", f"{lowered}es") or (
+                lowered.endswith("y") and table == f"{lowered[:-1]}ies"
+            ):
+                return name
+    return None
+
+
+def _gone_through(hits: list[tuple[str, str]]) -> str | None:
+    """The first attribute a chain reads further through (``customer`` in
+    ``invoice.customer.email``): a related object, which is what a lazy load fetches."""
+    for prefix, _ in hits:
+        parts = prefix.split(".")
+        if parts[0] in ("self", "cls"):
+            parts = parts[1:]  # self.user is the object itself, not a related one
+        if len(parts) > 1:
+            return parts[1]
+    return None
 
 
 def _pydantic_field(reading: Reading) -> str | None:
