@@ -650,3 +650,22 @@ def test_prose_naming_what_builds_a_sync_engine_or_formats_an_object(text: str, 
     """sqlalchemy-utils makes a synchronous engine from the URL it gets; a debugger shows an
     object by reading its attributes."""
     assert diagnose(text + "\n").pitfall == want
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("greenletがインストールされていないので ValueError になる", "greenlet-missing"),
+        ("服务器上 greenlet 没有安装，启动时报错", "greenlet-missing"),
+        ("提交后访问 user.name 报 MissingGreenlet", "expired-after-commit"),
+        (
+            "MissingGreenlet: after I closed the session the handler read order.items",
+            "closed-session-detached",
+        ),
+        ("MissingGreenlet when my to_dict() reads user.posts", "serialization-lazy"),
+    ],
+)
+def test_prose_in_other_words_and_languages(text: str, want: str) -> None:
+    """Mechanism words in prose, in English and other languages, weigh as usual; a
+    Japanese particle right after "greenlet" does not hide the word."""
+    assert diagnose(text + "\n").pitfall == want

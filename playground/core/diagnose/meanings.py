@@ -151,7 +151,7 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
         "greenlet-word",
         ("greenlet",),
         "the text speaks of greenlet, which only SQLAlchemy's asyncio layer needs here",
-        re.compile(r"greenlet(?!_spawn|\.py|/|\w)|greenlet_spawn has", re.IGNORECASE),
+        re.compile(r"greenlet(?!_spawn|\.py|/|[A-Za-z0-9_])|greenlet_spawn has", re.IGNORECASE),
     ),
     TextMeaning(
         "loop-mismatch",

@@ -110,6 +110,7 @@ ALL: tuple[Pitfall, ...] = (
             "просроч|истек|после коммита|после commit",
             "만료",
             "expirad[oa]s?|expira[çc][ãa]o",
+            "提交后|提交之后|コミット後|커밋 후|despu[eé]s del commit|ap[oó]s o commit|depois do commit",
         ),
         confirm=(
             "the frames just above the error (a reload of expired attributes shows as "
@@ -215,6 +216,7 @@ ALL: tuple[Pitfall, ...] = (
             "seriali[sz]",
             "marshmallow",
             "jsonable_encoder",
+            "to_dict\\(|as_dict\\(|asdict\\(",
             "get_attribute_error|Error extracting attribute",
             "ResponseValidationError|validation error",
             "422 Unprocessable|status(?:_code)?\\W{0,3}422",
@@ -334,14 +336,16 @@ ALL: tuple[Pitfall, ...] = (
         words=(
             "detach",
             "expunge",
-            "session (?:is |was |has been )?closed|closed session|after the session",
+            "session (?:is |was |has been )?closed|closed session|after the session"
+            "|clos(?:e|ed|ing) the session",
             "outside (?:of )?(?:the |a )?session",
             "background ?task",
             "another session|different session",
             "not bound to a Session",
-            "分离|游离",
-            "デタッチ",
-            "отсоедин",
+            "分离|游离|会话(?:已)?关闭|关闭(?:了)?会话",
+            "デタッチ|セッション(?:を|が)閉じ|セッション終了",
+            "отсоедин|сесси\\w* закрыт|закрыт\\w* сесси",
+            "sess[ãa]o fechada|fora da sess[ãa]o|세션이 닫",
         ),
         confirm=(
             "where the object's session ends (the end of its async with block or dependency) "
@@ -602,6 +606,8 @@ ALL: tuple[Pitfall, ...] = (
             r"greenlet\W{0,2} (?:is |was )?not installed|install(?:ing|ed)? (?:the )?\W?greenlet"
             r"|greenlet\W{0,2} (?:dependency|package|library|wheel)",
             "no module named .?greenlet",
+            "(?:安装|缺少|没有|インストール|설치|установ|instala)\\w{0,8}\\W{0,3}greenlet"
+            "|greenlet\\W{0,3}\\w{0,4}\\W{0,2}(?:安装|缺少|インストール|설치|установ|instala)",
             "\\bM1\\b|\\bM2\\b|Apple Silicon|arm64|aarch64|s390x|ppc64|musl|Alpine|Windows ARM",
             "\\bwheels?\\b",
             "sqlalchemy\\[asyncio\\]",
@@ -611,7 +617,7 @@ ALL: tuple[Pitfall, ...] = (
         confirm=(
             "`pip show greenlet` and `python -c 'import greenlet'` in the environment that fails"
         ),
-        strong=2,
+        strong=3,
     ),
     Pitfall(
         "event-or-hook-io",
