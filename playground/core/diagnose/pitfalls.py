@@ -110,7 +110,8 @@ ALL: tuple[Pitfall, ...] = (
             "просроч|истек|после коммита|после commit",
             "만료",
             "expirad[oa]s?|expira[çc][ãa]o",
-            "提交后|提交之后|コミット後|커밋 후|despu[eé]s del commit|ap[oó]s o commit|depois do commit",
+            "提交后|提交之后|コミット後|커밋 후"
+            "|despu[eé]s del commit|ap[oó]s o commit|depois do commit",
         ),
         confirm=(
             "the frames just above the error (a reload of expired attributes shows as "
