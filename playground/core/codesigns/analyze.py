@@ -434,7 +434,7 @@ def _engine_url(
             "async-driver-in-sync-engine",
             node,
             f"create_engine({ast.unparse(first)}) builds a sync engine, but {name} is "
-            f"{_driver(values[0])} URL in this project"
+            f"a URL for the async driver {_driver(values[0])} in this project"
             + (f" (the one {where} gives create_async_engine)" if where else ""),
             "high" if len(values) == 1 else "medium",
             "finding",
