@@ -321,6 +321,11 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
         ("create_engine", "engine_from_config(", "database_exists(", "create_database("),
         "a plain, synchronous Engine is created (sqlalchemy-utils' database_exists() and "
         "create_database() make one from the URL they are given)",
+        # A call or a frame of one, not an import line.
+        re.compile(
+            r"(?:create_engine|engine_from_config|database_exists|create_database)\s*\(|"
+            r"in create_engine\b"
+        ),
     ),
     TextMeaning(
         "async-api",
