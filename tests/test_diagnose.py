@@ -669,3 +669,26 @@ def test_prose_in_other_words_and_languages(text: str, want: str) -> None:
     """Mechanism words in prose, in English and other languages, weigh as usual; a
     Japanese particle right after "greenlet" does not hide the word."""
     assert diagnose(text + "\n").pitfall == want
+
+
+async def test_a_result_method_called_on_the_session_is_a_wrong_name_not_the_sync_api() -> None:
+    """``session.scalar_one()`` does not exist on any session (it is a result's method);
+    ``session.query()`` exists on the sync Session only. SQLAlchemy's classes decide."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    engine = create_async_engine("sqlite+aiosqlite://")
+    errors: dict[str, BaseException] = {}
+    try:
+        async with AsyncSession(engine) as session:
+            for name in ("scalar_one", "query"):
+                try:
+                    getattr(session, name)(select(User))
+                except AttributeError as error:
+                    errors[name] = error
+    finally:
+        await engine.dispose()
+    wrong = diagnose("".join(traceback.format_exception(errors["scalar_one"])))
+    assert wrong.pitfall is None
+    assert "wrong method name" in wrong.reason
+    sync = diagnose("".join(traceback.format_exception(errors["query"])))
+    assert sync.pitfall == "sync-api-on-async"

@@ -264,6 +264,10 @@ def diagnose(text: str, skipped_lines: int = 0) -> Diagnosis:
             "an engine or connection outlived its event loop: an event-loop lifetime problem, "
             "not one of these pitfalls"
             if "loop-mismatch" in kinds
+            else "a method of query results was called on the session: a wrong method name, "
+            "not one of these pitfalls (await session.scalar(stmt), or call it on the result "
+            "of await session.execute(stmt))"
+            if "result-method" in kinds
             else "nothing in the text relates to SQLAlchemy's asyncio layer going wrong"
             if not family
             else "no rule matches the evidence in the text"
@@ -336,6 +340,8 @@ def _decide(
     if not family or ranking.best is None:
         return None, "none", "", (), None
     if "loop-mismatch" in kinds and not kinds & {"missing-greenlet", "detached", "code-finding"}:
+        return None, "none", "", (), None
+    if "result-method" in kinds and not kinds & FAMILY:
         return None, "none", "", (), None
     chosen = ranking.best
     if rule is not None and rule.pitfall is chosen:

@@ -643,6 +643,18 @@ def find_signals(reading: Reading) -> list[Signal]:
                 # commit() on the failing stack is the call that failed, not an earlier
                 # commit whose expiry a later read ran into.
                 continue
+            if meaning.kind == "async-engine-attr" and _result_method_missing(line.text):
+                seen.add(line.number)
+                signals.append(
+                    Signal(
+                        "result-method",
+                        line.number,
+                        line.text.strip(),
+                        "a method of query results was called on the session itself: a "
+                        "wrong method, not a synchronous API the async session lacks",
+                    )
+                )
+                continue
             seen.add(line.number)
             signals.append(Signal(meaning.kind, line.number, line.text.strip(), meaning.why))
             if len(seen) >= MAX_HITS:
@@ -662,6 +674,27 @@ def find_signals(reading: Reading) -> list[Signal]:
     signals.extend(_raising_frames(reading))
     signals.extend(_sql_signals(reading))
     return signals
+
+
+_NO_ATTRIBUTE = re.compile(r"'Async(?:Session|Connection)' object has no attribute '(\w{1,100})'")
+
+
+def _result_method_missing(text: str) -> bool:
+    """True when the missing attribute is a method of results, not of the sync session.
+
+    ``session.scalar_one(...)`` is a result's method called on the session (an await of
+    ``execute()`` is missing), not a synchronous API that the async session lacks. The
+    answer comes from SQLAlchemy's own classes.
+    """
+    found = _NO_ATTRIBUTE.search(text)
+    if found is None:
+        return False
+    from sqlalchemy.engine import Connection, Result, ScalarResult
+    from sqlalchemy.orm import Session
+
+    name = found.group(1)
+    on_results = hasattr(Result, name) or hasattr(ScalarResult, name)
+    return on_results and not (hasattr(Session, name) or hasattr(Connection, name))
 
 
 def _calls_in_progress(reading: Reading) -> set[int]:
