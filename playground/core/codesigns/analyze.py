@@ -71,7 +71,9 @@ def make_sign(
     confidence: str,
     strength: str = "finding",
     switches: tuple[str, ...] = (),
+    fix: str | None = None,
 ) -> Sign:
+    """A sign at ``node``, with its pitfall's code and fix (or ``fix`` when it is more exact)."""
     code = BY_PITFALL[pitfall]
     if isinstance(node, tuple):
         line, column = node
@@ -85,7 +87,7 @@ def make_sign(
         line,
         column,
         message,
-        code.fix,
+        fix or code.fix,
         confidence,
         strength,
         switches,
@@ -152,6 +154,7 @@ def analyze(
     for module in modules:
         signs.extend(_module_signs(module, facts, alembic_url))
         signs.extend(_async_session_query(module))
+        signs.extend(_sync_protocol(module, facts))
     # One sign per place and code: several callers can lead to the same line of a callee.
     unique: dict[tuple[str, int, int, str], Sign] = {}
     for sign in signs:
@@ -391,6 +394,78 @@ def _async_session_query(module: Module) -> list[Sign]:
             names = parameters(node)
             if names and id(node) not in in_classes:
                 check(node, names, set())
+    return signs
+
+
+_SYNC_MAKERS = ("sessionmaker", "scoped_session", "Session", "create_engine", "engine_from_config")
+_ASYNC_STREAMS = ("stream", "stream_scalars")
+
+
+def _sync_protocol(module: Module, facts: Facts) -> list[Sign]:
+    """A plain ``with`` on an AsyncSession or an async engine's connection, a plain ``for``
+    over an async stream: Python refuses both with a TypeError, whatever the data.
+
+    Only what the project shows to be async counts: ``AsyncSession(...)``, a call of an
+    async session factory, ``.connect()``/``.begin()`` of an engine made by
+    ``create_async_engine``; a name this file also makes synchronous is left alone.
+    """
+    lines = module.source.splitlines()
+    local_sync = {
+        last_name(target)
+        for node in ast.walk(module.tree)
+        if isinstance(node, ast.Assign) and call_name(node.value) in _SYNC_MAKERS
+        for target in node.targets
+    }
+    signs: list[Sign] = []
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.With):
+            for item in node.items:
+                call = item.context_expr
+                if not isinstance(call, ast.Call):
+                    continue
+                callee = last_name(call.func)
+                owner = last_name(call.func.value) if isinstance(call.func, ast.Attribute) else None
+                if callee == "AsyncSession" or (
+                    callee in facts.factories and callee not in local_sync
+                ):
+                    what = f"{ast.unparse(call)} makes an AsyncSession"
+                    fix = f"async with {ast.unparse(call)} as session: ..."
+                elif (
+                    callee in ("connect", "begin")
+                    and owner in facts.async_engines
+                    and owner not in facts.sync_engines
+                    and owner not in local_sync
+                ):
+                    what = f"{owner} is an AsyncEngine"
+                    fix = f"async with {ast.unparse(call)} as conn: ..."
+                else:
+                    continue
+                signs.append(
+                    make_sign(
+                        module,
+                        lines,
+                        "sync-api-on-async",
+                        call,
+                        f"a plain with, but {what}: it is entered with async with",
+                        "high",
+                        fix=fix,
+                    )
+                )
+        elif isinstance(node, ast.For) and isinstance(node.iter, ast.Await):
+            stream = node.iter.value
+            if call_name(stream) in _ASYNC_STREAMS and isinstance(stream, ast.Call):
+                signs.append(
+                    make_sign(
+                        module,
+                        lines,
+                        "sync-api-on-async",
+                        node.iter,
+                        f"a plain for over await {ast.unparse(stream)}, an async result: "
+                        "it is iterated with async for",
+                        "high",
+                        fix="async for row in await session.stream(stmt): ...",
+                    )
+                )
     return signs
 
 
