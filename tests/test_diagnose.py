@@ -692,3 +692,40 @@ async def test_a_result_method_called_on_the_session_is_a_wrong_name_not_the_syn
     assert "wrong method name" in wrong.reason
     sync = diagnose("".join(traceback.format_exception(errors["query"])))
     assert sync.pitfall == "sync-api-on-async"
+
+
+async def test_another_sqlalchemy_error_is_named_as_such_not_as_a_pitfall() -> None:
+    """A nested begin(), a one-row query finding none, a bare SQL string: SQLAlchemy names
+    each problem itself; beside code that commits and rolls back, the answer is still none,
+    with the problem said in words."""
+    from sqlalchemy import text as sql
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    engine = create_async_engine("sqlite+aiosqlite://")
+    errors: list[BaseException] = []
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(Model.metadata.create_all)
+        async with AsyncSession(engine) as session:
+            await session.execute(sql("select 1"))
+            try:
+                await session.begin()
+            except Exception as error:  # noqa: BLE001 - each refusal is diagnosed
+                errors.append(error)
+            try:
+                (await session.execute(select(User))).scalar_one()
+            except Exception as error:  # noqa: BLE001
+                errors.append(error)
+            try:
+                await session.execute("select 1")  # type: ignore[call-overload]
+            except Exception as error:  # noqa: BLE001
+                errors.append(error)
+    finally:
+        await engine.dispose()
+    assert len(errors) == 3
+    code = "await session.commit()\nexcept Exception:\n    await session.rollback()\n"
+    for caught in errors:
+        text = "".join(traceback.format_exception(caught))
+        diagnosis = diagnose(text + code)
+        assert diagnosis.pitfall is None, (diagnosis.pitfall, text)
+        assert "another problem" in diagnosis.reason

@@ -260,10 +260,13 @@ def diagnose(text: str, skipped_lines: int = 0) -> Diagnosis:
         confidence = MEDIUM
     missing = _missing(reading, kinds, where_frame, final is None and bool(reading.frames))
     if chosen is None:
+        other = next((signal.why for signal in signals if signal.kind == "other-error"), None)
         why = (
             "an engine or connection outlived its event loop: an event-loop lifetime problem, "
             "not one of these pitfalls"
             if "loop-mismatch" in kinds
+            else f"the error raised names another problem: {other}; not one of these pitfalls"
+            if other is not None and not kinds & FAMILY
             else "a method of query results was called on the session: a wrong method name, "
             "not one of these pitfalls (await session.scalar(stmt), or call it on the result "
             "of await session.execute(stmt))"
@@ -341,7 +344,7 @@ def _decide(
         return None, "none", "", (), None
     if "loop-mismatch" in kinds and not kinds & {"missing-greenlet", "detached", "code-finding"}:
         return None, "none", "", (), None
-    if "result-method" in kinds and not kinds & FAMILY:
+    if kinds & {"result-method", "other-error"} and not kinds & FAMILY:
         return None, "none", "", (), None
     chosen = ranking.best
     if rule is not None and rule.pitfall is chosen:

@@ -375,6 +375,40 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
     ),
 )
 
+_OTHER_ERRORS = (
+    (
+        "A transaction is already begun on this Session",
+        "a transaction was begun twice on one session (session.begin() on a session a request "
+        "or an outer block had already begun)",
+    ),
+    (
+        "QueuePool limit of size",
+        "the connection pool ran out (sessions left open, or more work at once than "
+        "pool_size + max_overflow)",
+    ),
+    ("Could not parse SQLAlchemy URL", "the database URL is malformed"),
+    ("Could not parse rfc1738 URL", "the database URL is malformed"),
+    ("Can't load plugin: sqlalchemy.dialects", "the URL names a dialect that is not installed"),
+    ("Textual SQL expression", "a raw SQL string has to be wrapped in text()"),
+    ("Not an executable object", "a raw SQL string has to be wrapped in text()"),
+    ("One or more mappers failed to initialize", "the mapped classes are misconfigured"),
+    ("No row was found when one was required", "a query found no row where one was required"),
+    (
+        "Multiple rows were found when exactly one",
+        "a query found several rows where exactly one was required",
+    ),
+    (
+        "The asyncio extension requires an async driver",
+        "create_async_engine() was given a synchronous driver",
+    ),
+)
+OTHER_ERRORS: tuple[TextMeaning, ...] = tuple(
+    TextMeaning("other-error", (anchor,), why) for anchor, why in _OTHER_ERRORS
+)
+"""SQLAlchemy errors that name a different problem: with nothing of the asyncio family
+beside them, the answer is none, and says which problem it is."""
+TEXT_MEANINGS += OTHER_ERRORS
+
 
 def _sa(frame: Frame, module: str, *funcs: str) -> bool:
     return (
