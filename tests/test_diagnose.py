@@ -584,7 +584,7 @@ async def test_an_object_handed_to_another_session_is_a_detached_object() -> Non
         assert "merge(" in diagnosis.fixes[0].code
 
 
-def test_a_sync_driver_in_create_async_engine_is_named_in_a_note() -> None:
+def test_a_sync_driver_in_create_async_engine_is_named_in_the_answer() -> None:
     """Not one of the pitfalls, but the answer says what the URL needs."""
     try:
         create_async_engine("sqlite:///unused.db")
@@ -593,7 +593,8 @@ def test_a_sync_driver_in_create_async_engine_is_named_in_a_note() -> None:
     else:
         pytest.fail("create_async_engine accepted a synchronous driver")
     diagnosis = diagnose(text)
-    assert any("sqlite+aiosqlite://" in note for note in diagnosis.notes)
+    assert diagnosis.pitfall is None
+    assert "sqlite+aiosqlite://" in diagnosis.reason
 
 
 async def test_sql_from_an_after_commit_listener_is_a_hook_and_a_rolled_back_state_is_not(

@@ -209,7 +209,8 @@ def diagnose(text: str, skipped_lines: int = 0) -> Diagnosis:
                 "the text ends before the final exception line",
             )
         )
-    signs = code_signs(reading)  # never raises: deep or broken code gives no signs
+    blocks = code_blocks(reading)
+    signs = code_signs(reading, blocks)  # never raises: deep or broken code gives no signs
     for sign in signs:
         signals.append(
             Signal(
@@ -240,7 +241,7 @@ def diagnose(text: str, skipped_lines: int = 0) -> Diagnosis:
         and rule.confidence == MEDIUM
         and not reading.exceptions
         and not reading.frames
-        and code_blocks(reading)
+        and blocks
         and not any(s.finding and BY_ID.get(s.pitfall) is rule.pitfall for s in signs)
     ):
         # Code and no error: the medium rule rests on names in the code it quotes, which
@@ -656,12 +657,6 @@ def _notes(reading: Reading) -> tuple[str, ...]:
         notes.append(
             f"the error links point to SQLAlchemy {link.group(1)}.{link.group(2)}'s pages "
             f"(/e/{link.group(1)}{link.group(2)}/)"
-        )
-    if "The asyncio extension requires an async driver" in reading.text:
-        notes.append(
-            "create_async_engine() was given a synchronous driver: its URL needs an async "
-            "one (postgresql+asyncpg://, sqlite+aiosqlite://, mysql+aiomysql://); the "
-            "reverse of an async driver in a synchronous engine"
         )
     wrapped = _wrapper(reading.text)
     if wrapped:

@@ -399,7 +399,8 @@ _OTHER_ERRORS = (
     ),
     (
         "The asyncio extension requires an async driver",
-        "create_async_engine() was given a synchronous driver",
+        "create_async_engine() was given a synchronous driver; its URL needs an async one "
+        "(postgresql+asyncpg://, sqlite+aiosqlite://, mysql+aiomysql://)",
     ),
 )
 OTHER_ERRORS: tuple[TextMeaning, ...] = tuple(

@@ -90,13 +90,14 @@ def code_blocks(reading: Reading) -> list[tuple[int, str]]:
     return out
 
 
-def code_signs(reading: Reading) -> list[CodeSign]:
-    """The signs of every pitfall in the code the paste holds."""
+def code_signs(reading: Reading, blocks: list[tuple[int, str]] | None = None) -> list[CodeSign]:
+    """The signs of every pitfall in the code the paste holds (its ``code_blocks``)."""
     from ..codesigns.fragments import signs_in_pieces
 
     found: list[CodeSign] = []
     texts = {line.number: line.text for line in reading.lines}
-    blocks = code_blocks(reading)
+    if blocks is None:
+        blocks = code_blocks(reading)
     # A piece is named by where it starts: a finding may name another piece in its message.
     firsts = {f"the code at line {first}": first for first, _ in blocks}
     pieces = [(f"the code at line {first}", code) for first, code in blocks]
