@@ -453,6 +453,7 @@ def test_escapes_outside_a_traceback_are_left_as_they_are():
     ]
 
 
+@pytest.mark.filterwarnings("ignore:Usage of the 'Session.add\\(\\)' operation:Warning")
 async def test_a_commit_refused_by_the_state_guard_is_not_an_earlier_commit() -> None:
     """Two tasks commit one session; the paste stops before the final line.
 
