@@ -533,7 +533,7 @@ async def test_a_plain_with_or_for_on_an_asyncio_object_is_the_sync_api() -> Non
         try:
             with AsyncSession(engine):  # type: ignore[attr-defined]
                 pass
-        except TypeError as error:
+        except (TypeError, AttributeError) as error:  # AttributeError: __enter__ before 3.11
             errors.append(error)
         async with AsyncSession(engine) as session:
             result = await session.stream(sql("select 1"))

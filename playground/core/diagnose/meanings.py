@@ -708,7 +708,27 @@ def find_signals(reading: Reading) -> list[Signal]:
                     break
     signals.extend(_raising_frames(reading))
     signals.extend(_sql_signals(reading))
+    signals.extend(_plain_with_before_311(reading, signals))
     return signals
+
+
+def _plain_with_before_311(reading: Reading, signals: list[Signal]) -> list[Signal]:
+    """Python 3.10's form of a plain ``with`` on an asyncio object: ``AttributeError:
+    __enter__``, which names no type; it counts where the text shows the asyncio API."""
+    if not any(signal.kind == "async-api" for signal in signals):
+        return []
+    for exception in reading.exceptions:
+        if exception.type.endswith("AttributeError") and exception.message == "__enter__":
+            return [
+                Signal(
+                    "sync-protocol",
+                    exception.number,
+                    f"{exception.type}: {exception.message}",
+                    "Python refused a plain with on an object that has only async with (Python "
+                    "3.10 says AttributeError: __enter__), in a text that uses the asyncio API",
+                )
+            ]
+    return []
 
 
 _NO_ATTRIBUTE = re.compile(r"'Async(?:Session|Connection)' object has no attribute '(\w{1,100})'")
