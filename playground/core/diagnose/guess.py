@@ -37,6 +37,8 @@ WORD_WINDOW = 64_000
 """Prose is looked for in the last this-many characters only: words in a huge log are noise."""
 _FRAME_LIKE = re.compile(r'File "[^"]*", line \d|\.py:\d+ in ')
 """Frame lines beyond the reader's frame limit are still not prose."""
+_IMPORT = re.compile(r"^\s*(?:from\s+[\w.]+\s+import\s|import\s+[\w.]+)")
+"""An import line names what a module uses, not what went wrong: not prose either."""
 WORD_WEIGHT = 1.0
 STRONG_WORD_WEIGHT = 2.5
 MAX_WORDS = 3
@@ -167,6 +169,7 @@ def find_words(reading: Reading) -> list[Word]:
         and index < len(shown)
         and shown[index]
         and not _FRAME_LIKE.search(line.text)
+        and not _IMPORT.match(line.text)
     ]
     kept: list[Line] = []
     size = 0
