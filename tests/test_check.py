@@ -714,3 +714,82 @@ def test_a_file_nested_too_deeply_does_not_hide_the_others(tmp_path):
     root = project(tmp_path, {"deep.py": deep, "app.py": EXPIRED.format(noqa="")})
     report = check_paths([root])
     assert [(Path(s.path).name, s.code) for s in report.signs] == [("app.py", "AOR101")]
+
+
+PLAIN_PROTOCOL = """\
+import asyncio
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session as SyncSession, sessionmaker
+
+engine = create_async_engine("sqlite+aiosqlite://")
+Factory = async_sessionmaker(engine)
+SyncFactory = sessionmaker()
+
+
+async def with_factory():
+    with Factory() as session:
+        pass
+
+
+async def with_connection():
+    with engine.connect() as conn:
+        pass
+
+
+async def with_session():
+    with AsyncSession(engine) as session:
+        pass
+
+
+async def for_stream():
+    async with Factory() as session:
+        for row in await session.stream(select(text("1"))):
+            pass
+
+
+def sync_look_alikes():
+    with SyncFactory() as session:
+        pass
+    with SyncSession() as session:
+        pass
+
+
+async def main():
+    refused = []
+    for step in (with_factory, with_connection, with_session, for_stream):
+        try:
+            await step()
+        except (TypeError, AttributeError):
+            refused.append(step.__name__)
+    sync_look_alikes()
+    await engine.dispose()
+    print(",".join(refused))
+
+
+asyncio.run(main())
+"""
+
+
+def test_a_plain_with_or_for_on_asyncio_objects_is_flagged_where_python_refuses_it(tmp_path):
+    """The program runs for real: Python refuses each of the four plain forms and accepts
+    the synchronous look-alikes; the check flags exactly the four, as AOR109."""
+    root = project(tmp_path, {"app.py": PLAIN_PROTOCOL})
+    ran = subprocess.run(
+        [sys.executable, "app.py"], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "with_factory,with_connection,with_session,for_stream"
+    flagged = {
+        (sign.line, sign.code) for sign in check_paths([root]).signs if "a plain" in sign.message
+    }
+    lines = PLAIN_PROTOCOL.splitlines()
+    expected = {
+        (number, "AOR109")
+        for number, line in enumerate(lines, start=1)
+        if line.strip().startswith(("with Factory()", "with engine.connect()", "with AsyncSession"))
+        or line.strip().startswith("for row in await session.stream")
+    }
+    assert len(expected) == 4
+    assert flagged == expected
