@@ -26,7 +26,7 @@ AOR105  after-rollback                attribute read after rollback() expired it
 AOR106  closed-session-detached       unloaded attribute read after its session closed
 AOR107  repr-or-logging               __repr__ reads an unloaded attribute when logged
 AOR108  deferred-column               deferred column read that no undefer() loaded
-AOR109  sync-api-on-async             create_all / inspect / query() on async objects
+AOR109  sync-api-on-async             create_all / inspect / query() / plain with on async
 AOR110  async-driver-in-sync-engine   create_engine() given an async driver URL
 AOR111  concurrent-session-use        asyncio.gather / tasks sharing one session
 AOR112  greenlet-missing              asyncio extension used, greenlet not required
