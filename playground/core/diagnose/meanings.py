@@ -403,12 +403,9 @@ _OTHER_ERRORS = (
         "(postgresql+asyncpg://, sqlite+aiosqlite://, mysql+aiomysql://)",
     ),
 )
-OTHER_ERRORS: tuple[TextMeaning, ...] = tuple(
-    TextMeaning("other-error", (anchor,), why) for anchor, why in _OTHER_ERRORS
-)
 """SQLAlchemy errors that name a different problem: with nothing of the asyncio family
 beside them, the answer is none, and says which problem it is."""
-TEXT_MEANINGS += OTHER_ERRORS
+TEXT_MEANINGS += tuple(TextMeaning("other-error", (anchor,), why) for anchor, why in _OTHER_ERRORS)
 
 
 def _sa(frame: Frame, module: str, *funcs: str) -> bool:
