@@ -4,8 +4,9 @@ Every failing combination of every scenario runs for real (SQLite through aiosql
 and so does every buggy program of the check corpus (``tests/check_corpus/``); each
 traceback is diagnosed whole, cut just before its final exception line (a log
 window or an issue preview that stops inside the traceback), and cut to its last
-twelve lines (a terminal's scrollback); the programs' code is also diagnosed alone, with
-no error at all (someone pasting their files). The report prints how often each form is
+twelve lines (a terminal's scrollback). The programs run a second time under Rich's
+traceback hook, whose panels are cut the same ways, and their code is also diagnosed
+alone, with no error at all (someone pasting their files). The report prints how often each form is
 named right and within the top two; ``-v`` lists the misses.
 """
 
@@ -102,17 +103,23 @@ def measure_programs() -> dict[str, Tally]:
 
     from .test_check_corpus import CASES, run_program
 
-    tallies = {form: Tally() for form in (*FORMS, CODE_ALONE)}
+    tallies = {form: Tally() for form in (*FORMS, *RICH_FORMS, CODE_ALONE)}
     with ThreadPoolExecutor(max_workers=2) as pool:
         runs = list(pool.map(lambda case: run_program(case.buggy), CASES))
-    for case, ran in zip(CASES, runs, strict=True):
+        panels = list(pool.map(lambda case: run_program(case.buggy, RICH_WIDTH), CASES))
+    for case, ran, panel in zip(CASES, runs, panels, strict=True):
         for form, cut in FORMS.items():
             tallies[form].add(case.pitfall, diagnose(cut(ran.stderr)), case.name)
+        for form, cut in RICH_FORMS.items():
+            tallies[form].add(case.pitfall, diagnose(cut(panel.stderr)), case.name)
         tallies[CODE_ALONE].add(case.pitfall, diagnose(pasted_code(case.buggy)), case.name)
     return tallies
 
 
 CODE_ALONE = "their code alone"
+RICH_WIDTH = 80
+RICH_FORMS = {f"in Rich panels {RICH_WIDTH} wide, {form}": cut for form, cut in FORMS.items()}
+"""The same cuts of the traceback Rich's hook prints, as a Typer or Rich app shows it."""
 
 
 def pasted_code(folder: Path) -> str:

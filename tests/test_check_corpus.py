@@ -95,18 +95,29 @@ def load_cases() -> list[Case]:
     return cases
 
 
-def run_program(folder: Path) -> Completed:
+RICH_HOOK = (
+    "import runpy, sys; from rich.traceback import install; install(width=int(sys.argv[1])); "
+    "sys.argv = ['main.py']; runpy.run_path('main.py', run_name='__main__')"
+)
+"""Run ``main.py`` with Rich's traceback hook, as Typer and Rich apps print their errors."""
+
+
+def run_program(folder: Path, rich_width: int | None = None) -> Completed:
     """Run ``python main.py`` in ``folder`` with this interpreter, as a user would run it.
 
     No bytecode is written, so the corpus folders stay clean; the timeout is a failure.
     Options meant for the outer pytest run are not passed on to the programs that run
-    pytest themselves.
+    pytest themselves. With ``rich_width``, an uncaught error is printed by Rich's
+    traceback hook in panels that many columns wide.
     """
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     for name in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
         env.pop(name, None)
+    command = [sys.executable, "main.py"]
+    if rich_width is not None:
+        command = [sys.executable, "-c", RICH_HOOK, str(rich_width)]
     done = subprocess.run(
-        [sys.executable, "main.py"],
+        command,
         cwd=folder,
         env=env,
         capture_output=True,
@@ -247,6 +258,41 @@ def test_the_buggy_programs_output_is_diagnosed_whole_and_cut():
     assert whole_top2 == len(CASES), whole_top2
     assert cut_right / len(CASES) >= 0.85, cut_right
     assert tail_top2 / len(CASES) >= 0.60, tail_top2
+
+
+def test_the_buggy_programs_errors_in_rich_panels_are_diagnosed():
+    """A Typer or Rich app prints an uncaught error in Rich's panels: paths wrapped over
+    lines, source listings with bars. One program of each pitfall whose error goes
+    uncaught (the repr programs' errors are printed by logging itself) runs under Rich's
+    hook at 80 columns; each is named right, and cut before its final line never wrong
+    and sure."""
+    from playground.core.diagnose import diagnose
+
+    from .generated_cases import before_final
+
+    names = (
+        "bot-order-begin-detached",
+        "bot-profile-deferred-group",
+        "bot-rename-chat-onupdate",
+        "bot-tasks-lazy-relationship",
+        "cli-import-expired",
+        "cli-init-db-create-all",
+        "cli-transfer-after-rollback",
+        "fastapi-background-report-sync-engine",
+        "fastapi-dashboard-gather-one-session",
+        "fastapi-response-model-books",
+    )
+    chosen = [case for case in CASES if case.name in names]
+    assert len(chosen) == len(names)
+    assert {case.pitfall for case in chosen} == set(RUNNABLE_PITFALLS) - {"repr-or-logging"}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = list(pool.map(lambda case: run_program(case.buggy, 80), chosen))
+    for case, ran in zip(chosen, runs, strict=True):
+        assert "❱" in ran.stderr, (case.name, ran.stderr[-400:])
+        whole = diagnose(ran.stderr)
+        assert whole.pitfall == case.pitfall, (case.name, whole.pitfall, whole.reason)
+        cut = diagnose(before_final(ran.stderr))
+        assert cut.pitfall == case.pitfall or cut.confidence != "high", case.name
 
 
 def test_the_programs_code_alone_is_diagnosed_like_check_reads_it():
