@@ -731,3 +731,22 @@ async def test_another_sqlalchemy_error_is_named_as_such_not_as_a_pitfall() -> N
         diagnosis = diagnose(text + code)
         assert diagnosis.pitfall is None, (diagnosis.pitfall, text)
         assert "another problem" in diagnosis.reason
+
+
+async def test_a_file_name_or_an_import_is_not_prose_about_a_mechanism():
+    """pytest's ``--tb=line`` prints the innermost frame's file first: SQLAlchemy's
+    ``util/concurrency.py`` is no word for concurrent use, and an import of
+    ``relationship`` is no word for lazy loading; the same words in the message count."""
+    from playground.core.diagnose.guess import find_words
+
+    error = await _raise_after_commit()
+    innermost = traceback.extract_tb(error.__traceback__)[-1]
+    name = f"{type(error).__module__}.{type(error).__qualname__}"
+    line = f"{innermost.filename}:{innermost.lineno}: {name}: {error}"
+    assert "concurrency" in innermost.filename
+    pasted = f"from sqlalchemy.orm import relationship\n{line}\n"
+    assert not {word.pitfall.id for word in find_words(read(pasted))}
+    assert diagnose(pasted).pitfall != "concurrent-session-use"
+    spoken = pasted + "It happens when two tasks use the session concurrently, via lazy loading.\n"
+    found = {word.pitfall.id for word in find_words(read(spoken))}
+    assert {"concurrent-session-use", "lazy-relationship"} <= found

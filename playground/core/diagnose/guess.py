@@ -39,6 +39,20 @@ _FRAME_LIKE = re.compile(r'File "[^"]*", line \d|\.py:\d+ in ')
 """Frame lines beyond the reader's frame limit are still not prose."""
 _IMPORT = re.compile(r"^\s*(?:from\s+[\w.]+\s+import\s|import\s+[\w.]+)")
 """An import line names what a module uses, not what went wrong: not prose either."""
+_TOKEN = re.compile(r"\S+")
+
+
+def _without_paths(text: str) -> str:
+    """``text`` with every file name of Python source blanked out, keeping its length.
+
+    pytest's ``--tb=line`` and many loggers start a line with ``.../util/concurrency.py:161:``
+    and then the message; the file name is not prose about concurrency, the message is.
+    """
+    if ".py" not in text:
+        return text
+    return _TOKEN.sub(lambda m: " " * len(m.group()) if ".py" in m.group() else m.group(), text)
+
+
 WORD_WEIGHT = 1.0
 STRONG_WORD_WEIGHT = 2.5
 MAX_WORDS = 3
@@ -179,7 +193,7 @@ def find_words(reading: Reading) -> list[Word]:
             break
         kept.append(line)
     kept.reverse()
-    text = "\n".join(line.text for line in kept)
+    text = "\n".join(_without_paths(line.text) for line in kept)
     starts = []
     position = 0
     for line in kept:
