@@ -750,3 +750,18 @@ async def test_a_file_name_or_an_import_is_not_prose_about_a_mechanism():
     spoken = pasted + "It happens when two tasks use the session concurrently, via lazy loading.\n"
     found = {word.pitfall.id for word in find_words(read(spoken))}
     assert {"concurrent-session-use", "lazy-relationship"} <= found
+
+
+def test_two_patterns_on_the_same_words_are_one_word():
+    """The words "lazy load" are both a lazy load and the word lazy: they weigh once, so
+    a serializer named beside them is not outweighed by a double count; the word lazy
+    elsewhere in the text still counts on its own."""
+    from playground.core.diagnose.guess import find_words
+
+    once = "The pydantic schema triggers a lazy load of reminders, raising MissingGreenlet."
+    lazy = [w for w in find_words(read(once)) if w.pitfall.id == "lazy-relationship"]
+    assert len(lazy) == 1
+    twice = once + "\nSetting lazy='selectin' on the relationship made it go away."
+    lazy = [w for w in find_words(read(twice)) if w.pitfall.id == "lazy-relationship"]
+    assert len(lazy) >= 2
+    assert diagnose(once).pitfall == "serialization-lazy"

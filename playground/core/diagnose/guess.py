@@ -201,9 +201,11 @@ def find_words(reading: Reading) -> list[Word]:
         position += len(line.text) + 1
     found: list[Word] = []
     for pitfall in ALL:
+        spans: list[tuple[int, int]] = []
         for index, pattern in enumerate(pitfall.patterns):
-            hit = pattern.search(text)
+            hit = _first_apart(pattern, text, spans)
             if hit is not None:
+                spans.append(hit.span())
                 line = kept[bisect_right(starts, hit.start()) - 1]
                 found.append(
                     Word(
@@ -215,6 +217,25 @@ def find_words(reading: Reading) -> list[Word]:
                     )
                 )
     return found
+
+
+def _first_apart(
+    pattern: re.Pattern[str], text: str, spans: list[tuple[int, int]]
+) -> re.Match[str] | None:
+    """The first hit of ``pattern`` that overlaps none of ``spans``.
+
+    Two patterns of one pitfall on the same words ("lazy load" is both a lazy load and
+    "lazy") are one word, not two; a later hit elsewhere still counts.
+    """
+    for tries, hit in enumerate(pattern.finditer(text)):
+        if tries == _TRIES:
+            return None
+        if not any(hit.start() < end and start < hit.end() for start, end in spans):
+            return hit
+    return None
+
+
+_TRIES = 8
 
 
 def rank(kinds: set[str], words: list[Word], extra: dict[Pitfall, float] | None = None) -> Ranking:
