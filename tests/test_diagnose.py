@@ -765,3 +765,21 @@ def test_two_patterns_on_the_same_words_are_one_word():
     lazy = [w for w in find_words(read(twice)) if w.pitfall.id == "lazy-relationship"]
     assert len(lazy) >= 2
     assert diagnose(once).pitfall == "serialization-lazy"
+
+
+def test_a_method_the_installed_release_has_is_an_older_release_not_a_misuse():
+    """An asyncio class said to lack a method the installed SQLAlchemy's class has (early
+    1.4's async_scoped_session had no scalars()) needs an upgrade, not async code; a
+    name the class really lacks (the sync session's query) is still the sync API."""
+    from sqlalchemy.ext.asyncio import AsyncSession, async_scoped_session
+
+    assert hasattr(async_scoped_session, "scalars")
+    assert not hasattr(AsyncSession, "query")
+    older = diagnose("AttributeError: 'async_scoped_session' object has no attribute 'scalars'")
+    assert older.pitfall is None
+    assert "upgrading SQLAlchemy" in older.reason
+    for text in (
+        "AttributeError: 'AsyncSession' object has no attribute 'query'",
+        "AttributeError: 'async_scoped_session' object has no attribute 'query'",
+    ):
+        assert diagnose(text).pitfall == "sync-api-on-async", text

@@ -221,7 +221,7 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
             "'AsyncEngine' object has no attribute",
             "'AsyncConnection' object has no attribute",
             "'AsyncSession' object has no attribute",
-            "'async_scoped_session' object has no attribute 'query'",
+            "'async_scoped_session' object has no attribute",
             "AsyncEngine expected",
             "got <class 'sqlalchemy.ext.asyncio.",
         ),
@@ -687,6 +687,19 @@ def find_signals(reading: Reading) -> list[Signal]:
                     )
                 )
                 continue
+            older = _added_later(line.text) if meaning.kind == "async-engine-attr" else None
+            if older is not None:
+                seen.add(line.number)
+                signals.append(
+                    Signal(
+                        "other-error",
+                        line.number,
+                        line.text.strip(),
+                        f"an older SQLAlchemy without {older}, which the installed release "
+                        "has: upgrading SQLAlchemy is the fix",
+                    )
+                )
+                continue
             seen.add(line.number)
             signals.append(Signal(meaning.kind, line.number, line.text.strip(), meaning.why))
             if len(seen) >= MAX_HITS:
@@ -729,6 +742,28 @@ def _plain_with_before_311(reading: Reading, signals: list[Signal]) -> list[Sign
 
 
 _NO_ATTRIBUTE = re.compile(r"'Async(?:Session|Connection)' object has no attribute '(\w{1,100})'")
+
+
+_ASYNC_NO_ATTRIBUTE = re.compile(
+    r"'(AsyncEngine|AsyncConnection|AsyncSession|async_scoped_session)' object has no "
+    r"attribute '([A-Za-z]\w{0,99})'"
+)
+
+
+def _added_later(text: str) -> str | None:
+    """``Class.name`` when the asyncio class said to lack ``name`` has it in this SQLAlchemy.
+
+    Such an error comes from an older release that had not added the method yet (early
+    1.4's ``async_scoped_session`` had no ``scalars``): no misuse, an upgrade. A name the
+    installed class lacks too (``query``) stays a synchronous API handed to asyncio.
+    """
+    found = _ASYNC_NO_ATTRIBUTE.search(text)
+    if found is None:
+        return None
+    from sqlalchemy.ext import asyncio as sa_asyncio
+
+    owner, name = found.groups()
+    return f"{owner}.{name}()" if hasattr(getattr(sa_asyncio, owner), name) else None
 
 
 def _result_method_missing(text: str) -> bool:
