@@ -783,3 +783,54 @@ def test_a_method_the_installed_release_has_is_an_older_release_not_a_misuse():
         "AttributeError: 'async_scoped_session' object has no attribute 'query'",
     ):
         assert diagnose(text).pitfall == "sync-api-on-async", text
+
+
+async def _raise_validation(from_orm: bool) -> BaseException:
+    """Validate a pydantic model from a user whose posts were never loaded (the real
+    ValidationError around a MissingGreenlet), or from a dict that lacks a field."""
+    from playground.core.scenarios.serialization import UserOut
+
+    engine = create_async_engine("sqlite+aiosqlite://")
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(Model.metadata.create_all)
+        session_factory = async_sessionmaker(engine)
+        async with session_factory() as session:
+            session.add(UserWithPosts(name="Foo"))
+            await session.commit()
+        async with session_factory() as session:
+            user = (await session.execute(select(UserWithPosts))).scalar_one()
+            try:
+                if from_orm:
+                    UserOut.model_validate(user, from_attributes=True)
+                else:
+                    UserOut.model_validate({"uid": 1, "name": "Foo"})
+            except Exception as exc:
+                return exc
+    finally:
+        await engine.dispose()
+    raise AssertionError("the validation did not fail")
+
+
+def _cut_after_validation_line(text: str) -> str:
+    lines = text.split("\n")
+    first = next(i for i, line in enumerate(lines) if "validation error for" in line)
+    return "\n".join(lines[: first + 1])
+
+
+def test_a_validation_error_from_orm_attributes_cut_before_its_details_is_a_serializer():
+    """Cut just under pydantic's first line, the ValidationError that wraps a
+    MissingGreenlet no longer names it; the model built from the ORM object still points at
+    the serializer, as a low guess that asks for the lines under it. A dict's validation
+    error cut the same way relates to nothing of SQLAlchemy."""
+    orm = "".join(traceback.format_exception(asyncio.run(_raise_validation(True))))
+    assert "MissingGreenlet" in orm and "from_attributes=True" in orm
+    whole = diagnose(orm)
+    assert whole.pitfall == "serialization-lazy"
+    cut = diagnose(_cut_after_validation_line(orm))
+    assert "MissingGreenlet" not in _cut_after_validation_line(orm)
+    assert (cut.pitfall, cut.confidence) == ("serialization-lazy", "low")
+    assert any("lines under the ValidationError" in lack for lack in cut.missing)
+    plain = "".join(traceback.format_exception(asyncio.run(_raise_validation(False))))
+    assert "Field required" in plain
+    assert diagnose(_cut_after_validation_line(plain)).pitfall is None

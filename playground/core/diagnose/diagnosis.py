@@ -607,6 +607,11 @@ def _missing(
             "the final exception line is missing (the last line of a traceback, "
             "such as 'sqlalchemy.exc.MissingGreenlet: ...')"
         )
+    if "validation-cut" in kinds:
+        lacks.append(
+            "the lines under the ValidationError are cut off: they name the field and say "
+            "why (an 'Error extracting attribute: MissingGreenlet' settles it)"
+        )
     if not reading.frames:
         lacks.append(
             "there are no stack frames (lines such as 'File \"app.py\", line 42, in handler')"

@@ -112,6 +112,7 @@ WEIGHTS: dict[str, tuple[tuple[Pitfall, float], ...]] = {
     "repr-raised": ((REPR, 3),),
     "serializer": ((SERIALIZATION, 2),),
     "pydantic-extract": ((SERIALIZATION, 3),),
+    "validation-cut": ((SERIALIZATION, 1.5),),
     "validation-error": ((SERIALIZATION, 1.5),),
     "ddl": ((SYNC_API, 2),),
     "create-all-call": ((SYNC_API, 2),),
@@ -270,7 +271,7 @@ def related(kinds: set[str], words: list[Word]) -> bool:
     about a pitfall's mechanism (one specific word, or two words of one pitfall) in a text
     about SQLAlchemy. A different error of another library, alone, does not.
     """
-    if kinds & FAMILY or kinds & {"greenlet-word", "expiry-setting"}:
+    if kinds & FAMILY or kinds & {"greenlet-word", "expiry-setting", "validation-cut"}:
         return True
     sqlalchemy = bool(kinds & {"sqlalchemy", "async-api", "ext-asyncio"})
     if not sqlalchemy or "other-orm" in kinds:

@@ -719,7 +719,40 @@ def find_signals(reading: Reading) -> list[Signal]:
     signals.extend(_raising_frames(reading))
     signals.extend(_sql_signals(reading))
     signals.extend(_plain_with_before_311(reading, signals))
+    signals.extend(_validation_details_cut(reading))
     return signals
+
+
+_VALIDATION_COUNT = re.compile(r"^\d+ validation errors? for \w")
+
+
+def _validation_details_cut(reading: Reading) -> list[Signal]:
+    """A pydantic ValidationError from ORM attributes whose details the paste cut off.
+
+    A MissingGreenlet raised while pydantic reads an attribute becomes a ValidationError
+    whose details (the field, "Error extracting attribute") come on the lines under it; a
+    paste that stops at its first line still shows the model built from the ORM object.
+    """
+    final = reading.final_exception
+    if final is None or final.short_type != "ValidationError":
+        return []
+    last = next((line for line in reversed(reading.lines) if line.text.strip()), None)
+    if not _VALIDATION_COUNT.match(final.message) or last is None or last.number != final.number:
+        return []
+    if not any(_FROM_ORM.search(frame.code) for frame in reading.frames):
+        return []
+    return [
+        Signal(
+            "validation-cut",
+            final.number,
+            f"{final.type}: {final.message}",
+            "pydantic refused a model built from an ORM object, and the lines that say which "
+            "field and why were cut off",
+        )
+    ]
+
+
+_FROM_ORM = re.compile(r"from_attributes\s*=\s*True|\.from_orm\(")
 
 
 def _plain_with_before_311(reading: Reading, signals: list[Signal]) -> list[Signal]:

@@ -207,6 +207,7 @@ ALL: tuple[Pitfall, ...] = (
             "lazy-sql",
             "full-reload",
             "commit",
+            "validation-cut",
             "validation-error",
         ),
         words=(
