@@ -834,3 +834,80 @@ def test_a_validation_error_from_orm_attributes_cut_before_its_details_is_a_seri
     plain = "".join(traceback.format_exception(asyncio.run(_raise_validation(False))))
     assert "Field required" in plain
     assert diagnose(_cut_after_validation_line(plain)).pitfall is None
+
+
+async def _asyncio_mistakes() -> dict[str, str]:
+    """Commit the common asyncio-API mistakes that are none of the pitfalls, for real, and
+    keep what each prints: the error line, or the warning a dropped coroutine leaves."""
+    import gc
+    import warnings
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    printed: dict[str, str] = {}
+    engine = create_async_engine("sqlite+aiosqlite://")
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(Model.metadata.create_all)
+        factory = async_sessionmaker(engine)
+        async with factory() as session:
+            pending = session.execute(select(User))
+            try:
+                pending.scalars()  # type: ignore[attr-defined]
+            except AttributeError as exc:
+                printed["no await on execute"] = f"AttributeError: {exc}"
+            pending.close()
+        try:
+            async with async_sessionmaker(engine) as session:  # type: ignore[attr-defined]
+                pass
+        except TypeError as exc:
+            printed["the factory in async with"] = f"TypeError: {exc}"
+        async with factory() as session:
+            session.add_all([User(uid=1, name="a"), User(uid=1, name="b")])
+            try:
+                await session.flush()
+            except Exception:
+                pass
+            try:
+                await session.execute(select(User))
+            except Exception as exc:
+                printed["used after a failed flush"] = "".join(traceback.format_exception(exc))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            async with factory() as session:
+                session.commit()  # type: ignore[unused-coroutine]
+            gc.collect()
+        printed["no await on commit"] = "\n".join(
+            f"{w.filename}:{w.lineno}: {w.category.__name__}: {w.message}" for w in caught
+        )
+        sync_engine = create_engine("sqlite://")
+        Model.metadata.create_all(sync_engine)
+        with Session(sync_engine) as sync_session:
+            try:
+                await sync_session.execute(select(User))  # type: ignore[misc]
+            except TypeError as exc:
+                printed["await on a sync session"] = "".join(traceback.format_exception(exc))
+        sync_engine.dispose()
+    finally:
+        await engine.dispose()
+    return printed
+
+
+def test_asyncio_mistakes_outside_the_pitfalls_are_none_and_named():
+    """A missing await, the session factory in async with, a session used after a failed
+    flush, an awaited synchronous result: each really raised, each answered none with
+    its own problem in words, never "nothing relates to SQLAlchemy"."""
+    printed = asyncio.run(_asyncio_mistakes())
+    expected = {
+        "no await on execute": "scalars() is a method of the result",
+        "the factory in async with": "async with factory() as session",
+        "used after a failed flush": "without rollback()",
+        "no await on commit": "was not awaited",
+        "await on a sync session": "a synchronous Session or Connection ran the statement",
+    }
+    assert set(printed) == set(expected)
+    for case, words in expected.items():
+        diagnosis = diagnose(printed[case])
+        assert diagnosis.pitfall is None, (case, diagnosis.pitfall)
+        assert words in diagnosis.reason, (case, diagnosis.reason)

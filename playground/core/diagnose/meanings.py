@@ -398,6 +398,39 @@ _OTHER_ERRORS = (
         "a query found several rows where exactly one was required",
     ),
     (
+        "This Session's transaction has been rolled back due to a previous exception",
+        "a flush failed earlier (its error is further up) and the session was used again "
+        "without rollback(): roll back, or end the session, after the failed flush",
+    ),
+    (
+        "Can't reconnect until invalid transaction is rolled back",
+        "a statement failed earlier and the connection was used again without rollback()",
+    ),
+    (
+        "coroutine 'AsyncSession.",
+        "a call on the AsyncSession was not awaited (await session.commit(), "
+        "await session.execute(stmt))",
+    ),
+    (
+        "coroutine 'AsyncConnection.",
+        "a call on the AsyncConnection was not awaited (await conn.execute(stmt))",
+    ),
+    (
+        "Result can't be used in 'await' expression",
+        "a synchronous Session or Connection ran the statement and its result was awaited: "
+        "build the session with create_async_engine() and async_sessionmaker(), or drop "
+        "the await",
+    ),
+    (
+        "'async_sessionmaker' object does not support the asynchronous context manager",
+        "the session factory itself was used in async with; call it: "
+        "async with factory() as session",
+    ),
+    (
+        "'Session' object does not support the asynchronous context manager",
+        "a synchronous Session was used in async with: build it with async_sessionmaker()",
+    ),
+    (
         "The asyncio extension requires an async driver",
         "create_async_engine() was given a synchronous driver; its URL needs an async one "
         "(postgresql+asyncpg://, sqlite+aiosqlite://, mysql+aiomysql://)",
@@ -705,7 +738,10 @@ def find_signals(reading: Reading) -> list[Signal]:
             if len(seen) >= MAX_HITS:
                 break
     frames = reading.frames
+    pending_rollback = any(e.short_type == "PendingRollbackError" for e in reading.exceptions)
     for frame_meaning in FRAME_MEANINGS:
+        if frame_meaning.kind == "state-guard" and pending_rollback:
+            continue  # the guard refused a session left by a failed flush, not a second task
         count = 0
         for index, frame in enumerate(frames):
             after = frames[index + 1] if index + 1 < len(frames) else None
@@ -720,7 +756,37 @@ def find_signals(reading: Reading) -> list[Signal]:
     signals.extend(_sql_signals(reading))
     signals.extend(_plain_with_before_311(reading, signals))
     signals.extend(_validation_details_cut(reading))
+    signals.extend(_unawaited_result(reading))
     return signals
+
+
+_COROUTINE_ATTRIBUTE = re.compile(r"'coroutine' object has no attribute '([A-Za-z]\w{0,99})'")
+
+
+def _unawaited_result(reading: Reading) -> list[Signal]:
+    """``'coroutine' object has no attribute 'scalars'``: ``session.execute()`` not awaited.
+
+    Only a name that SQLAlchemy's result classes have counts, so another library's
+    missing await is not taken for this one.
+    """
+    if "'coroutine' object" not in reading.text:
+        return []
+    from sqlalchemy.engine import Result, ScalarResult
+
+    for exception in reading.exceptions:
+        found = _COROUTINE_ATTRIBUTE.search(exception.message)
+        if found and (hasattr(Result, found.group(1)) or hasattr(ScalarResult, found.group(1))):
+            return [
+                Signal(
+                    "other-error",
+                    exception.number,
+                    f"{exception.type}: {exception.message}",
+                    f"a query's result was used without await: {found.group(1)}() is a method "
+                    "of the result that await session.execute(stmt) gives, not of the "
+                    "coroutine execute() returns",
+                )
+            ]
+    return []
 
 
 _VALIDATION_COUNT = re.compile(r"^\d+ validation errors? for \w")
