@@ -911,3 +911,30 @@ def test_asyncio_mistakes_outside_the_pitfalls_are_none_and_named():
         diagnosis = diagnose(printed[case])
         assert diagnosis.pitfall is None, (case, diagnosis.pitfall)
         assert words in diagnosis.reason, (case, diagnosis.reason)
+
+
+def test_a_serializer_and_an_unloaded_relationship_named_together_are_one_pitfall():
+    """Prose that names a serializer and a relationship it read (in any language) is the
+    serializer reading the relationship; a database "schema" is no serializer, and the
+    relationship alone stays a lazy load."""
+    both = (
+        "start_session() returned the raw ORM object and MissingGreenlet was raised when "
+        "FastAPI read the relationship `answers`."
+    )
+    assert diagnose(both).pitfall == "serialization-lazy"
+    assert diagnose("The pydantic model reads a relationship: MissingGreenlet.").pitfall == (
+        "serialization-lazy"
+    )
+    alone = "MissingGreenlet when the handler reads the relationship `answers`."
+    assert diagnose(alone).pitfall == "lazy-relationship"
+    database = "After a schema migration, reading relationship `answers`: MissingGreenlet."
+    assert diagnose(database).pitfall == "lazy-relationship"
+
+
+def test_french_prose_about_an_object_expired_by_a_commit():
+    """ "expiré" is the French for expired: beside a commit, the read after it reloads."""
+    text = (
+        "Premier appel: `commit()` → l'objet `user_deck` est expiré; à l'itération "
+        "suivante, `user_deck.deck_pk` lève MissingGreenlet."
+    )
+    assert diagnose(text).pitfall == "expired-after-commit"

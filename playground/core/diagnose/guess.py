@@ -254,6 +254,12 @@ def rank(kinds: set[str], words: list[Word], extra: dict[Pitfall, float] | None 
         if counted[word.pitfall] < MAX_WORDS:
             counted[word.pitfall] += 1
             scores[word.pitfall] += STRONG_WORD_WEIGHT if word.strong else WORD_WEIGHT
+    serializer = any(w.pitfall is SERIALIZATION and w.pattern != "schema" for w in words)
+    if serializer and counted[LAZY]:
+        # A serializer and an unloaded relationship, both named: the two halves of one
+        # pitfall, the serializer reading the relationship. ("schema" alone may be the
+        # database's.)
+        scores[SERIALIZATION] += WORD_WEIGHT
     for pitfall, weight in (extra or {}).items():
         scores[pitfall] += weight
     order = {pitfall: index for index, pitfall in enumerate(ALL)}

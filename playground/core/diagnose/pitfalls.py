@@ -109,7 +109,7 @@ ALL: tuple[Pitfall, ...] = (
             "期限切れ|失効|expire(?!_on_commit)",
             "просроч|истек|после коммита|после commit",
             "만료",
-            "expirad[oa]s?|expira[çc][ãa]o",
+            "expirad[oa]s?|expira[çc][ãa]o|expiré",
             "提交后|提交之后|コミット後|커밋 후"
             "|despu[eé]s del commit|ap[oó]s o commit|depois do commit",
         ),
@@ -219,6 +219,8 @@ ALL: tuple[Pitfall, ...] = (
             "marshmallow",
             "jsonable_encoder",
             "to_dict\\(|as_dict\\(|asdict\\(",
+            # An endpoint returning the ORM object hands it to the response serializer.
+            "\\breturn(?:s|ed|ing)?\\s+(?:(?:the|an?|raw)\\s+){0,2}ORM\\b",
             "get_attribute_error|Error extracting attribute",
             "ResponseValidationError|validation error",
             "422 Unprocessable|status(?:_code)?\\W{0,3}422",
