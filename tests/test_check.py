@@ -793,3 +793,160 @@ def test_a_plain_with_or_for_on_asyncio_objects_is_flagged_where_python_refuses_
     }
     assert len(expected) == 4
     assert flagged == expected
+
+
+BOTH_APIS = {
+    "engines.py": '''"""Engines and session factories for code that supports both APIs."""
+
+from sqlalchemy import ForeignKey, create_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    relationship,
+    sessionmaker,
+)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tags: Mapped[list["Tag"]] = relationship()
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+
+
+def sync_engine():
+    return create_engine("sqlite://")
+
+
+def async_engine():
+    return create_async_engine("sqlite+aiosqlite://")
+
+
+class Store:
+    """Holds whichever factory fits the engine it was given."""
+
+    def __init__(self, engine):
+        if isinstance(engine, AsyncEngine):
+            self.session_maker = async_sessionmaker(engine)
+        else:
+            self.session_maker = sessionmaker(engine, class_=Session)
+
+    def add_sync(self):
+        with self.session_maker() as session:
+            session.add(Item())
+            session.commit()
+
+    async def add_async(self):
+        async with self.session_maker() as session:
+            session.add(Item())
+            await session.commit()
+''',
+    "main.py": '''"""Run both APIs for real; the one real mistake is at the end."""
+
+import asyncio
+
+from sqlalchemy import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from engines import Base, Item, Store, async_engine, sync_engine
+
+
+def create_tables(engine: Engine | AsyncEngine) -> None:
+    if isinstance(engine, Engine):
+        Base.metadata.create_all(engine)
+
+
+def seed(engine: Engine) -> None:
+    factory: sessionmaker[Session] = sessionmaker(engine)
+    with factory() as session:
+        session.commit()
+
+
+def make_item(session: Session) -> Item:
+    item = Item()
+    session.add(item)
+    session.commit()
+    return item
+
+
+def count_tags(engine: Engine) -> int:
+    with Session(engine) as session:
+        item = make_item(session)
+        session.refresh(item)
+        return len(item.tags)
+
+
+OPTIONS: dict[str, Engine | None] = {"connection": None}
+
+
+def migrate(engine: Engine) -> None:
+    connectable = OPTIONS.get("connection") or engine
+    with connectable.connect() as connection:
+        connection.exec_driver_sql("select 1")
+
+
+async def migrate_async() -> None:
+    connectable = create_async_engine("sqlite+aiosqlite://")
+    async with connectable.connect() as connection:
+        await connection.exec_driver_sql("select 1")
+    await connectable.dispose()
+
+
+async def mistake(engine: AsyncEngine) -> None:
+    Base.metadata.create_all(engine)
+
+
+async def main() -> None:
+    primary = sync_engine()
+    create_tables(primary)
+    Base.metadata.create_all(primary)
+    seed(primary)
+    Store(primary).add_sync()
+    assert count_tags(primary) == 0
+    migrate(primary)
+    await migrate_async()
+    engine = async_engine()
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    await Store(engine).add_async()
+    try:
+        await mistake(engine)
+    except Exception as exc:
+        print(type(exc).__name__)
+    await engine.dispose()
+
+
+asyncio.run(main())
+''',
+}
+
+
+def test_code_that_supports_both_apis_is_left_alone_and_the_real_mistake_found(tmp_path):
+    """A library that takes a sync or an async engine keeps one name for either factory,
+    annotates ``Engine | AsyncEngine``, makes engines in helper functions, reads a
+    relationship of an object a synchronous helper returned, and gives a name another
+    function makes async to whatever engine it was handed. The program runs both paths
+    for real without error; only its one real mistake (create_all on an AsyncEngine)
+    fails, and that is the only finding."""
+    root = project(tmp_path, BOTH_APIS)
+    ran = subprocess.run(
+        [sys.executable, "main.py"], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "AttributeError"
+    found = [(Path(s.path).name, s.line, s.code) for s in check_paths([root]).signs]
+    mistake = BOTH_APIS["main.py"].splitlines().index("    Base.metadata.create_all(engine)") + 1
+    assert found == [("main.py", mistake, "AOR109")]

@@ -401,6 +401,42 @@ _SYNC_MAKERS = ("sessionmaker", "scoped_session", "Session", "create_engine", "e
 _ASYNC_STREAMS = ("stream", "stream_scalars")
 
 
+_ASYNC_MAKERS = (
+    "create_async_engine",
+    "async_engine_from_config",
+    "AsyncEngine",
+    "async_sessionmaker",
+    "AsyncSession",
+)
+
+
+def _assigned_otherwise(tree: ast.Module, facts: Facts) -> dict[int, set[str]]:
+    """For each ``with`` inside a function, the names that function binds to something
+    not made async in it (a parameter, ``config.get(...)``): what such a name holds there
+    is not known from the project's other uses of the name."""
+    found: dict[int, set[str]] = {}
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        args = function.args
+        names = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
+        for node in ast.walk(function):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                made = call_name(node.value)
+                if not (
+                    made in _ASYNC_MAKERS
+                    or made in facts.factory_functions
+                    or made in facts.async_engine_functions
+                ):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    names.update(filter(None, (last_name(t) for t in targets)))
+        names.discard("self")
+        for node in ast.walk(function):
+            if isinstance(node, ast.With):
+                found.setdefault(id(node), set()).update(names)
+    return found
+
+
 def _sync_protocol(module: Module, facts: Facts) -> list[Sign]:
     """A plain ``with`` on an AsyncSession or an async engine's connection, a plain ``for``
     over an async stream: Python refuses both with a TypeError, whatever the data.
@@ -413,10 +449,13 @@ def _sync_protocol(module: Module, facts: Facts) -> list[Sign]:
     local_sync = {
         last_name(target)
         for node in ast.walk(module.tree)
-        if isinstance(node, ast.Assign) and call_name(node.value) in _SYNC_MAKERS
-        for target in node.targets
+        if isinstance(node, (ast.Assign, ast.AnnAssign))
+        and node.value is not None
+        and call_name(node.value) in _SYNC_MAKERS
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
     }
     signs: list[Sign] = []
+    unknown_here = _assigned_otherwise(module.tree, facts)
     for node in ast.walk(module.tree):
         if isinstance(node, ast.With):
             for item in node.items:
@@ -425,8 +464,12 @@ def _sync_protocol(module: Module, facts: Facts) -> list[Sign]:
                     continue
                 callee = last_name(call.func)
                 owner = last_name(call.func.value) if isinstance(call.func, ast.Attribute) else None
+                if {callee, owner} & unknown_here.get(id(node), set()):
+                    continue
                 if callee == "AsyncSession" or (
-                    callee in facts.factories and callee not in local_sync
+                    callee in facts.factories
+                    and callee not in local_sync
+                    and callee not in facts.sync_factories
                 ):
                     what = f"{ast.unparse(call)} makes an AsyncSession"
                     fix = f"async with {ast.unparse(call)} as session: ..."

@@ -94,6 +94,9 @@ class Facts:
     async_engines: set[str] = field(default_factory=set)
     sync_engines: set[str] = field(default_factory=set)
     async_engine_functions: set[str] = field(default_factory=set)
+    sync_engine_functions: set[str] = field(default_factory=set)
+    sync_factories: set[str] = field(default_factory=set)
+    """Names some file assigns a synchronous session or factory (``sessionmaker()``)."""
     async_url_texts: dict[str, tuple[str, int]] = field(default_factory=dict)
     """Source text of each URL given to create_async_engine, to where it was given."""
     expire_flags: list[bool | None] = field(default_factory=list)
@@ -199,6 +202,7 @@ class _FunctionRecord:
     session: bool = False
     yields: bool = False
     engine: bool = False
+    sync_engine: bool = False
     gives: bool = False
     """Some ``return`` or ``yield`` hands out a value."""
 
@@ -441,6 +445,8 @@ class _Collector:
             self.facts.pending_dependencies[node.name] = (record.flags, record.callees)
         if record.engine:
             self.facts.async_engine_functions.add(node.name)
+        elif record.sync_engine:
+            self.facts.sync_engine_functions.add(node.name)
         if record.gives:
             self.facts.giving.add(id(node))
 
@@ -464,6 +470,8 @@ class _Collector:
             record.session = record.session or _is_session_name(value.id)
         if call_name(value) in ("create_async_engine", "async_engine_from_config"):
             record.engine = True
+        elif call_name(value) in ("create_engine", "engine_from_config"):
+            record.sync_engine = True
 
     def visit_Return(self, node: ast.Return) -> None:
         self._returned(node.value, False)
@@ -512,6 +520,8 @@ class _Collector:
             self.facts.async_engines.add(name)
         elif called in ("create_engine", "engine_from_config"):
             self.facts.sync_engines.add(name)
+        if flag is ... and called in ("sessionmaker", "scoped_session", "Session"):
+            self.facts.sync_factories.add(name)
         if (
             isinstance(value, ast.Subscript)
             and last_name(value.value) == "Annotated"
@@ -661,6 +671,8 @@ def _resolve(facts: Facts) -> None:
             facts.factories[name] = facts.factory_functions[called]
         if called in facts.async_engine_functions:
             facts.async_engines.add(name)
+        elif called in facts.sync_engine_functions:
+            facts.sync_engines.add(name)
     for name, (flags, callees) in facts.pending_dependencies.items():
         every = list(flags) + [facts.factories[c] for c in callees if c in facts.factories]
         distinct = set(every)

@@ -408,6 +408,10 @@ class FunctionFlow:
                 expires = dependency if dependency is not ... else None
                 state.names[arg.arg] = Sess(arg.arg, expires)  # type: ignore[arg-type]
                 self.session_params.add(arg.arg)
+            elif set(names) & {"Engine", "Connection"}:
+                # A sync engine, or ``Engine | AsyncEngine`` (either): no sign may assume
+                # the async one, whatever other code calls a value of that name.
+                state.names[arg.arg] = Engine(False)
             elif set(names) & ENGINE_TYPES:
                 state.names[arg.arg] = Engine(True)
             elif self._depends_value(arg, defaults.get(arg.arg), state):
@@ -1632,7 +1636,9 @@ class FunctionFlow:
         for obj in _objs(copied):
             obj.session = session
             obj.reported = False
-            if obj.origin in ("loaded", "new"):
+            if obj.origin == "loaded" or (obj.origin == "new" and obj.persistent):
+                # A new object the callee never flushed (no awaited flush or commit) is
+                # still transient for the caller: its relationships load nothing yet.
                 obj.origin = "returned"
                 obj.persistent = True
             if obj.expired is not None and "rollback" in obj.expired[0]:
