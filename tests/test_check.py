@@ -950,3 +950,71 @@ def test_code_that_supports_both_apis_is_left_alone_and_the_real_mistake_found(t
     found = [(Path(s.path).name, s.line, s.code) for s in check_paths([root]).signs]
     mistake = BOTH_APIS["main.py"].splitlines().index("    Base.metadata.create_all(engine)") + 1
     assert found == [("main.py", mistake, "AOR109")]
+
+
+LOOKALIKES = {
+    "client/__init__.py": "",
+    "client/session.py": '''"""The project's API client; its session shares SQLAlchemy's name."""
+
+
+class AsyncSession:
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        return None
+
+    async def execute(self, command):
+        return command
+
+
+class ClientSession(AsyncSession):
+    """The same client under another name."""
+''',
+    "main.py": '''"""Concurrent calls on the API client's sessions, which are not SQLAlchemy's."""
+
+import asyncio
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from client.session import AsyncSession, ClientSession
+
+
+async def call(session, number):
+    return await session.execute(number)
+
+
+async def main():
+    async with AsyncSession() as session:
+        first = await asyncio.gather(*[call(session, n) for n in range(3)])
+    async with ClientSession() as sess:
+        second = await asyncio.gather(*[call(sess, n) for n in range(3)])
+    print(first + second)
+
+
+async def mistake():
+    factory = async_sessionmaker(create_async_engine("sqlite+aiosqlite://"))
+    async with factory() as session:
+        await asyncio.gather(*[session.execute(text("select 1")) for _ in range(3)])
+
+
+asyncio.run(main())
+''',
+}
+
+
+def test_another_librarys_session_is_not_sqlalchemys(tmp_path):
+    """A project whose API client names its class AsyncSession (or ClientSession, as
+    aiohttp does) may run that session's calls concurrently; only the gather over a real
+    AsyncSession from async_sessionmaker is flagged. The program runs for real."""
+    root = project(tmp_path, LOOKALIKES)
+    ran = subprocess.run(
+        [sys.executable, "main.py"], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "[0, 1, 2, 0, 1, 2]"
+    found = [(Path(s.path).name, s.line, s.code) for s in check_paths([root]).signs]
+    lines = LOOKALIKES["main.py"].splitlines()
+    gather = next(i for i, line in enumerate(lines, 1) if "session.execute(text(" in line)
+    assert found == [("main.py", gather, "AOR111")]

@@ -97,6 +97,13 @@ class Facts:
     sync_engine_functions: set[str] = field(default_factory=set)
     sync_factories: set[str] = field(default_factory=set)
     """Names some file assigns a synchronous session or factory (``sessionmaker()``)."""
+    imported_lookalikes: list[tuple[str, str, str]] = field(default_factory=list)
+    """(path, local name, imported name) of SQLAlchemy's names imported from elsewhere."""
+    own_classes: set[str] = field(default_factory=set)
+    """Classes of the project that derive from no SQLAlchemy session or engine."""
+    foreign: dict[str, set[str]] = field(default_factory=dict)
+    """Per file, the names of SQLAlchemy's classes that there mean a class of the project's
+    own (an HTTP client's ``AsyncSession``), not SQLAlchemy's."""
     async_url_texts: dict[str, tuple[str, int]] = field(default_factory=dict)
     """Source text of each URL given to create_async_engine, to where it was given."""
     expire_flags: list[bool | None] = field(default_factory=list)
@@ -554,8 +561,14 @@ class _Collector:
         self.generic_visit(node)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        if (node.module or "").startswith("sqlalchemy.ext.asyncio"):
+        module = node.module or ""
+        if module.startswith("sqlalchemy.ext.asyncio"):
             self.facts.imports_asyncio_ext.append((self.path, node.lineno))
+        if node.level or module.split(".")[0] not in ("sqlalchemy", "sqlmodel"):
+            for alias in node.names:
+                if alias.name in LOOKALIKE_NAMES:
+                    local = alias.asname or alias.name
+                    self.facts.imported_lookalikes.append((self.path, local, alias.name))
 
     def visit_Import(self, node: ast.Import) -> None:
         if any(alias.name.startswith("sqlalchemy.ext.asyncio") for alias in node.names):
@@ -652,8 +665,35 @@ def collect(trees: list[tuple[str, ast.Module]]) -> Facts:
     return facts
 
 
+LOOKALIKE_NAMES = frozenset({"AsyncSession", "Session", "AsyncEngine", "async_sessionmaker"})
+"""SQLAlchemy's names that other libraries and projects also give their own classes."""
+
+
+def _lookalikes(facts: Facts) -> None:
+    """Imported names that mean the project's own class of that name, not SQLAlchemy's.
+
+    A name imported from outside SQLAlchemy means SQLAlchemy's class when the module
+    re-exports it; it means another class when the project defines one of that name that
+    does not derive from a SQLAlchemy session or engine.
+    """
+    own = {name for name, bases in facts.class_bases.items() if not set(bases) & LOOKALIKE_NAMES}
+    changed = True
+    while changed:  # a subclass of the project's own AsyncSession is the project's too
+        changed = False
+        for name, bases in facts.class_bases.items():
+            lookalike = set(bases) & LOOKALIKE_NAMES
+            if name not in own and lookalike and lookalike <= own:
+                own.add(name)
+                changed = True
+    facts.own_classes = own
+    for path, local, name in facts.imported_lookalikes:
+        if name in own:
+            facts.foreign.setdefault(path, set()).add(local)
+
+
 def _resolve(facts: Facts) -> None:
     """What needed the whole project: pydantic models, factory and engine helpers."""
+    _lookalikes(facts)
     schemas = facts.candidates
     known: set[str] = set()
     changed = True

@@ -209,8 +209,26 @@ class Nested:
     depth: int
 
 
+@dataclass
+class Other:
+    """A value known not to be SQLAlchemy's: another library's session or client."""
+
+
 Value = (
-    Obj | Many | Stmt | Res | Sess | Holder | Engine | Factory | Lit | Later | Begin | Nested | None
+    Obj
+    | Many
+    | Stmt
+    | Res
+    | Sess
+    | Holder
+    | Engine
+    | Factory
+    | Lit
+    | Later
+    | Begin
+    | Nested
+    | Other
+    | None
 )
 
 
@@ -368,6 +386,7 @@ class FunctionFlow:
         self.route: ast.Call | None = None
         self.schema = self._route_schema()
         self.session_params: set[str] = set()
+        self.foreign = ctx.facts.foreign.get(path, set())
         self.loop_depth = 0
         self.open_blocks: list[tuple[list[str], list[str]]] = []
         self.handler_mode = 0
@@ -1248,6 +1267,8 @@ class FunctionFlow:
         args = [self._eval(a, state) for a in node.args]
         for item in node.keywords:
             args.append(self._eval(item.value, state))
+        if self._another_session(name):
+            return Other()
         if isinstance(owner, Later):
             return None
         if isinstance(owner, Nested):
@@ -1320,6 +1341,19 @@ class FunctionFlow:
         if isinstance(owner, Obj):
             return None
         return self._project_call(node, name, owner, args, state)
+
+    def _another_session(self, name: str | None) -> bool:
+        """``aiohttp.ClientSession()``, or an ``AsyncSession`` this file imports from the
+        project's own HTTP client: a session, but not SQLAlchemy's."""
+        if name is None:
+            return False
+        if name in self.foreign:
+            return True
+        if not name.endswith("Session") or name in ("AsyncSession", "Session"):
+            return False
+        if name in self.facts.factories:
+            return False
+        return name not in self.facts.class_bases or name in self.facts.own_classes
 
     def _as_session(self, owner: Value, node: ast.expr, method: str) -> Sess | None:
         """The session a ``x.commit()``-like call is made on, when ``x`` looks like one."""
