@@ -445,18 +445,25 @@ def _sync_protocol(module: Module, facts: Facts) -> list[Sign]:
     async session factory, ``.connect()``/``.begin()`` of an engine made by
     ``create_async_engine``; a name this file also makes synchronous is left alone.
     """
+    nodes = [
+        node
+        for node in ast.walk(module.tree)
+        if isinstance(node, (ast.With, ast.For, ast.Assign, ast.AnnAssign))
+    ]
+    if not any(isinstance(node, (ast.With, ast.For)) for node in nodes):
+        return []
     lines = module.source.splitlines()
     local_sync = {
         last_name(target)
-        for node in ast.walk(module.tree)
+        for node in nodes
         if isinstance(node, (ast.Assign, ast.AnnAssign))
         and node.value is not None
         and call_name(node.value) in _SYNC_MAKERS
         for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
     }
     signs: list[Sign] = []
-    unknown_here = _assigned_otherwise(module.tree, facts)
-    for node in ast.walk(module.tree):
+    unknown: dict[int, set[str]] | None = None
+    for node in nodes:
         if isinstance(node, ast.With):
             for item in node.items:
                 call = item.context_expr
@@ -464,8 +471,6 @@ def _sync_protocol(module: Module, facts: Facts) -> list[Sign]:
                     continue
                 callee = last_name(call.func)
                 owner = last_name(call.func.value) if isinstance(call.func, ast.Attribute) else None
-                if {callee, owner} & unknown_here.get(id(node), set()):
-                    continue
                 if callee == "AsyncSession" or (
                     callee in facts.factories
                     and callee not in local_sync
@@ -482,6 +487,10 @@ def _sync_protocol(module: Module, facts: Facts) -> list[Sign]:
                     what = f"{owner} is an AsyncEngine"
                     fix = f"async with {ast.unparse(call)} as conn: ..."
                 else:
+                    continue
+                if unknown is None:  # rare: worked out for the first candidate only
+                    unknown = _assigned_otherwise(module.tree, facts)
+                if {callee, owner} & unknown.get(id(node), set()):
                     continue
                 signs.append(
                     make_sign(
