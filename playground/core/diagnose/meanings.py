@@ -757,6 +757,7 @@ def find_signals(reading: Reading) -> list[Signal]:
     signals.extend(_plain_with_before_311(reading, signals))
     signals.extend(_validation_details_cut(reading))
     signals.extend(_unawaited_result(reading))
+    signals.extend(_factory_entered_before_311(reading))
     return signals
 
 
@@ -840,6 +841,27 @@ def _plain_with_before_311(reading: Reading, signals: list[Signal]) -> list[Sign
     return []
 
 
+def _factory_entered_before_311(reading: Reading) -> list[Signal]:
+    """Python 3.10's form of ``async with async_sessionmaker(...)``: ``AttributeError:
+    __aenter__`` names no type, but the frame's line shows the factory itself entered."""
+    final = reading.final_exception
+    if final is None or final.message != "__aenter__" or not reading.frames:
+        return []
+    code = reading.frames[-1].code
+    if not _FACTORY_ENTERED.search(code):
+        return []
+    return [
+        Signal(
+            "other-error",
+            final.number,
+            f"{final.type}: {final.message}",
+            "the session factory itself was used in async with; call it: "
+            "async with factory() as session",
+        )
+    ]
+
+
+_FACTORY_ENTERED = re.compile(r"async with [\w.]{0,80}sessionmaker\(")
 _NO_ATTRIBUTE = re.compile(r"'Async(?:Session|Connection)' object has no attribute '(\w{1,100})'")
 
 
