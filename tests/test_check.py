@@ -795,6 +795,15 @@ def test_a_plain_with_or_for_on_asyncio_objects_is_flagged_where_python_refuses_
     assert flagged == expected
 
 
+def ran_main(root: Path) -> str:
+    """Run the project's ``main.py`` for real; it must succeed. What it printed."""
+    ran = subprocess.run(
+        [sys.executable, "main.py"], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert ran.returncode == 0, ran.stderr
+    return ran.stdout.strip()
+
+
 BOTH_APIS = {
     "engines.py": '''"""Engines and session factories for code that supports both APIs."""
 
@@ -942,11 +951,7 @@ def test_code_that_supports_both_apis_is_left_alone_and_the_real_mistake_found(t
     for real without error; only its one real mistake (create_all on an AsyncEngine)
     fails, and that is the only finding."""
     root = project(tmp_path, BOTH_APIS)
-    ran = subprocess.run(
-        [sys.executable, "main.py"], cwd=root, capture_output=True, text=True, timeout=60
-    )
-    assert ran.returncode == 0, ran.stderr
-    assert ran.stdout.strip() == "AttributeError"
+    assert ran_main(root) == "AttributeError"
     found = [(Path(s.path).name, s.line, s.code) for s in check_paths([root]).signs]
     mistake = BOTH_APIS["main.py"].splitlines().index("    Base.metadata.create_all(engine)") + 1
     assert found == [("main.py", mistake, "AOR109")]
@@ -1009,11 +1014,7 @@ def test_another_librarys_session_is_not_sqlalchemys(tmp_path):
     aiohttp does) may run that session's calls concurrently; only the gather over a real
     AsyncSession from async_sessionmaker is flagged. The program runs for real."""
     root = project(tmp_path, LOOKALIKES)
-    ran = subprocess.run(
-        [sys.executable, "main.py"], cwd=root, capture_output=True, text=True, timeout=60
-    )
-    assert ran.returncode == 0, ran.stderr
-    assert ran.stdout.strip() == "[0, 1, 2, 0, 1, 2]"
+    assert ran_main(root) == "[0, 1, 2, 0, 1, 2]"
     found = [(Path(s.path).name, s.line, s.code) for s in check_paths([root]).signs]
     lines = LOOKALIKES["main.py"].splitlines()
     gather = next(i for i, line in enumerate(lines, 1) if "session.execute(text(" in line)
