@@ -1019,3 +1019,25 @@ def test_another_librarys_session_is_not_sqlalchemys(tmp_path):
     lines = LOOKALIKES["main.py"].splitlines()
     gather = next(i for i, line in enumerate(lines, 1) if "session.execute(text(" in line)
     assert found == [("main.py", gather, "AOR111")]
+
+
+def test_a_mapped_class_named_like_a_session_is_still_a_model():
+    """A chat app's ``ChatSession`` table is a mapped class, not another library's
+    session: its object read after the commit is still found."""
+    signs = signs_in_text(
+        "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n"
+        "from sqlalchemy.ext.asyncio import async_sessionmaker\n"
+        "class Base(DeclarativeBase):\n"
+        "    pass\n"
+        "class ChatSession(Base):\n"
+        "    __tablename__ = 'chat_sessions'\n"
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+        "Session = async_sessionmaker()\n"
+        "async def start():\n"
+        "    async with Session() as db:\n"
+        "        chat = ChatSession()\n"
+        "        db.add(chat)\n"
+        "        await db.commit()\n"
+        "        return chat.id\n"
+    )
+    assert [(s.code, s.line) for s in signs if s.strength == "finding"] == [("AOR101", 14)]

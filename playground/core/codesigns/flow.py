@@ -1351,8 +1351,8 @@ class FunctionFlow:
             return True
         if not name.endswith("Session") or name in ("AsyncSession", "Session"):
             return False
-        if name in self.facts.factories:
-            return False
+        if name in self.facts.factories or name in self.facts.mapped:
+            return False  # a factory, or a mapped class such as a chat app's ChatSession
         return name not in self.facts.class_bases or name in self.facts.own_classes
 
     def _as_session(self, owner: Value, node: ast.expr, method: str) -> Sess | None:
