@@ -1041,3 +1041,30 @@ def test_a_mapped_class_named_like_a_session_is_still_a_model():
         "        return chat.id\n"
     )
     assert [(s.code, s.line) for s in signs if s.strength == "finding"] == [("AOR101", 14)]
+
+
+def test_a_project_class_named_like_a_session_that_holds_one_is_followed():
+    """``DbSession(session)``, the project's wrapper around an AsyncSession, is not
+    another library's session: the commit it makes still expires the object it saved."""
+    signs = signs_in_text(
+        "from sqlalchemy.ext.asyncio import async_sessionmaker\n"
+        "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n"
+        "class Base(DeclarativeBase):\n"
+        "    pass\n"
+        "class User(Base):\n"
+        "    __tablename__ = 'users'\n"
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+        "factory = async_sessionmaker()\n"
+        "class DbSession:\n"
+        "    def __init__(self, session):\n"
+        "        self.session = session\n"
+        "    async def save(self, obj):\n"
+        "        self.session.add(obj)\n"
+        "        await self.session.commit()\n"
+        "async def work():\n"
+        "    async with factory() as session:\n"
+        "        user = User()\n"
+        "        await DbSession(session).save(user)\n"
+        "        return user.id\n"
+    )
+    assert [(s.code, s.line) for s in signs if s.strength == "finding"] == [("AOR101", 19)]

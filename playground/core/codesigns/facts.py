@@ -100,7 +100,8 @@ class Facts:
     imported_lookalikes: list[tuple[str, str, str]] = field(default_factory=list)
     """(path, local name, imported name) of SQLAlchemy's names imported from elsewhere."""
     own_classes: set[str] = field(default_factory=set)
-    """Classes of the project that derive from no SQLAlchemy session or engine."""
+    """The project's own classes named like SQLAlchemy's (an API client's AsyncSession),
+    deriving from none of SQLAlchemy's, and their subclasses."""
     foreign: dict[str, set[str]] = field(default_factory=dict)
     """Per file, the names of SQLAlchemy's classes that there mean a class of the project's
     own (an HTTP client's ``AsyncSession``), not SQLAlchemy's."""
@@ -676,13 +677,16 @@ def _lookalikes(facts: Facts) -> None:
     re-exports it; it means another class when the project defines one of that name that
     does not derive from a SQLAlchemy session or engine.
     """
-    own = {name for name, bases in facts.class_bases.items() if not set(bases) & LOOKALIKE_NAMES}
+    own = {
+        name
+        for name, bases in facts.class_bases.items()
+        if name in LOOKALIKE_NAMES and not set(bases) & LOOKALIKE_NAMES
+    }
     changed = True
     while changed:  # a subclass of the project's own AsyncSession is the project's too
         changed = False
         for name, bases in facts.class_bases.items():
-            lookalike = set(bases) & LOOKALIKE_NAMES
-            if name not in own and lookalike and lookalike <= own:
+            if name not in own and set(bases) & own:
                 own.add(name)
                 changed = True
     facts.own_classes = own
