@@ -370,3 +370,21 @@ async def test_the_users_table_looks_back_and_a_new_row_brings_the_newest(app_fa
         assert shown() == [f"n{i}" for i in range(20)][-window - 1 : -1]
         await add(pilot, "latest")
         await settle(pilot, lambda: shown()[-1] == "latest")
+
+
+async def test_a_finished_commit_is_never_called_queued_afterwards(app_factory):
+    """The form says "#1 queued" only when a commit outlasts the frame hold. Once the
+    result has held the frames again, the first hold's "queued" must not fire at the limit
+    and overwrite "#1 done" (it did, in a real terminal, about one commit in two)."""
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.lab.engine is not None)
+        frames = app.main.frames
+        said: list[str] = []
+        frames.hold(on_limit=lambda: said.append("queued"))
+        frames.hold()  # the result arrived before the limit
+        await settle(pilot, lambda: not frames.held)
+        assert said == []
+        frames.hold(on_limit=lambda: said.append("queued"))  # a slow one: it is said
+        await settle(pilot, lambda: not frames.held)
+        assert said == ["queued"]

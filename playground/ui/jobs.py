@@ -119,25 +119,33 @@ class FrameHold:
         self._limit = limit
         self._batch: contextlib.ExitStack | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._on_limit: Callable[[], object] | None = None
 
     def hold(self, on_limit: Callable[[], object] | None = None) -> None:
         """Stop drawing until :meth:`release` or the limit, whichever comes first.
 
         ``on_limit`` runs if the limit comes first, before the frame is drawn: what only a
-        slow job needs to say (that it is queued) costs a quick one nothing.
+        slow job needs to say (that it is queued) costs a quick one nothing. Held again
+        before the limit, the newer hold's ``on_limit`` replaces it: the job has finished,
+        and its "queued" must not overwrite what the result said.
         """
+        self._on_limit = on_limit
         if self._batch is not None:
             return
         self._batch = contextlib.ExitStack()
         self._batch.enter_context(self._owner.app.batch_update())
 
         def limit_reached() -> None:
-            if on_limit is not None:
-                on_limit()
+            if self._on_limit is not None:
+                self._on_limit()
             self.release()
 
         # A plain loop callback: a Textual timer would start a task of its own per commit.
         self._timer = asyncio.get_running_loop().call_later(self._limit, limit_reached)
+
+    @property
+    def held(self) -> bool:
+        return self._batch is not None
 
     def release(self) -> None:
         """Draw again: everything that changed meanwhile goes out in the next frame."""
