@@ -708,33 +708,11 @@ def find_signals(reading: Reading) -> list[Signal]:
                 # commit() on the failing stack is the call that failed, not an earlier
                 # commit whose expiry a later read ran into.
                 continue
-            if meaning.kind == "async-engine-attr" and _result_method_missing(line.text):
-                seen.add(line.number)
-                signals.append(
-                    Signal(
-                        "result-method",
-                        line.number,
-                        line.text.strip(),
-                        "a method of query results was called on the session itself: a "
-                        "wrong method, not a synchronous API the async session lacks",
-                    )
-                )
-                continue
-            older = _added_later(line.text) if meaning.kind == "async-engine-attr" else None
-            if older is not None:
-                seen.add(line.number)
-                signals.append(
-                    Signal(
-                        "other-error",
-                        line.number,
-                        line.text.strip(),
-                        f"an older SQLAlchemy without {older}, which the installed release "
-                        "has: upgrading SQLAlchemy is the fix",
-                    )
-                )
-                continue
+            kind, why = meaning.kind, meaning.why
+            if kind == "async-engine-attr":
+                kind, why = _missing_attribute(line.text) or (kind, why)
             seen.add(line.number)
-            signals.append(Signal(meaning.kind, line.number, line.text.strip(), meaning.why))
+            signals.append(Signal(kind, line.number, line.text.strip(), why))
             if len(seen) >= MAX_HITS:
                 break
     frames = reading.frames
@@ -885,6 +863,28 @@ def _added_later(text: str) -> str | None:
 
     owner, name = found.groups()
     return f"{owner}.{name}()" if hasattr(getattr(sa_asyncio, owner), name) else None
+
+
+def _missing_attribute(text: str) -> tuple[str, str] | None:
+    """What "an asyncio object has no attribute" means when it is not the sync API.
+
+    A result's method called on the session is a wrong method name; a method the installed
+    SQLAlchemy has is an older release to upgrade. Both are decided by SQLAlchemy's classes.
+    """
+    if _result_method_missing(text):
+        return (
+            "result-method",
+            "a method of query results was called on the session itself: a wrong method, "
+            "not a synchronous API the async session lacks",
+        )
+    older = _added_later(text)
+    if older is not None:
+        return (
+            "other-error",
+            f"an older SQLAlchemy without {older}, which the installed release has: "
+            "upgrading SQLAlchemy is the fix",
+        )
+    return None
 
 
 def _result_method_missing(text: str) -> bool:
