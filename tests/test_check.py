@@ -975,6 +975,38 @@ class AsyncSession:
 
 class ClientSession(AsyncSession):
     """The same client under another name."""
+
+
+class BaseSandbox:
+    """The client's sandboxes: entering one gives the sandbox itself."""
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        return None
+
+
+class SandboxSession(BaseSandbox):
+    async def read(self, path):
+        return path
+''',
+    "client/store.py": '''"""The client's vector store, opened on the client's own engine."""
+
+
+class VectorEngine:
+    def __init__(self, url):
+        self.url = url
+
+    @classmethod
+    def around(cls, pool):
+        return cls(f"pool {pool}")
+
+
+class Store:
+    @classmethod
+    async def create(cls, engine):
+        return f"{cls.__name__} on {engine.url}"
 ''',
     "main.py": '''"""Concurrent calls on the API client's sessions, which are not SQLAlchemy's."""
 
@@ -983,11 +1015,21 @@ import asyncio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from client.session import AsyncSession, ClientSession
+from client.session import AsyncSession, ClientSession, SandboxSession
+from client.store import Store, VectorEngine
 
 
 async def call(session, number):
     return await session.execute(number)
+
+
+async def open_store(engine: VectorEngine):
+    return await Store.create(engine)
+
+
+async def open_around(pool):
+    engine = VectorEngine.around(pool)
+    return await Store.create(engine)
 
 
 async def main():
@@ -995,11 +1037,15 @@ async def main():
         first = await asyncio.gather(*[call(session, n) for n in range(3)])
     async with ClientSession() as sess:
         second = await asyncio.gather(*[call(sess, n) for n in range(3)])
-    print(first + second)
+    async with SandboxSession() as session:
+        third = await asyncio.gather(session.read(3), session.read(4))
+    stores = [await open_store(VectorEngine("memory")), await open_around(1)]
+    print(first + second + third, stores)
 
 
 async def mistake():
-    factory = async_sessionmaker(create_async_engine("sqlite+aiosqlite://"))
+    engine = create_async_engine("sqlite+aiosqlite://")
+    factory = async_sessionmaker(engine)
     async with factory() as session:
         await asyncio.gather(*[session.execute(text("select 1")) for _ in range(3)])
 
@@ -1011,10 +1057,13 @@ asyncio.run(main())
 
 def test_another_librarys_session_is_not_sqlalchemys(tmp_path):
     """A project whose API client names its class AsyncSession (or ClientSession, as
-    aiohttp does) may run that session's calls concurrently; only the gather over a real
-    AsyncSession from async_sessionmaker is flagged. The program runs for real."""
+    aiohttp does, or a sandbox session that enters as itself) may run that session's calls
+    concurrently, and a parameter annotated as the client's own engine class, or a name
+    bound to what the client's engine class made, is that engine, whatever another
+    function names ``engine``; only the gather over a real AsyncSession from async_sessionmaker is
+    flagged. The program runs for real."""
     root = project(tmp_path, LOOKALIKES)
-    assert ran_main(root) == "[0, 1, 2, 0, 1, 2]"
+    assert ran_main(root) == "[0, 1, 2, 0, 1, 2, 3, 4] ['Store on memory', 'Store on pool 1']"
     found = [(Path(s.path).name, s.line, s.code) for s in check_paths([root]).signs]
     lines = LOOKALIKES["main.py"].splitlines()
     gather = next(i for i, line in enumerate(lines, 1) if "session.execute(text(" in line)

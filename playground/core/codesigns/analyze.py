@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .codes import BY_PITFALL
-from .facts import Facts, collect, factory_flag
+from .facts import Facts, collect, factory_flag, makes_async
 from .flow import SESSION_NAMES, Context, FunctionFlow, Summary, summarize
 from .syntax import (
     call_name,
@@ -401,15 +401,6 @@ _SYNC_MAKERS = ("sessionmaker", "scoped_session", "Session", "create_engine", "e
 _ASYNC_STREAMS = ("stream", "stream_scalars")
 
 
-_ASYNC_MAKERS = (
-    "create_async_engine",
-    "async_engine_from_config",
-    "AsyncEngine",
-    "async_sessionmaker",
-    "AsyncSession",
-)
-
-
 def _assigned_otherwise(tree: ast.Module, facts: Facts) -> dict[int, set[str]]:
     """For each ``with`` inside a function, the names that function binds to something
     not made async in it (a parameter, ``config.get(...)``): what such a name holds there
@@ -422,12 +413,7 @@ def _assigned_otherwise(tree: ast.Module, facts: Facts) -> dict[int, set[str]]:
         names = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
         for node in ast.walk(function):
             if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-                made = call_name(node.value)
-                if not (
-                    made in _ASYNC_MAKERS
-                    or made in facts.factory_functions
-                    or made in facts.async_engine_functions
-                ):
+                if not makes_async(node.value, facts):
                     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                     names.update(filter(None, (last_name(t) for t in targets)))
         names.discard("self")

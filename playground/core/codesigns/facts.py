@@ -128,6 +128,8 @@ class Facts:
     module_reprs: dict[str, list[ast.FunctionDef]] = field(default_factory=dict)
     candidates: dict[str, Schema] = field(default_factory=dict)
     class_bases: dict[str, list[str]] = field(default_factory=dict)
+    self_entering: set[str] = field(default_factory=set)
+    """Classes whose ``__aenter__`` returns the instance itself (``return self``)."""
     giving: set[int] = field(default_factory=set)
     """The functions (by id) that return or yield a value."""
     pending_assignments: list[tuple[str, str]] = field(default_factory=list)
@@ -269,6 +271,8 @@ class _Collector:
         bases = [name for name in (last_name(b) for b in node.bases) if name]
         self._class_attrs(node)
         self.facts.class_bases[node.name] = bases
+        if _enters_as_itself(node):
+            self.facts.self_entering.add(node.name)
         if self._is_mapped(node, bases):
             self._mapped(node, bases)
         else:
@@ -664,6 +668,39 @@ def collect(trees: list[tuple[str, ast.Module]]) -> Facts:
     _resolve(facts)
     _inherit(facts)
     return facts
+
+
+def _enters_as_itself(node: ast.ClassDef) -> bool:
+    """True when the class's ``async with`` gives the instance itself, not what it holds."""
+    for item in node.body:
+        if isinstance(item, ast.AsyncFunctionDef) and item.name == "__aenter__":
+            returns = [sub for sub in ast.walk(item) if isinstance(sub, ast.Return)]
+            return bool(returns) and all(
+                isinstance(r.value, ast.Name) and r.value.id == "self" for r in returns
+            )
+    return False
+
+
+_ASYNC_MAKERS = frozenset(
+    {
+        "create_async_engine",
+        "async_engine_from_config",
+        "AsyncEngine",
+        "async_sessionmaker",
+        "AsyncSession",
+    }
+)
+
+
+def makes_async(value: ast.expr, facts: Facts) -> bool:
+    """True when ``value`` is a call that makes an async engine, factory or session:
+    SQLAlchemy's own, or a project function known to return one."""
+    made = call_name(value)
+    return (
+        made in _ASYNC_MAKERS
+        or made in facts.factory_functions
+        or made in facts.async_engine_functions
+    )
 
 
 LOOKALIKE_NAMES = frozenset({"AsyncSession", "Session", "AsyncEngine", "async_sessionmaker"})

@@ -14,7 +14,7 @@ import ast
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
-from .facts import Facts, MappedClass, factory_flag
+from .facts import Facts, MappedClass, factory_flag, makes_async
 from .syntax import (
     ENGINE_TYPES,
     LOADERS,
@@ -212,6 +212,10 @@ class Nested:
 @dataclass
 class Other:
     """A value known not to be SQLAlchemy's: another library's session or client."""
+
+
+_ANY_TYPE = frozenset({"Any", "object", "Optional", "Union", "None", "Annotated", "typing"})
+"""Annotation names that say nothing about which class a parameter holds."""
 
 
 Value = (
@@ -433,6 +437,10 @@ class FunctionFlow:
                 state.names[arg.arg] = Engine(False)
             elif set(names) & ENGINE_TYPES:
                 state.names[arg.arg] = Engine(True)
+            elif arg.arg in self.facts.async_engines and set(names) - _ANY_TYPE:
+                # ``engine: PGEngine``: a class of its own that only shares the name
+                # another function gives an AsyncEngine.
+                state.names[arg.arg] = Other()
             elif self._depends_value(arg, defaults.get(arg.arg), state):
                 pass
             elif arg.arg in self.facts.fixtures and self._takes_fixtures(function):
@@ -555,6 +563,8 @@ class FunctionFlow:
             self._eval(node.value, state)
         elif isinstance(node, ast.Assign):
             value = self._eval(node.value, state)
+            if value is None and isinstance(node.value, ast.Call):
+                value = self._made_otherwise(node.value, node.targets)
             for target in node.targets:
                 self._bind(target, value, state)
         elif isinstance(node, ast.AnnAssign):
@@ -646,6 +656,7 @@ class FunctionFlow:
                 and isinstance(item.context_expr, ast.Call)
                 and isinstance(item.optional_vars, ast.Name)
                 and _session_like(item.optional_vars.id)
+                and not self._enters_as_other(item.context_expr)
             ):
                 # ``async with get_session() as session``: a session that closes here.
                 value = Sess(item.optional_vars.id, None, True)
@@ -1341,6 +1352,32 @@ class FunctionFlow:
         if isinstance(owner, Obj):
             return None
         return self._project_call(node, name, owner, args, state)
+
+    def _made_otherwise(self, call: ast.Call, targets: list[ast.expr]) -> Value:
+        """``engine = PGEngine.from_engine(pool)``: a name other functions give an
+        AsyncEngine holds here whatever this call made, which makes nothing async."""
+        named = {target.id for target in targets if isinstance(target, ast.Name)}
+        if named & self.facts.async_engines and not makes_async(call, self.facts):
+            return Other()
+        return None
+
+    def _enters_as_other(self, call: ast.Call) -> bool:
+        """``async with SandboxSession(inner) as session``: a project class that enters as
+        itself (or inherits such an ``__aenter__``) and derives from no SQLAlchemy session
+        is that class, whatever the name."""
+        name = call_name(call)
+        if name is None or name not in self.facts.class_bases:
+            return False
+        seen: set[str] = set()
+        todo = [name]
+        while todo:
+            current = todo.pop()
+            if current in ("AsyncSession", "Session", "async_scoped_session"):
+                return False
+            if current not in seen:
+                seen.add(current)
+                todo.extend(self.facts.class_bases.get(current, ()))
+        return bool(seen & self.facts.self_entering)
 
     def _another_session(self, name: str | None) -> bool:
         """``aiohttp.ClientSession()``, or an ``AsyncSession`` this file imports from the
