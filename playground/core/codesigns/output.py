@@ -8,6 +8,7 @@ text output writes their control characters as escapes.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 from urllib.parse import quote
 
@@ -73,6 +74,15 @@ def render_problems(problems: list[Problem]) -> str:
             )
         else:
             lines.append(f"cannot read {visible(problem.path)}: {visible(problem.message)}")
+    unparsed = sum(problem.kind == "parse" for problem in problems)
+    if unparsed:
+        # A file written for a later Python (``def first[T]()`` is 3.12) is no broken file.
+        version = ".".join(map(str, sys.version_info[:2]))
+        files = f"{unparsed} file{'s' if unparsed != 1 else ''}"
+        lines.append(
+            f"{files} could not be parsed by this Python ({version}); "
+            "if the project is written for a later Python, run the check under that one"
+        )
     return "".join(f"playground check: {line}\n" for line in lines)
 
 
