@@ -869,6 +869,16 @@ async def _asyncio_mistakes() -> dict[str, str]:
                 await session.execute(select(User))
             except Exception as exc:
                 printed["used after a failed flush"] = "".join(traceback.format_exception(exc))
+        from playground.core.scenarios.serialization import UserOut
+
+        async with factory() as session, session.begin():
+            user = User(uid=2, name="c")
+            session.add(user)
+            await session.commit()
+            try:
+                UserOut.model_validate(user, from_attributes=True)
+            except Exception as exc:
+                printed["commit inside begin()"] = "".join(traceback.format_exception(exc))
         gc.collect()  # earlier tests' dropped coroutines warn now, not in the block below
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -895,8 +905,9 @@ async def _asyncio_mistakes() -> dict[str, str]:
 
 def test_asyncio_mistakes_outside_the_pitfalls_are_none_and_named():
     """A missing await, the session factory in async with, a session used after a failed
-    flush, an awaited synchronous result: each really raised, each answered none with
-    its own problem in words, never "nothing relates to SQLAlchemy"."""
+    flush, an awaited synchronous result, a commit inside ``session.begin()`` followed by a
+    serializer's read: each really raised, each answered none with its own problem in
+    words, never "nothing relates to SQLAlchemy"."""
     printed = asyncio.run(_asyncio_mistakes())
     expected = {
         "no await on execute": "scalars() is a method of the result",
@@ -904,6 +915,7 @@ def test_asyncio_mistakes_outside_the_pitfalls_are_none_and_named():
         "used after a failed flush": "without rollback()",
         "no await on commit": "was not awaited",
         "await on a sync session": "a synchronous Session or Connection ran the statement",
+        "commit inside begin()": "drop the inner commit() and let the block commit",
     }
     assert set(printed) == set(expected)
     for case, words in expected.items():

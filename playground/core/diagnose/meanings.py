@@ -431,6 +431,13 @@ _OTHER_ERRORS = (
         "a synchronous Session was used in async with: build it with async_sessionmaker()",
     ),
     (
+        "Can't operate on closed transaction inside context manager",
+        "commit() or rollback() was called inside an async with session.begin() block, "
+        "which ends the transaction itself when the block ends; anything after it inside "
+        "the block (a query, or reading an attribute the commit expired) is refused: drop "
+        "the inner commit() and let the block commit",
+    ),
+    (
         "The asyncio extension requires an async driver",
         "create_async_engine() was given a synchronous driver; its URL needs an async one "
         "(postgresql+asyncpg://, sqlite+aiosqlite://, mysql+aiomysql://)",
