@@ -109,6 +109,9 @@ class Facts:
     """Source text of each URL given to create_async_engine, to where it was given."""
     expire_flags: list[bool | None] = field(default_factory=list)
     duplicates: set[str] = field(default_factory=set)
+    """Mapped class names defined in more than one file (each test file's own ``User``)."""
+    mapped_here: dict[str, dict[str, MappedClass]] = field(default_factory=dict)
+    """Per file, the mapped classes it defines, for names defined in more than one file."""
     imports_asyncio_ext: list[tuple[str, int]] = field(default_factory=list)
     functions: dict[str, list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]] = field(
         default_factory=dict
@@ -166,6 +169,17 @@ class Facts:
         return schema.from_attributes or any(
             self.from_attributes(base, seen | {name}) for base in schema.bases
         )
+
+    def mapped_class(self, name: str | None, path: str) -> MappedClass | None:
+        """The mapped class ``name`` means in file ``path``: the one that file defines
+        when several files define one of that name, else the project's only one."""
+        if name is None:
+            return None
+        if name in self.duplicates:
+            here = self.mapped_here.get(path, {}).get(name)
+            if here is not None:
+                return here
+        return self.mapped.get(name)
 
 
 def _factory_flag(call: ast.Call) -> bool | None | object:
@@ -359,6 +373,7 @@ class _Collector:
         if node.name in self.facts.mapped:
             self.facts.duplicates.add(node.name)
         self.facts.mapped[node.name] = info
+        self.facts.mapped_here.setdefault(self.path, {})[node.name] = info
 
     def _attribute(
         self,
@@ -593,6 +608,8 @@ def _relation(call: ast.Call, annotation: list[str], line: int) -> Relation:
     lazy_text = lazy if isinstance(lazy, str) else ("unknown" if lazy_node is not None else None)
     if isinstance(lazy, bool):
         lazy_text = "select" if lazy else "noload"
+    if lazy_text is None and "WriteOnlyMapped" in annotation:
+        lazy_text = "write_only"  # read only through .select(): the attribute loads nothing
     target: str | None = None
     if call.args:
         first = call.args[0]
@@ -784,6 +801,12 @@ def _inherit(facts: Facts) -> None:
 
     for name in list(facts.mapped):
         merged(name, frozenset({name}))
+    for here in facts.mapped_here.values():
+        for name, info in here.items():
+            if name in facts.duplicates and info is not facts.mapped[name]:
+                facts.mapped[name], last = info, facts.mapped[name]
+                merged(name, frozenset({name}))
+                facts.mapped[name] = last
 
     def dataclass_mapped(name: str, seen: frozenset[str]) -> bool:
         bases = facts.class_bases.get(name, [])

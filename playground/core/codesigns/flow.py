@@ -766,7 +766,7 @@ class FunctionFlow:
             self._eval(target, state)
 
     def _assign_attr(self, obj: Obj, attr: str) -> None:
-        info = self.facts.mapped.get(obj.cls or "")
+        info = self.facts.mapped_class(obj.cls, self.path)
         if info is not None and attr in info.relationships:
             obj.paths.add((attr,))
             obj.savepoint = self.savepoints
@@ -928,7 +928,7 @@ class FunctionFlow:
     # -- reads ------------------------------------------------------------------------
     def _read(self, obj: Obj, attr: str, node: ast.AST, state: State) -> Value:
         """Reading ``obj.attr``: a sign when it would load, and the value it gives."""
-        info = self.facts.mapped.get(obj.cls or "")
+        info = self.facts.mapped_class(obj.cls, self.path)
         if attr in SKIP_ATTRS or attr.startswith("__"):
             return None
         if info is not None and attr not in info.attributes():
@@ -963,6 +963,11 @@ class FunctionFlow:
         child.expired = obj.expired
         child.detached = obj.detached
         child.reported = obj.reported
+        if obj.origin == "new" and not obj.persistent:
+            # What a transient object holds is transient too (a link made in its
+            # constructor, or an empty collection): reading it loads nothing.
+            child.persistent = False
+            child.created = True
         return child
 
     def _unloaded(
@@ -1083,7 +1088,7 @@ class FunctionFlow:
 
     def _formatted(self, obj: Obj, node: ast.AST, state: State) -> None:
         """``obj`` is turned into text (f-string, logging, str): its ``__repr__`` reads."""
-        info = self.facts.mapped.get(obj.cls or "")
+        info = self.facts.mapped_class(obj.cls, self.path)
         if info is None or not info.repr_reads or obj.reported:
             return
         for attr in info.repr_reads:
@@ -1117,7 +1122,7 @@ class FunctionFlow:
         self, obj: Obj, schema: str, node: ast.AST, depth: int, where: str = ""
     ) -> bool:
         fields = self.facts.schema_fields(schema)
-        info = self.facts.mapped.get(obj.cls or "")
+        info = self.facts.mapped_class(obj.cls, self.path)
         if fields is None or info is None or depth > 3:
             return False
         for name, types in fields.items():
@@ -1200,7 +1205,7 @@ class FunctionFlow:
                 obj.persistent = True
 
     def _flushed(self, obj: Obj, node: ast.AST) -> None:
-        info = self.facts.mapped.get(obj.cls or "")
+        info = self.facts.mapped_class(obj.cls, self.path)
         if obj.origin == "new":
             obj.persistent = True
         if info is not None and obj.modified and not info.eager_defaults:
@@ -1595,7 +1600,8 @@ class FunctionFlow:
     def _plain_call(self, node: ast.Call, name: str, args: list[Value], state: State) -> Value:
         if name in self.facts.mapped:
             obj = Obj(name, None, "new", persistent=False, pending=True, created=True)
-            info = self.facts.mapped[name]
+            info = self.facts.mapped_class(name, self.path)
+            assert info is not None
             for item in node.keywords:
                 if item.arg in info.relationships:
                     obj.paths.add((item.arg,))
