@@ -319,6 +319,46 @@ def test_greenlet_missing_from_pyproject_dependencies(tmp_path):
     assert (sign.line, sign.pitfall) == (6, "greenlet-missing")
 
 
+@pytest.mark.parametrize(
+    ("pin", "confidence", "reason"),
+    [
+        ("sqlalchemy>=2.0", "high", "SQLAlchemy 2.1 no longer installs greenlet"),
+        ("sqlalchemy>=2.0.14,<2.1.0", "medium", "an Apple Silicon Mac, arm64"),
+        ("sqlalchemy~=2.0.30", "medium", "an Apple Silicon Mac, arm64"),
+        ("sqlalchemy==2.1.2", "high", "SQLAlchemy 2.1 no longer installs greenlet"),
+    ],
+)
+def test_greenlet_missing_says_why_for_the_releases_the_pin_allows(
+    tmp_path, pin, confidence, reason
+):
+    """A pin that allows 2.1 misses greenlet everywhere; a pin below 2.1 only on the
+    machines SQLAlchemy 2.0's own requirement leaves out."""
+    root = project(tmp_path, {"requirements.txt": pin + "\n", "app.py": CLEAN.format(noqa="")})
+    [sign] = check_paths([root]).signs
+    assert (sign.code, sign.confidence) == ("AOR112", confidence)
+    assert reason in sign.message
+
+
+def test_sqlalchemy_2_0_leaves_greenlet_out_on_an_apple_silicon_mac():
+    """What the medium AOR112 says, read from the installed 2.0's own metadata: its
+    greenlet requirement holds on x86_64 and aarch64 Linux, not on macOS's arm64."""
+    from importlib.metadata import requires, version
+
+    from packaging.requirements import Requirement
+
+    if not version("sqlalchemy").startswith("2.0."):
+        pytest.skip("the marker is SQLAlchemy 2.0's; 2.1 asks for greenlet only with [asyncio]")
+    greenlet = [Requirement(r) for r in requires("sqlalchemy") or [] if r.startswith("greenlet")]
+
+    def needed_on(machine: str) -> bool:
+        """Whether a plain ``pip install sqlalchemy`` brings greenlet on this machine."""
+        where = {"platform_machine": machine, "extra": ""}
+        return any(r.marker is None or r.marker.evaluate(where) for r in greenlet)
+
+    assert needed_on("x86_64") and needed_on("aarch64")
+    assert not needed_on("arm64")
+
+
 def test_every_pitfall_with_a_scenario_has_one_code():
     from playground.core.diagnose import PITFALLS
     from playground.core.scenarios import SCENARIOS
@@ -1119,3 +1159,156 @@ def test_a_project_class_named_like_a_session_that_holds_one_is_followed():
         "        return user.id\n"
     )
     assert [(s.code, s.line) for s in signs if s.strength == "finding"] == [("AOR101", 19)]
+
+
+_TWO_MODELS = '''"""{what}"""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, select
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, WriteOnlyMapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class A(Base):
+    __tablename__ = "a"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bs: {collection} = relationship()
+
+
+class B(Base):
+    __tablename__ = "b"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    a_id: Mapped[int] = mapped_column(ForeignKey("a.id"))
+
+
+async def run():
+    engine = create_async_engine("sqlite+aiosqlite://")
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    factory = async_sessionmaker(engine, expire_on_commit=False)
+    async with factory() as session:
+        session.add(A(id=1, bs=[B(), B()]))
+        await session.commit()
+    async with factory() as session:
+        a = await session.scalar(select(A))
+        try:
+            count = {count}
+        except Exception as exc:  # 2.1 with aiosqlite wraps MissingGreenlet in StatementError
+            count = "refused" if "greenlet_spawn has not been called" in str(exc) else repr(exc)
+    await engine.dispose()
+    return count
+'''
+SAME_NAMES = {
+    "a_listed.py": _TWO_MODELS.format(
+        what="A's collection is a list, read without loading it: the mistake.",
+        collection="Mapped[list[B]]",
+        count="len(a.bs)",
+    ),
+    "b_write_only.py": _TWO_MODELS.format(
+        what="A's collection is write-only, read through a SELECT.",
+        collection="WriteOnlyMapped[B]",
+        count="len((await session.scalars(a.bs.select())).all())",
+    ),
+    "main.py": """import asyncio
+
+import a_listed
+import b_write_only
+
+
+async def main():
+    print(await a_listed.run(), await b_write_only.run())
+
+
+asyncio.run(main())
+""",
+}
+
+
+def test_classes_of_one_name_in_two_files_are_each_read_as_their_own(tmp_path):
+    """Two files each map their own ``A`` (tests and examples often do): one with a plain
+    list collection read without loading it (the real mistake), one with a write-only
+    collection read through its ``select()``. The program runs both for real; the one
+    mistake is the only finding, in its own file."""
+    root = project(tmp_path, SAME_NAMES)
+    assert ran_main(root) == "refused 2"
+    found = [(Path(s.path).name, s.code) for s in check_paths([root]).signs]
+    assert found == [("a_listed.py", "AOR102")]
+
+
+TRANSIENT = {
+    "main.py": '''"""Links made in memory are read before any flush: nothing loads or fails."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import ForeignKey, select
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Link(Base):
+    __tablename__ = "link"
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), primary_key=True)
+    hero_id: Mapped[int] = mapped_column(ForeignKey("hero.id"), primary_key=True)
+    team: Mapped[Team] = relationship(back_populates="links")
+    hero: Mapped[Hero] = relationship()
+
+
+class Team(Base):
+    __tablename__ = "team"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    links: Mapped[list[Link]] = relationship(back_populates="team")
+
+
+class Hero(Base):
+    __tablename__ = "hero"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+async def main():
+    engine = create_async_engine("sqlite+aiosqlite://")
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    team = Team(id=1)
+    Link(team=team, hero=Hero(id=1))
+    made = [link.hero.id for link in team.links]
+    factory = async_sessionmaker(engine)
+    async with factory() as session:
+        session.add(team)
+        await session.commit()
+    async with factory() as session:
+        loaded = await session.scalar(select(Team))
+        try:
+            read = [link.hero.id for link in loaded.links]
+        except Exception as exc:  # 2.1 with aiosqlite wraps it in StatementError
+            read = "refused" if "greenlet_spawn has not been called" in str(exc) else repr(exc)
+    await engine.dispose()
+    print(made, read)
+
+
+asyncio.run(main())
+''',
+}
+
+
+def test_what_a_transient_object_holds_loads_nothing(tmp_path):
+    """A collection of an object never added to a session, and the objects in it, are
+    plain Python: reading them is no lazy load. The same collection of a loaded object is
+    the real mistake, and the only finding. The program runs for real."""
+    root = project(tmp_path, TRANSIENT)
+    assert ran_main(root) == "[1] refused"
+    found = [(s.line, s.code) for s in check_paths([root]).signs]
+    mistake = next(
+        i for i, line in enumerate(TRANSIENT["main.py"].splitlines(), 1) if "loaded.links" in line
+    )
+    assert found == [(mistake, "AOR102")]

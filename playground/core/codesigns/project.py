@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pathspec
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from .analyze import Module, Sign, analyze, make_sign
 
@@ -345,15 +346,35 @@ class Requirement:
     line: int
     name: str
     extras: frozenset[str]
+    versions: str = ""
+    """The version specifier as written (``>=2.0.14,<2.1.0``), empty when none."""
+
+    def allows_2_1(self) -> bool:
+        """Whether the specifier lets SQLAlchemy 2.1 or later in; an unreadable one
+        (poetry's ``^2.0``) is taken to."""
+        try:
+            specifier = SpecifierSet(self.versions)
+        except InvalidSpecifier:
+            return True
+        return any(specifier.contains(release, prereleases=True) for release in _LATER)
 
 
-def _requirement(text: str) -> tuple[str, frozenset[str]] | None:
+_LATER = [f"2.1.{n}" for n in range(100)] + [f"2.{n}.0" for n in range(2, 20)] + ["3.0", "4.0"]
+"""Releases from 2.1 on, enough of them to meet any specifier that admits one."""
+
+
+def _requirement(text: str) -> tuple[str, frozenset[str], str] | None:
     match = REQUIREMENT.match(text)
     if match is None:
         return None
     name = match.group(1).lower().replace("_", "-")
     extras = match.group(2) or ""
-    return name, frozenset(e.strip().lower() for e in extras.strip("[]").split(",") if e.strip())
+    versions = text[match.end() :].split(";", 1)[0].strip().strip("()").strip()
+    return (
+        name,
+        frozenset(e.strip().lower() for e in extras.strip("[]").split(",") if e.strip()),
+        versions,
+    )
 
 
 def _line_of(lines: list[str], needle: str, entry: str | None = None) -> int:
@@ -393,6 +414,7 @@ def declared_requirements(root: Path) -> list[Requirement]:
             for table in tables:
                 for name, spec in (table or {}).items():
                     extras = spec.get("extras", []) if isinstance(spec, dict) else []
+                    version = spec.get("version", "") if isinstance(spec, dict) else spec
                     key = name.lower().replace("_", "-")
                     found.append(
                         Requirement(
@@ -400,6 +422,7 @@ def declared_requirements(root: Path) -> list[Requirement]:
                             _line_of(lines, name, f"{name} ="),
                             key,
                             frozenset(str(e).lower() for e in extras),
+                            "" if version == "*" else str(version),
                         )
                     )
     for requirements in sorted(root.glob("requirements*.txt")) + sorted(
@@ -453,15 +476,19 @@ def _greenlet(root: Path) -> list[Sign]:
     except ValueError:
         pass
     module = Module(shown, ast.Module(body=[], type_ignores=[]), "")
-    return [
-        make_sign(
-            module,
-            [],
-            "greenlet-missing",
-            (first.line, 1),
-            "the code imports sqlalchemy.ext.asyncio, but the requirements name sqlalchemy "
-            "without the [asyncio] extra and without greenlet (SQLAlchemy 2.1 no longer "
-            "installs greenlet)",
-            "high",
+    said = (
+        "the code imports sqlalchemy.ext.asyncio, but the requirements name sqlalchemy "
+        "without the [asyncio] extra and without greenlet "
+    )
+    if any(r.allows_2_1() for r in plain):
+        said += "(SQLAlchemy 2.1 no longer installs greenlet)"
+        confidence = "high"
+    else:
+        # Below 2.1, SQLAlchemy itself requires greenlet, but only on the machines its
+        # marker lists: an Apple Silicon Mac reports arm64, which is not among them.
+        said += (
+            "(SQLAlchemy 2.0 installs greenlet only on the machines it lists; an Apple "
+            "Silicon Mac, arm64, is not one of them)"
         )
-    ]
+        confidence = "medium"
+    return [make_sign(module, [], "greenlet-missing", (first.line, 1), said, confidence)]
