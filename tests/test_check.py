@@ -1312,3 +1312,35 @@ def test_what_a_transient_object_holds_loads_nothing(tmp_path):
         i for i, line in enumerate(TRANSIENT["main.py"].splitlines(), 1) if "loaded.links" in line
     )
     assert found == [(mistake, "AOR102")]
+
+
+EXPECTED_REFUSAL = """import pytest
+from sqlalchemy import inspect
+from sqlalchemy.exc import NoInspectionAvailable
+from sqlalchemy.ext.asyncio import create_async_engine
+
+engine = create_async_engine("sqlite+aiosqlite://")
+
+
+def test_inspect_is_refused():
+    with pytest.raises(NoInspectionAvailable):
+        inspect(engine)
+
+
+def table_names():
+    return inspect(engine).get_table_names()
+"""
+
+
+def test_a_mistake_made_on_purpose_inside_pytest_raises_is_no_finding():
+    """A test that inspects an AsyncEngine inside ``pytest.raises`` checks the refusal on
+    purpose; the same call in ordinary code is the finding. Both run for real."""
+    namespace: dict[str, object] = {}
+    exec(compile(EXPECTED_REFUSAL, "refusal.py", "exec"), namespace)
+    namespace["test_inspect_is_refused"]()  # type: ignore[operator]
+    from sqlalchemy.exc import NoInspectionAvailable
+
+    with pytest.raises(NoInspectionAvailable):
+        namespace["table_names"]()  # type: ignore[operator]
+    found = [(s.code, s.line) for s in signs_in_text(EXPECTED_REFUSAL) if s.strength == "finding"]
+    assert found == [("AOR109", EXPECTED_REFUSAL.splitlines().index("def table_names():") + 2)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -155,11 +156,35 @@ def analyze(
         signs.extend(_module_signs(module, facts, alembic_url))
         signs.extend(_async_session_query(module))
         signs.extend(_sync_protocol(module, facts))
+    expected: dict[str, list[tuple[int, int]]] = {}
     # One sign per place and code: several callers can lead to the same line of a callee.
     unique: dict[tuple[str, int, int, str], Sign] = {}
     for sign in signs:
+        if sign.path not in expected:  # worked out only for files with a sign
+            holder = by_path.get(sign.path)
+            expected[sign.path] = _expected_failures(holder.tree) if holder else []
+        if any(start <= sign.line <= end for start, end in expected[sign.path]):
+            continue
         unique.setdefault((sign.path, sign.line, sign.column, sign.code), sign)
     return list(unique.values()), facts
+
+
+_EXPECTS_FAILURE = re.compile(r"^(?:raises|assert_?[Rr]aises\w*|expect_raises\w*)$")
+"""``pytest.raises``, unittest's ``assertRaises``, SQLAlchemy's ``expect_raises_message``."""
+
+
+def _expected_failures(tree: ast.Module) -> list[tuple[int, int]]:
+    """The lines of each ``with pytest.raises(...)`` block: a test that makes the mistake
+    on purpose, to see it refused, is no finding."""
+    spans: list[tuple[int, int]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.With, ast.AsyncWith)) and any(
+            isinstance(item.context_expr, ast.Call)
+            and _EXPECTS_FAILURE.match(call_name(item.context_expr) or "")
+            for item in node.items
+        ):
+            spans.append((node.lineno, node.end_lineno or node.lineno))
+    return spans
 
 
 def _run(flow: FunctionFlow) -> bool:
