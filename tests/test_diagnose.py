@@ -922,6 +922,7 @@ def test_asyncio_mistakes_outside_the_pitfalls_are_none_and_named():
         diagnosis = diagnose(printed[case])
         assert diagnosis.pitfall is None, (case, diagnosis.pitfall)
         assert words in diagnosis.reason, (case, diagnosis.reason)
+        assert diagnosis.missing == (), (case, diagnosis.missing)  # nothing more to ask for
 
 
 def test_a_serializer_and_an_unloaded_relationship_named_together_are_one_pitfall():

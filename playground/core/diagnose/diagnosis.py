@@ -276,6 +276,8 @@ def diagnose(text: str, skipped_lines: int = 0) -> Diagnosis:
             if not family
             else "no rule matches the evidence in the text"
         )
+        if "not one of these pitfalls" in why:
+            missing = ()  # the problem is named: no more of the text would change the answer
         return Diagnosis(
             None,
             "No pitfall recognized",
