@@ -784,11 +784,10 @@ def _resolve(facts: Facts) -> None:
 def _inherit(facts: Facts) -> None:
     """A mapped class inherits the attributes of its mapped bases."""
 
-    def merged(name: str, seen: frozenset[str]) -> MappedClass:
-        info = facts.mapped[name]
+    def merged(info: MappedClass, seen: frozenset[str]) -> MappedClass:
         for base in info.bases:
             if base in facts.mapped and base not in seen:
-                parent = merged(base, seen | {name})
+                parent = merged(facts.mapped[base], seen | {info.name})
                 info.columns |= parent.columns
                 info.deferred |= parent.deferred
                 info.updated_by_server |= parent.updated_by_server
@@ -799,14 +798,9 @@ def _inherit(facts: Facts) -> None:
                     info.repr_reads = list(parent.repr_reads)
         return info
 
-    for name in list(facts.mapped):
-        merged(name, frozenset({name}))
-    for here in facts.mapped_here.values():
-        for name, info in here.items():
-            if name in facts.duplicates and info is not facts.mapped[name]:
-                facts.mapped[name], last = info, facts.mapped[name]
-                merged(name, frozenset({name}))
-                facts.mapped[name] = last
+    for here in facts.mapped_here.values():  # every definition, each file's own too
+        for info in here.values():
+            merged(info, frozenset({info.name}))
 
     def dataclass_mapped(name: str, seen: frozenset[str]) -> bool:
         bases = facts.class_bases.get(name, [])
