@@ -253,7 +253,7 @@ TEXT_MEANINGS: tuple[TextMeaning, ...] = (
     TextMeaning(
         "pydantic-extract",
         ("Error extracting attribute", "get_attribute_error"),
-        "pydantic read an attribute of the ORM object (from_attributes) and the read needed IO",
+        "pydantic read an attribute of the ORM object (from_attributes) and the read raised",
     ),
     TextMeaning(
         "validation-error",
