@@ -339,6 +339,38 @@ def test_greenlet_missing_says_why_for_the_releases_the_pin_allows(
     assert reason in sign.message
 
 
+_LAZY_IMPORT = "def run_async():\n    from sqlalchemy.ext.asyncio import AsyncConnection\n"
+_TYPING_IMPORT = (
+    "from typing import TYPE_CHECKING\n"
+    "if TYPE_CHECKING:\n    from sqlalchemy.ext.asyncio import AsyncSession\n"
+)
+_GUARDED_IMPORT = (
+    "try:\n    from sqlalchemy.ext.asyncio import AsyncSession\n"
+    "except ImportError:\n    AsyncSession = None\n"
+)
+_EAGER_IMPORT = "import sys\nif sys.version_info >= (3, 10):\n    import sqlalchemy.ext.asyncio\n"
+
+
+@pytest.mark.parametrize(
+    ("files", "flagged"),
+    [
+        ({"lib/ops.py": _LAZY_IMPORT}, False),
+        ({"lib/models.py": _TYPING_IMPORT}, False),
+        ({"lib/compat.py": _GUARDED_IMPORT}, False),
+        ({"tests/test_async.py": _EAGER_IMPORT}, False),
+        ({"lib/templates/async/env.py": _EAGER_IMPORT}, False),
+        ({"lib/db.py": _EAGER_IMPORT}, True),
+    ],
+)
+def test_greenlet_is_required_only_by_imports_that_run_with_the_package(tmp_path, files, flagged):
+    """An import inside a function, under TYPE_CHECKING or in a try that catches its
+    failure runs only when asked for; tests run with their own requirements, and a template
+    is copied into other projects. An import at module level in the package is required."""
+    root = project(tmp_path, {"requirements.txt": "sqlalchemy>=2.0\n", **files})
+    codes = [s.code for s in check_paths([root]).signs]
+    assert codes == (["AOR112"] if flagged else [])
+
+
 def test_sqlalchemy_2_0_leaves_greenlet_out_on_an_apple_silicon_mac():
     """What the medium AOR112 says, read from the installed 2.0's own metadata: its
     greenlet requirement holds on x86_64 and aarch64 Linux, not on macOS's arm64."""

@@ -9,7 +9,7 @@ session, async engines, and the URLs given to ``create_async_engine``.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +113,9 @@ class Facts:
     mapped_here: dict[str, dict[str, MappedClass]] = field(default_factory=dict)
     """Per file, the mapped classes it defines, for names defined in more than one file."""
     imports_asyncio_ext: list[tuple[str, int]] = field(default_factory=list)
+    eager_asyncio_imports: list[tuple[str, int]] = field(default_factory=list)
+    """The imports of ``sqlalchemy.ext.asyncio`` that run whenever their module is
+    imported: not inside a function, under ``TYPE_CHECKING`` or a guarded ``try``."""
     functions: dict[str, list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]] = field(
         default_factory=dict
     )
@@ -682,9 +685,35 @@ def collect(trees: list[tuple[str, ast.Module]]) -> Facts:
             _Collector(facts, path).visit(tree)
         except RecursionError:
             continue  # an expression nested deeper than the recursion limit: facts skipped
+        facts.eager_asyncio_imports.extend((path, line) for line in _eager_asyncio(tree.body))
     _resolve(facts)
     _inherit(facts)
     return facts
+
+
+def _eager_asyncio(body: list[ast.stmt]) -> Iterator[int]:
+    """Lines of the asyncio-extension imports in ``body`` that run when it runs."""
+    for node in body:
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+            "sqlalchemy.ext.asyncio"
+        ):
+            yield node.lineno
+        elif isinstance(node, ast.Import) and any(
+            alias.name.startswith("sqlalchemy.ext.asyncio") for alias in node.names
+        ):
+            yield node.lineno
+        elif isinstance(node, ast.If) and "TYPE_CHECKING" not in ast.unparse(node.test):
+            yield from _eager_asyncio(node.body)
+            yield from _eager_asyncio(node.orelse)
+        elif isinstance(node, ast.Try) and not any(
+            handler.type is None
+            or {"ImportError", "ModuleNotFoundError", "Exception"}
+            & set(annotation_names(handler.type))
+            for handler in node.handlers
+        ):
+            yield from _eager_asyncio(node.body)
+        elif isinstance(node, ast.ClassDef):
+            yield from _eager_asyncio(node.body)
 
 
 def _enters_as_itself(node: ast.ClassDef) -> bool:

@@ -295,7 +295,7 @@ def _check_paths(
         signs, facts = analyze(modules, alembic_url=_alembic_url)
     except RecursionError:
         signs, facts = [], None
-    if facts is not None and facts.imports_asyncio_ext:
+    if facts is not None and any(_shipped(path) for path, _ in facts.eager_asyncio_imports):
         signs.extend(_greenlet(root))
     for sign in sorted(signs, key=lambda s: (s.path, s.line, s.column, s.code)):
         if not config.wants(sign.code):
@@ -457,6 +457,19 @@ ASYNCIO_EXTRAS = frozenset(
     {"asyncio", "postgresql-asyncpg", "aiomysql", "aioodbc", "asyncmy", "aiosqlite"}
 )
 """SQLAlchemy's extras that pull in its asyncio extra (and so greenlet)."""
+
+
+def _shipped(path: str) -> bool:
+    """Whether a file runs as the project's own code when it is installed: not a test
+    (run with the test requirements) and not a template copied into other projects."""
+    parts = Path(path).parts
+    name = parts[-1] if parts else ""
+    return not (
+        set(parts[:-1]) & {"tests", "test", "templates"}
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+    )
 
 
 def _greenlet(root: Path) -> list[Sign]:
