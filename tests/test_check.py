@@ -185,6 +185,24 @@ def test_a_file_that_does_not_parse_is_reported_and_skipped(tmp_path, capsys):
     assert run(capsys, str(root))[0] == 0
 
 
+def test_a_template_of_python_is_named_as_a_template(tmp_path, capsys):
+    """A cookiecutter file (``from {{cookiecutter.name}}.db import ...``) is skipped as a
+    template, and no later Python is suggested for it."""
+    root = project(
+        tmp_path,
+        {
+            "app.py": CLEAN.format(noqa=""),
+            "template/db.py": "import asyncio\nfrom {{cookiecutter.name}}.db import engine\n",
+            "template/main.py": "{%- if cookiecutter.db %}\nimport db\n{%- endif %}\n",
+        },
+    )
+    status, _, err = run(capsys, str(root))
+    assert status == 0
+    assert err.count("its line holds template markup, {% or {{: a template of Python") == 2
+    assert "db.py:2:" in err and "main.py:1:" in err
+    assert "could not be parsed by this Python" not in err
+
+
 def test_unreadable_files_and_missing_paths_exit_two(tmp_path, capsys):
     root = project(tmp_path, {"app.py": EXPIRED.format(noqa="")})
     (root / "gone.py").symlink_to(root / "nowhere.py")

@@ -74,7 +74,7 @@ def render_problems(problems: list[Problem]) -> str:
             )
         else:
             lines.append(f"cannot read {visible(problem.path)}: {visible(problem.message)}")
-    unparsed = sum(problem.kind == "parse" for problem in problems)
+    unparsed = sum(problem.message.startswith("SyntaxError") for problem in problems)
     if unparsed:
         # A file written for a later Python (``def first[T]()`` is 3.12) is no broken file.
         version = ".".join(map(str, sys.version_info[:2]))

@@ -61,6 +61,10 @@ NOQA = re.compile(r"#\s*noqa(?P<colon>:\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[
 REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?")
 
 
+TEMPLATE = "its line holds template markup, {% or {{: a template of Python, not Python"
+"""What a skipped file is when its failing line holds template markup."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """A file that was skipped: unreadable (``read``) or not Python that parses (``parse``)."""
@@ -282,8 +286,11 @@ def _check_paths(
         except (SyntaxError, ValueError) as exc:
             line = getattr(exc, "lineno", 1) or 1
             column = getattr(exc, "offset", 1) or 1
-            message = getattr(exc, "msg", str(exc))
-            report.problems.append(Problem(shown, "parse", f"SyntaxError: {message}", line, column))
+            message = f"SyntaxError: {getattr(exc, 'msg', str(exc))}"
+            failed = source.splitlines()[line - 1] if 0 < line <= source.count("\n") + 1 else ""
+            if "{%" in failed or "{{" in failed:
+                message = TEMPLATE  # a cookiecutter or Jinja template of Python, not Python
+            report.problems.append(Problem(shown, "parse", message, line, column))
             continue
         except RecursionError:
             report.problems.append(Problem(shown, "parse", "too deeply nested to read"))
