@@ -389,6 +389,41 @@ def test_greenlet_is_required_only_by_imports_that_run_with_the_package(tmp_path
     assert codes == (["AOR112"] if flagged else [])
 
 
+@pytest.mark.parametrize(
+    ("declared", "flagged"),
+    [
+        ("usersdb", False),  # requires sqlalchemy[asyncio] itself
+        ("toolkit", True),  # brings greenlet only with its extra
+        ("toolkit[async]", False),
+        ("frontend", False),  # requires usersdb, which requires sqlalchemy[asyncio]
+    ],
+)
+def test_greenlet_brought_by_an_installed_requirement_counts(
+    tmp_path, monkeypatch, declared, flagged
+):
+    """A requirement whose installed metadata requires sqlalchemy[asyncio] or greenlet
+    (fastapi-users[sqlalchemy] does), directly or through its own requirements, brings
+    greenlet; one that brings it only with an extra does so when that extra is asked for."""
+    site = tmp_path / "site"
+    for name, requires in {
+        "usersdb": ["sqlalchemy[asyncio]>=2.0"],
+        "toolkit": ['greenlet>=3; extra == "async"'],
+        "frontend": ["usersdb>=1"],
+    }.items():
+        info = site / f"{name}-1.0.dist-info"
+        info.mkdir(parents=True)
+        lines = [f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"]
+        lines += [f"Requires-Dist: {r}\n" for r in requires]
+        (info / "METADATA").write_text("".join(lines))
+    monkeypatch.syspath_prepend(str(site))
+    root = project(
+        tmp_path / "app",
+        {"requirements.txt": f"sqlalchemy>=2.0\n{declared}\n", "app.py": CLEAN.format(noqa="")},
+    )
+    codes = [s.code for s in check_paths([root]).signs]
+    assert codes == (["AOR112"] if flagged else [])
+
+
 def test_sqlalchemy_2_0_leaves_greenlet_out_on_an_apple_silicon_mac():
     """What the medium AOR112 says, read from the installed 2.0's own metadata: its
     greenlet requirement holds on x86_64 and aarch64 Linux, not on macOS's arm64."""
@@ -1394,3 +1429,87 @@ def test_a_mistake_made_on_purpose_inside_pytest_raises_is_no_finding():
         namespace["table_names"]()  # type: ignore[operator]
     found = [(s.code, s.line) for s in signs_in_text(EXPECTED_REFUSAL) if s.strength == "finding"]
     assert found == [("AOR109", EXPECTED_REFUSAL.splitlines().index("def table_names():") + 2)]
+
+
+HANDED_IN = {
+    "main.py": '''"""A user loaded by one session is handed to a function that opens its own."""
+
+import asyncio
+
+from sqlalchemy import ForeignKey, select
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class Key(Base):
+    __tablename__ = "keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+engine = create_async_engine("sqlite+aiosqlite://")
+factory = async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def delete_key(user: User, key_id: int):
+    async with factory() as session:
+        try:
+            await session.execute(select(Key).filter_by(id=key_id, user_id=user.id))
+            raise LookupError("no such key")
+        except LookupError:
+            await session.rollback()
+            return f"no key for user {user.id}"
+
+
+async def delete_own_key(key_id):
+    async with factory() as session:
+        user = await session.scalar(select(User))
+        try:
+            raise LookupError("no such key")
+        except LookupError:
+            await session.rollback()
+            try:
+                return f"no key for user {user.id}"
+            except Exception as exc:  # 2.1 with aiosqlite wraps it in StatementError
+                return "refused" if "greenlet_spawn has not been called" in str(exc) else repr(exc)
+
+
+async def main():
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    async with factory() as session:
+        session.add(User(id=1))
+        await session.commit()
+        user = await session.scalar(select(User))
+    print(await delete_key(user, 7), "/", await delete_own_key(7))
+    await engine.dispose()
+
+
+asyncio.run(main())
+''',
+}
+
+
+def test_a_rollback_does_not_reach_an_object_another_session_loaded(tmp_path):
+    """A function opens its own session and rolls it back: the user it was handed (loaded
+    by another session) keeps its values, while a user that session loaded itself is
+    expired, and reading it is the one finding. The program runs for real."""
+    root = project(tmp_path, HANDED_IN)
+    assert ran_main(root) == "no key for user 1 / refused"
+    found = [(s.line, s.code) for s in check_paths([root]).signs]
+    lines = HANDED_IN["main.py"].splitlines()
+    own = next(
+        i
+        for i, line in enumerate(lines, 1)
+        if 'return f"no key for user {user.id}"' in line and line.startswith("                ")
+    )
+    assert found == [(own, "AOR105")]

@@ -214,6 +214,10 @@ class Other:
     """A value known not to be SQLAlchemy's: another library's session or client."""
 
 
+_BEFORE = "<a session opened before>"
+"""The session of objects that were at hand before the function opened its own."""
+
+
 _ANY_TYPE = frozenset({"Any", "object", "Optional", "Union", "None", "Annotated", "typing"})
 """Annotation names that say nothing about which class a parameter holds."""
 
@@ -646,6 +650,8 @@ class FunctionFlow:
             if isinstance(value, Sess) and isinstance(node, ast.AsyncWith):
                 if isinstance(item.optional_vars, ast.Name):
                     value = Sess(item.optional_vars.id, value.expires, value.closes, value.commits)
+                if value.closes:
+                    self._opened(state)
                 if value.commits:
                     begins.append(value.key)
                 if value.closes:
@@ -660,6 +666,7 @@ class FunctionFlow:
             ):
                 # ``async with get_session() as session``: a session that closes here.
                 value = Sess(item.optional_vars.id, None, True)
+                self._opened(state)
                 closing.append(value.key)
             if item.optional_vars is not None:
                 self._bind(item.optional_vars, value, state)
@@ -674,6 +681,14 @@ class FunctionFlow:
             return after
         self._leave(begins, closing, node, after)
         return after
+
+    def _opened(self, state: State) -> None:
+        """A session opened here holds none of the objects already at hand (a parameter,
+        what an earlier session loaded) until they are added to it: its commit and
+        rollback do not reach them."""
+        for obj in state.objects():
+            if obj.session is None:
+                obj.session = _BEFORE
 
     def _leave(
         self,
