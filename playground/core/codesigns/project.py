@@ -18,11 +18,15 @@ import sys
 import tokenize
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pathspec
+from packaging.requirements import InvalidRequirement
+from packaging.requirements import Requirement as PackagingRequirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
 
 from .analyze import Module, Sign, analyze, make_sign
 
@@ -479,6 +483,39 @@ def _shipped(path: str) -> bool:
     )
 
 
+def _brings_greenlet(name: str, extras: frozenset[str], seen: set[str]) -> bool:
+    """Whether the installed distribution ``name`` (with these extras) requires greenlet,
+    or SQLAlchemy's asyncio extra, itself or through what it requires.
+
+    fastapi-users[sqlalchemy] brings ``sqlalchemy[asyncio]``: a project that declares it
+    has greenlet. Read from installed metadata only, never by importing; a distribution
+    that is not installed here brings nothing that can be seen.
+    """
+    if name in seen:
+        return False
+    seen.add(name)
+    try:
+        requires = metadata.requires(name) or []
+    except (metadata.PackageNotFoundError, ValueError):
+        return False
+    for text in requires:
+        try:
+            wanted = PackagingRequirement(text)
+        except InvalidRequirement:
+            continue
+        if wanted.marker is not None and not any(
+            wanted.marker.evaluate({"extra": extra}) for extra in (*extras, "")
+        ):
+            continue
+        key = canonicalize_name(wanted.name)
+        asked = frozenset(canonicalize_name(e) for e in wanted.extras)
+        if key == "greenlet" or (key == "sqlalchemy" and asked & ASYNCIO_EXTRAS):
+            return True
+        if _brings_greenlet(key, asked, seen):
+            return True
+    return False
+
+
 def _greenlet(root: Path) -> list[Sign]:
     """greenlet-missing: sqlalchemy is declared without [asyncio] and greenlet is not."""
     requirements = declared_requirements(root)
@@ -488,6 +525,9 @@ def _greenlet(root: Path) -> list[Sign]:
     plain = [r for r in requirements if r.name == "sqlalchemy"]
     extras = {e.replace("_", "-") for r in plain for e in r.extras}
     if not plain or extras & ASYNCIO_EXTRAS:
+        return []
+    seen: set[str] = {"sqlalchemy"}  # its own greenlet marker is what the message explains
+    if any(_brings_greenlet(r.name, r.extras, seen) for r in requirements):
         return []
     first = plain[0]
     shown = str(first.path)
