@@ -112,7 +112,6 @@ class Facts:
     """Mapped class names defined in more than one file (each test file's own ``User``)."""
     mapped_here: dict[str, dict[str, MappedClass]] = field(default_factory=dict)
     """Per file, the mapped classes it defines, for names defined in more than one file."""
-    imports_asyncio_ext: list[tuple[str, int]] = field(default_factory=list)
     eager_asyncio_imports: list[tuple[str, int]] = field(default_factory=list)
     """The imports of ``sqlalchemy.ext.asyncio`` that run whenever their module is
     imported: not inside a function, under ``TYPE_CHECKING`` or a guarded ``try``."""
@@ -280,7 +279,6 @@ class _Collector:
             ast.AnnAssign: self.visit_AnnAssign,
             ast.Call: self.visit_Call,
             ast.ImportFrom: self.visit_ImportFrom,
-            ast.Import: self.visit_Import,
         }
 
     # -- classes -------------------------------------------------------------------
@@ -585,17 +583,11 @@ class _Collector:
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         module = node.module or ""
-        if module.startswith("sqlalchemy.ext.asyncio"):
-            self.facts.imports_asyncio_ext.append((self.path, node.lineno))
         if node.level or module.split(".")[0] not in ("sqlalchemy", "sqlmodel"):
             for alias in node.names:
                 if alias.name in LOOKALIKE_NAMES:
                     local = alias.asname or alias.name
                     self.facts.imported_lookalikes.append((self.path, local, alias.name))
-
-    def visit_Import(self, node: ast.Import) -> None:
-        if any(alias.name.startswith("sqlalchemy.ext.asyncio") for alias in node.names):
-            self.facts.imports_asyncio_ext.append((self.path, node.lineno))
 
 
 def _relation(call: ast.Call, annotation: list[str], line: int) -> Relation:
